@@ -1,0 +1,284 @@
+#!/usr/bin/env bash
+# bench/run.sh: whole-process benchmarks of runsc against native execution, a
+# bare PTRACE_SYSEMU tracer (the floor of the ptrace platform) and proot.
+#
+#   bench/run.sh [BUILD_DIR]          (default /work/main/build)
+#
+# Builds nothing: build the targets first, e.g.
+#   cmake -S /work/main -B /work/main/build
+#   cmake --build /work/main/build -j2 --target runsc getpid_loop sysemu_floor spawn_time
+#
+# Prints a markdown table on stdout (progress goes to stderr).  A variant that
+# cannot run (binary missing, non-zero exit, timeout, no result) shows "n/a"
+# and a note; the script itself keeps going.
+#
+# Environment:
+#   BENCH_RUNS=5        runs of every variant; the table shows the median
+#   BENCH_N=200000      getpid calls per run
+#   BENCH_SPAWNS=20     process starts per spawn_time run
+#   BENCH_BUDGET_S=20   a sandboxed getpid run longer than this (estimated from
+#                       a short probe) gets a smaller N so the run fits
+#   BENCH_TIMEOUT_S=300 hard limit for any single command
+#   RUNSC=PATH          runsc binary (default BUILD_DIR/runsc/runsc)
+#   RUNSC_FLAGS="..."   global runsc flags, e.g. "--platform=ptrace"
+#   PROOT=PATH          proot binary (default: proot from PATH)
+
+set -u -o pipefail
+
+BUILD=${1:-/work/main/build}
+RUNS=${BENCH_RUNS:-5}
+N=${BENCH_N:-200000}
+SPAWNS=${BENCH_SPAWNS:-20}
+BUDGET_S=${BENCH_BUDGET_S:-20}
+TIMEOUT_S=${BENCH_TIMEOUT_S:-300}
+RUNSC=${RUNSC:-$BUILD/runsc/runsc}
+read -r -a RUNSC_GLOBAL <<<"${RUNSC_FLAGS:-}"
+PROOT=${PROOT:-$(command -v proot || true)}
+PROBE_N=2000
+
+GETPID=$BUILD/bench/getpid_loop
+FLOOR=$BUILD/bench/sysemu_floor
+SPAWN=$BUILD/bench/spawn_time
+TRUE_BIN=$(command -v true)
+[[ $TRUE_BIN == /* ]] || TRUE_BIN=/bin/true
+
+for int_var in RUNS N SPAWNS BUDGET_S TIMEOUT_S; do
+  if ! [[ ${!int_var} =~ ^[1-9][0-9]*$ ]]; then
+    echo "run.sh: $int_var must be a positive integer (got '${!int_var}')" >&2
+    exit 2
+  fi
+done
+for bin in "$GETPID" "$SPAWN"; do
+  if [[ ! -x $bin ]]; then
+    echo "run.sh: $bin not built; build the bench targets first:" >&2
+    echo "  cmake --build $BUILD --target getpid_loop sysemu_floor spawn_time" >&2
+    exit 2
+  fi
+done
+
+TMP=$(mktemp -d)
+trap 'rm -rf "$TMP"' EXIT
+
+NOTES=()
+note() { NOTES+=("$*"); }
+log() { echo "run.sh: $*" >&2; }
+
+median() {  # median of the numbers given as arguments
+  printf '%s\n' "$@" | sort -g | awk '
+    { v[NR] = $1 }
+    END {
+      if (NR == 0) exit 1
+      if (NR % 2) printf "%.6g\n", v[(NR + 1) / 2]
+      else printf "%.6g\n", (v[NR / 2] + v[NR / 2 + 1]) / 2
+    }'
+}
+
+# ratio A B -> "A/B" formatted, or n/a.
+ratio() {
+  if [[ $1 == n/a || $2 == n/a ]]; then
+    echo n/a
+    return
+  fi
+  awk -v a="$1" -v b="$2" 'BEGIN {
+    if (b <= 0) { print "n/a"; exit }
+    r = a / b
+    if (r >= 100) printf "%.0fx\n", r
+    else if (r >= 10) printf "%.1fx\n", r
+    else printf "%.2fx\n", r
+  }'
+}
+
+fmt() {  # number with a sensible number of digits, or n/a
+  if [[ $1 == n/a ]]; then echo n/a; return; fi
+  awk -v x="$1" 'BEGIN {
+    if (x >= 1000) printf "%.0f\n", x
+    else if (x >= 10) printf "%.1f\n", x
+    else printf "%.2f\n", x
+  }'
+}
+
+# run_cmd LABEL CMD... : runs CMD under the timeout, stdout to $TMP/out,
+# stderr to $TMP/err.  Returns CMD's status; logs a reason on failure.
+run_cmd() {
+  local label=$1
+  shift
+  timeout -k 5 "$TIMEOUT_S" "$@" >"$TMP/out" 2>"$TMP/err" </dev/null
+  local rc=$?
+  if ((rc != 0)); then
+    local why
+    why=$(grep -v '^\s*$' "$TMP/err" | head -n 1 | cut -c1-160)
+    ((rc == 124)) && why="timed out after ${TIMEOUT_S}s"
+    log "$label: exit status $rc${why:+: $why}"
+    LAST_FAIL="exit status $rc${why:+ ($why)}"
+  fi
+  return $rc
+}
+
+# field NAME : value of NAME=<number> in $TMP/out (last occurrence).
+field() {
+  grep -o "$1=[0-9.eE+-]*" "$TMP/out" | tail -n 1 | cut -d= -f2
+}
+
+declare -A GP_MED GP_N SP_MED
+
+# getpid_variant KEY LABEL PREFIX... : median ns/call of getpid_loop run
+# under PREFIX (empty prefix = native).
+getpid_variant() {
+  local key=$1 label=$2
+  shift 2
+  local -a prefix=("$@")
+  GP_MED[$key]=n/a
+  GP_N[$key]=$N
+  LAST_FAIL=""
+  log "getpid: $label"
+
+  # Probe with a short run: does it work at all, and how fast is it?
+  if ! run_cmd "$label (probe)" "${prefix[@]}" "$GETPID" "$PROBE_N"; then
+    note "$label: n/a, $LAST_FAIL"
+    return
+  fi
+  local probe
+  probe=$(field ns_per_call)
+  if [[ -z $probe ]]; then
+    note "$label: n/a, no ns_per_call in output"
+    return
+  fi
+  local n=$N
+  local fit
+  fit=$(awk -v ns="$probe" -v b="$BUDGET_S" -v n="$N" -v min="$PROBE_N" 'BEGIN {
+    f = int(b * 1e9 / (ns > 0 ? ns : 1)); if (f < min) f = min
+    print (f < n ? f : n) }')
+  if ((fit < N)); then
+    n=$fit
+    note "$label: N reduced to $n (probe: $(fmt "$probe") ns/call; budget ${BUDGET_S}s per run)"
+  fi
+  GP_N[$key]=$n
+
+  local -a vals=()
+  local i v
+  for ((i = 1; i <= RUNS; i++)); do
+    if ! run_cmd "$label (run $i)" "${prefix[@]}" "$GETPID" "$n"; then
+      note "$label: n/a, run $i: $LAST_FAIL"
+      return
+    fi
+    v=$(field ns_per_call)
+    if [[ -z $v ]]; then
+      note "$label: n/a, run $i printed no ns_per_call"
+      return
+    fi
+    vals+=("$v")
+  done
+  GP_MED[$key]=$(median "${vals[@]}")
+  log "  runs: ${vals[*]} -> median ${GP_MED[$key]} ns/call"
+}
+
+# spawn_variant KEY LABEL CMD... : median (over RUNS) of spawn_time's median ms.
+spawn_variant() {
+  local key=$1 label=$2
+  shift 2
+  SP_MED[$key]=n/a
+  LAST_FAIL=""
+  log "start: $label"
+  local -a vals=()
+  local i v
+  for ((i = 1; i <= RUNS; i++)); do
+    if ! run_cmd "$label (run $i)" "$SPAWN" -n "$SPAWNS" -w 2 -- "$@"; then
+      note "$label: n/a, run $i: $LAST_FAIL"
+      return
+    fi
+    v=$(field median_ms)
+    if [[ -z $v ]]; then
+      note "$label: n/a, run $i printed no median_ms"
+      return
+    fi
+    vals+=("$v")
+  done
+  SP_MED[$key]=$(median "${vals[@]}")
+  log "  runs: ${vals[*]} -> median ${SP_MED[$key]} ms"
+}
+
+have_floor=1
+[[ -x $FLOOR ]] || { have_floor=0; note "sysemu_floor: n/a, $FLOOR not built"; }
+have_runsc=1
+[[ -x $RUNSC ]] || { have_runsc=0; note "runsc do: n/a, $RUNSC not built"; }
+have_proot=1
+[[ -n $PROOT && -x $PROOT ]] || { have_proot=0; note "proot: skipped, not installed (apt-get install proot)"; }
+
+# --- getpid ----------------------------------------------------------------
+getpid_variant native "native" # no prefix
+if ((have_floor)); then
+  getpid_variant floor "sysemu_floor" "$FLOOR" --
+fi
+if ((have_runsc)); then
+  getpid_variant runsc "runsc do" "$RUNSC" "${RUNSC_GLOBAL[@]}" do --
+fi
+if ((have_proot)); then
+  getpid_variant proot "proot" "$PROOT"
+  getpid_variant proot_noseccomp "proot, PROOT_NO_SECCOMP=1" env PROOT_NO_SECCOMP=1 "$PROOT"
+fi
+
+# --- process start ---------------------------------------------------------
+spawn_variant native "native" "$TRUE_BIN"
+if ((have_floor)); then
+  spawn_variant floor "sysemu_floor" "$FLOOR" -- "$TRUE_BIN"
+fi
+if ((have_runsc)); then
+  spawn_variant runsc "runsc do" "$RUNSC" "${RUNSC_GLOBAL[@]}" do -- "$TRUE_BIN"
+fi
+if ((have_proot)); then
+  spawn_variant proot "proot" "$PROOT" "$TRUE_BIN"
+fi
+
+# --- report ----------------------------------------------------------------
+cpu=$(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo 2>/dev/null)
+rev=$(git -C "$(dirname "$0")" rev-parse --short HEAD 2>/dev/null || echo unknown)
+runsc_cmd="runsc${RUNSC_FLAGS:+ $RUNSC_FLAGS} do"
+
+echo "### Benchmarks"
+echo
+echo "Host: Linux $(uname -r), ${cpu:-unknown CPU}, $(nproc) CPUs; $(date -u +%Y-%m-%d); commit $rev."
+echo "Every value is the median of $RUNS runs (\`bench/run.sh\`, BENCH_RUNS=$RUNS)."
+echo
+echo "#### getpid round trip (\`getpid_loop\`, static, $N raw \`syscall\` instructions per run)"
+echo
+echo "| variant | ns/call | vs native | vs SYSEMU floor | calls/run |"
+echo "|---|---:|---:|---:|---:|"
+gp_row() {  # key label
+  local key=$1 label=$2
+  [[ -v GP_MED[$key] ]] || return 0
+  local m=${GP_MED[$key]}
+  local fl=${GP_MED[floor]:-n/a}
+  echo "| $label | $(fmt "$m") | $(ratio "$m" "${GP_MED[native]}") | $(ratio "$m" "$fl") | ${GP_N[$key]} |"
+}
+gp_row native "native"
+gp_row floor "bare PTRACE_SYSEMU tracer (\`sysemu_floor\`)"
+gp_row runsc "\`$runsc_cmd\`"
+gp_row proot "\`proot\` (seccomp filter: getpid not traced)"
+gp_row proot_noseccomp "\`proot\`, \`PROOT_NO_SECCOMP=1\` (PTRACE_SYSCALL)"
+echo
+echo "runsc / floor: **$(ratio "${GP_MED[runsc]:-n/a}" "${GP_MED[floor]:-n/a}")** per getpid."
+echo
+echo "#### Process start (\`spawn_time\`: fork + exec + wait of \`$TRUE_BIN\`, median of $SPAWNS per run)"
+echo
+echo "| variant | ms | vs native |"
+echo "|---|---:|---:|"
+sp_row() {  # key label
+  local key=$1 label=$2
+  [[ -v SP_MED[$key] ]] || return 0
+  local m=${SP_MED[$key]}
+  echo "| $label | $(fmt "$m") | $(ratio "$m" "${SP_MED[native]}") |"
+}
+sp_row native "\`$TRUE_BIN\`"
+sp_row floor "\`sysemu_floor $TRUE_BIN\`"
+sp_row runsc "\`$runsc_cmd $TRUE_BIN\`"
+sp_row proot "\`proot $TRUE_BIN\`"
+
+if ((${#NOTES[@]})); then
+  echo
+  echo "Notes:"
+  echo
+  for n in "${NOTES[@]}"; do
+    echo "- $n"
+  done
+fi
+exit 0

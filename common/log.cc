@@ -1,0 +1,60 @@
+#include "common/log.h"
+
+#include <spdlog/sinks/basic_file_sink.h>
+#include <spdlog/sinks/stdout_sinks.h>
+#include <spdlog/spdlog.h>
+
+#include <atomic>
+#include <memory>
+
+namespace runsc::log {
+namespace {
+
+std::atomic<int> g_level{static_cast<int>(Level::kWarn)};
+
+spdlog::level::level_enum to_spdlog(Level level) {
+  switch (level) {
+    case Level::kTrace: return spdlog::level::trace;
+    case Level::kDebug: return spdlog::level::debug;
+    case Level::kInfo: return spdlog::level::info;
+    case Level::kWarn: return spdlog::level::warn;
+    case Level::kError: return spdlog::level::err;
+    case Level::kOff: return spdlog::level::off;
+  }
+  return spdlog::level::info;
+}
+
+std::shared_ptr<spdlog::logger>& logger() {
+  // Not registered with spdlog's global registry: init() replaces it.
+  static std::shared_ptr<spdlog::logger> instance =
+      std::make_shared<spdlog::logger>("runsc", std::make_shared<spdlog::sinks::stderr_sink_mt>());
+  return instance;
+}
+
+}  // namespace
+
+void init(Level level, const std::string& file, bool json) {
+  g_level = static_cast<int>(level);
+  std::shared_ptr<spdlog::logger> next;
+  if (file.empty()) {
+    next = std::make_shared<spdlog::logger>("runsc", std::make_shared<spdlog::sinks::stderr_sink_mt>());
+  } else {
+    next = std::make_shared<spdlog::logger>(
+        "runsc", std::make_shared<spdlog::sinks::basic_file_sink_mt>(file, /*truncate=*/false));
+  }
+  if (json) {
+    // runc's JSON log lines, which containerd's shim parses.
+    next->set_pattern(R"({"level":"%l","msg":"%v","time":"%Y-%m-%dT%H:%M:%S.%fZ"})", spdlog::pattern_time_type::utc);
+  } else {
+    next->set_pattern("%Y-%m-%d %H:%M:%S.%f %P %^%l%$ %v");
+  }
+  next->set_level(to_spdlog(level));
+  next->flush_on(spdlog::level::trace);
+  logger() = next;
+}
+
+bool enabled(Level level) { return static_cast<int>(level) >= g_level.load(std::memory_order_relaxed); }
+
+void write(Level level, std::string_view message) { logger()->log(to_spdlog(level), message); }
+
+}  // namespace runsc::log

@@ -1,0 +1,42 @@
+// Logging front end. Only fmt/core.h is included here; spdlog stays in
+// log.cc so that the many files that log do not pay for its headers.
+#pragma once
+
+#include <fmt/core.h>
+
+#include <string>
+#include <string_view>
+#include <utility>
+
+namespace runsc::log {
+
+enum class Level { kTrace = 0, kDebug, kInfo, kWarn, kError, kOff };
+
+// Configures the process-wide logger. `file` empty means stderr.
+// `json` writes runc-style JSON lines ({"level":..,"msg":..,"time":..}).
+void init(Level level, const std::string& file, bool json);
+bool enabled(Level level);
+void write(Level level, std::string_view message);
+
+template <class... A>
+void trace(fmt::format_string<A...> f, A&&... a) {
+  if (enabled(Level::kTrace)) write(Level::kTrace, fmt::format(f, std::forward<A>(a)...));
+}
+template <class... A>
+void debug(fmt::format_string<A...> f, A&&... a) {
+  if (enabled(Level::kDebug)) write(Level::kDebug, fmt::format(f, std::forward<A>(a)...));
+}
+template <class... A>
+void info(fmt::format_string<A...> f, A&&... a) {
+  if (enabled(Level::kInfo)) write(Level::kInfo, fmt::format(f, std::forward<A>(a)...));
+}
+template <class... A>
+void warn(fmt::format_string<A...> f, A&&... a) {
+  if (enabled(Level::kWarn)) write(Level::kWarn, fmt::format(f, std::forward<A>(a)...));
+}
+template <class... A>
+void error(fmt::format_string<A...> f, A&&... a) {
+  if (enabled(Level::kError)) write(Level::kError, fmt::format(f, std::forward<A>(a)...));
+}
+
+}  // namespace runsc::log

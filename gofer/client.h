@@ -1,0 +1,55 @@
+// The Sentry's side of the gofer protocol: synchronous calls, one request
+// and one reply at a time, safe to share between threads.
+#pragma once
+
+#include <cstdint>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/result.h"
+#include "common/unique_fd.h"
+#include "gofer/types.h"
+
+namespace runsc::gofer {
+
+struct Request;
+struct Reply;
+
+class Client {
+ public:
+  // `socket` is our end of the SOCK_SEQPACKET pair the gofer serves.
+  explicit Client(UniqueFd socket);
+  Client(const Client&) = delete;
+  Client& operator=(const Client&) = delete;
+  ~Client();
+
+  // The child `name` of directory `dir`, not following a symlink. `name` is
+  // one path component: "", ".", "..", or a name holding '/' or NUL gives
+  // EINVAL without asking the gofer.
+  Result<WalkResult> walk(Handle dir, std::string_view name);
+  // A host FD for I/O on the file (regular files and directories only; a
+  // symlink gives ELOOP). `flags` are open(2) flags.
+  Result<UniqueFd> open(Handle handle, int flags);
+  Result<FileStat> stat(Handle handle);
+  Result<std::string> readlink(Handle handle);
+  // Every entry of the directory but "." and "..", fetched in as many
+  // exchanges as it takes.
+  Result<std::vector<DirEntry>> getdents(Handle dir);
+  // Forgets a handle from walk(). Releasing the root does nothing.
+  void release(Handle handle);
+
+ private:
+  // One exchange. EIO, for this and every later call, when the gofer is
+  // gone or answers out of step (wrong tag or op, malformed reply).
+  Result<Reply> call(const Request& request, UniqueFd* fd);
+
+  std::mutex mu_;
+  UniqueFd socket_;
+  uint32_t next_tag_ = 1;
+  bool broken_ = false;
+  std::vector<uint8_t> buffer_;
+};
+
+}  // namespace runsc::gofer

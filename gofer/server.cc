@@ -1,0 +1,445 @@
+#include "gofer/server.h"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstddef>
+#include <cstring>
+#include <deque>
+#include <memory>
+#include <unordered_map>
+#include <vector>
+
+#include "common/log.h"
+#include "common/unique_fd.h"
+#include "gofer/protocol.h"
+#include "gofer/transport.h"
+
+namespace runsc::gofer {
+namespace {
+
+using SharedFd = std::shared_ptr<const UniqueFd>;
+
+// Linux's x86-64 value of O_LARGEFILE. glibc defines O_LARGEFILE as 0 on
+// 64-bit targets because the kernel forces it there, but a Sentry passing
+// an application's flags along may still carry the bit.
+constexpr uint32_t kKernelOLargefile = 0100000;
+
+// Flags that would modify the file or the tree. O_TMPFILE is tested apart:
+// it includes O_DIRECTORY, which a reader may pass.
+constexpr uint32_t kWriteFlags = O_WRONLY | O_RDWR | O_CREAT | O_TRUNC | O_APPEND;
+constexpr uint32_t kTmpfileBit = O_TMPFILE & ~O_DIRECTORY;
+
+// Everything else Open accepts. O_CREAT and O_EXCL are not here: Open
+// works on a file that a walk already found. O_PATH is not here: the
+// Sentry gets handles, not path FDs.
+constexpr uint32_t kAllowedOpenFlags = O_ACCMODE | O_APPEND | O_TRUNC | O_NONBLOCK | O_DIRECTORY | O_NOFOLLOW |
+                                       O_CLOEXEC | kKernelOLargefile | O_DSYNC | O_SYNC | O_DIRECT | O_NOATIME |
+                                       O_NOCTTY;
+
+// getdents64 fills this much per call: a few hundred entries.
+constexpr size_t kDirentBufferSize = 32 * 1024;
+
+// The position of a Getdents listing, so that a listing asked for batch by
+// batch (start = 0, n, 2n, ...) reads the directory once rather than once
+// per batch.
+struct DirStream {
+  UniqueFd fd;
+  uint64_t next_index = 0;       // index of pending.front(), or of the next entry read
+  std::deque<DirEntry> pending;  // read from the host, not yet sent
+  bool eof = false;
+};
+
+// One handle. The file is held as an O_PATH FD, which grants no access to
+// its data; data FDs are opened afresh by (parent FD, name) so that the
+// open can carry O_NOFOLLOW, with no path string ever resolved from the
+// root. Nodes share their parent's FD, not the parent node, so that a long
+// chain of walks cannot build a long chain of destructors.
+struct Node {
+  SharedFd fd;
+  SharedFd parent;  // the root's is its own FD
+  std::string name;  // "." for the root
+  std::unique_ptr<DirStream> dir;
+};
+
+Result<struct stat> stat_fd(int fd) {
+  struct stat st;
+  if (::fstat(fd, &st) != 0) return ErrFromErrno();
+  return st;
+}
+
+// Opens the file `node` stands for, for I/O. The type is checked on the
+// O_PATH FD first, so that no device driver's open() ever runs on the
+// Sentry's behalf, and again on the new FD, with its identity, in case the
+// host replaced the name in between.
+Result<UniqueFd> reopen(const Node& node, uint32_t flags) {
+  auto before = stat_fd(node.fd->get());
+  if (!before) return Err(before.error());
+  // O_NOFOLLOW refuses a symlink with ELOOP (open(2)); say so before
+  // asking the host.
+  if (S_ISLNK(before->st_mode)) return Err(ELOOP);
+  // Only regular files and directories are served. EACCES is what Linux
+  // answers for a device on a nodev mount, which is how gofer_main()
+  // mounts the tree; FIFOs and sockets the Sentry emulates itself.
+  if (!S_ISREG(before->st_mode) && !S_ISDIR(before->st_mode)) return Err(EACCES);
+
+  // O_NONBLOCK so that a FIFO swapped in under this name cannot block the
+  // server in open(2); cleared again below unless the Sentry asked for it.
+  int host_flags = static_cast<int>(flags) | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY | O_NONBLOCK;
+  UniqueFd fd(::openat(node.parent->get(), node.name.c_str(), host_flags));
+  if (!fd) return ErrFromErrno();
+  auto after = stat_fd(fd.get());
+  if (!after) return Err(after.error());
+  // A different file now has this name: the handle no longer names what
+  // the Sentry walked to. ESTALE is Linux's (NFS's) answer to that.
+  if (after->st_dev != before->st_dev || after->st_ino != before->st_ino) return Err(ESTALE);
+  if (!S_ISREG(after->st_mode) && !S_ISDIR(after->st_mode)) return Err(EACCES);
+  if ((flags & O_NONBLOCK) == 0) {
+    int status = ::fcntl(fd.get(), F_GETFL);
+    if (status < 0 || ::fcntl(fd.get(), F_SETFL, status & ~O_NONBLOCK) < 0) return ErrFromErrno();
+  }
+  return fd;
+}
+
+// Reads the next batch of entries from the host into `ds.pending`.
+int fill(DirStream& ds, std::vector<unsigned char>& buffer) {
+  long n;
+  do {
+    n = ::getdents64(ds.fd.get(), buffer.data(), buffer.size());
+  } while (n < 0 && errno == EINTR);
+  if (n < 0) return errno;
+  if (n == 0) {
+    ds.eof = true;
+    return 0;
+  }
+  // linux_dirent64: d_ino u64, d_off s64, d_reclen u16, d_type u8, then the
+  // NUL-terminated name, padded to d_reclen.
+  constexpr size_t kNameOffset = offsetof(struct dirent64, d_name);
+  size_t end = static_cast<size_t>(n);
+  for (size_t off = 0; off < end;) {
+    if (end - off < kNameOffset) return EIO;
+    const unsigned char* rec = buffer.data() + off;
+    uint64_t ino;
+    uint16_t reclen;
+    uint8_t type;
+    std::memcpy(&ino, rec + offsetof(struct dirent64, d_ino), sizeof(ino));
+    std::memcpy(&reclen, rec + offsetof(struct dirent64, d_reclen), sizeof(reclen));
+    std::memcpy(&type, rec + offsetof(struct dirent64, d_type), sizeof(type));
+    if (reclen <= kNameOffset || reclen > end - off) return EIO;
+    const char* name = reinterpret_cast<const char*>(rec + kNameOffset);
+    std::string_view entry(name, ::strnlen(name, reclen - kNameOffset));
+    off += reclen;
+    if (entry == "." || entry == "..") continue;
+    if (check_name(entry) != 0) {
+      // No Linux filesystem should produce one; never pass it on.
+      log::warn("gofer: skipping a directory entry with an invalid name");
+      continue;
+    }
+    ds.pending.push_back(DirEntry{ino, type, std::string(entry)});
+  }
+  return 0;
+}
+
+template <class T>
+ReplyBody body_or_error(Op op, Result<T> result) {
+  if (!result) return ErrorReply{static_cast<uint32_t>(op), result.error()};
+  return std::move(*result);
+}
+
+class Server {
+ public:
+  Server(UniqueFd root, const ServerOptions& options) : options_(options), dirent_buffer_(kDirentBufferSize) {
+    auto fd = std::make_shared<const UniqueFd>(std::move(root));
+    nodes_.emplace(kRootHandle, Node{fd, fd, ".", nullptr});
+  }
+
+  // Answers one request; an FD to donate with the reply is left in `donate`.
+  ReplyBody handle(const Request& request, UniqueFd& donate) {
+    Op op = op_of(request.body);
+    switch (op) {
+      case Op::kWalk: return body_or_error(op, walk(std::get<WalkRequest>(request.body)));
+      case Op::kOpen: return body_or_error(op, open(std::get<OpenRequest>(request.body), donate));
+      case Op::kStat: return body_or_error(op, stat(std::get<StatRequest>(request.body)));
+      case Op::kReadlink: return body_or_error(op, readlink(std::get<ReadlinkRequest>(request.body)));
+      case Op::kGetdents: return body_or_error(op, getdents(std::get<GetdentsRequest>(request.body)));
+      case Op::kRelease: return body_or_error(op, release(std::get<ReleaseRequest>(request.body)));
+    }
+    return ErrorReply{static_cast<uint32_t>(op), ENOSYS};
+  }
+
+ private:
+  Node* find(Handle handle) {
+    auto it = nodes_.find(handle);
+    return it == nodes_.end() ? nullptr : &it->second;
+  }
+
+  Result<WalkReply> walk(const WalkRequest& q) {
+    Node* dir = find(q.dir);
+    if (dir == nullptr) return Err(EBADF);
+    // The name is one component (decode_request checked), and O_NOFOLLOW
+    // with O_PATH gives the symlink itself rather than its target: the
+    // Sentry resolves symlinks against its own view of the tree.
+    SharedFd parent = dir->fd;
+    UniqueFd fd(::openat(parent->get(), q.name.c_str(), O_PATH | O_NOFOLLOW | O_CLOEXEC));
+    if (!fd) return ErrFromErrno();
+    auto st = stat_fd(fd.get());
+    if (!st) return Err(st.error());
+    Handle handle = next_handle_++;
+    nodes_.emplace(handle, Node{std::make_shared<const UniqueFd>(std::move(fd)), std::move(parent), q.name, nullptr});
+    return WalkReply{handle, file_stat_from_host(*st)};
+  }
+
+  Result<OpenReply> open(const OpenRequest& q, UniqueFd& donate) {
+    Node* node = find(q.handle);
+    if (node == nullptr) return Err(EBADF);
+    bool writes = (q.flags & kWriteFlags) != 0 || (q.flags & kTmpfileBit) != 0;
+    if (writes && options_.read_only) return Err(EROFS);
+    if ((q.flags & ~kAllowedOpenFlags) != 0 || (q.flags & O_ACCMODE) == O_ACCMODE) return Err(EINVAL);
+    auto fd = reopen(*node, q.flags);
+    if (!fd) return Err(fd.error());
+    donate = std::move(*fd);
+    return OpenReply{};
+  }
+
+  Result<StatReply> stat(const StatRequest& q) {
+    Node* node = find(q.handle);
+    if (node == nullptr) return Err(EBADF);
+    auto st = stat_fd(node->fd->get());
+    if (!st) return Err(st.error());
+    return StatReply{file_stat_from_host(*st)};
+  }
+
+  Result<ReadlinkReply> readlink(const ReadlinkRequest& q) {
+    Node* node = find(q.handle);
+    if (node == nullptr) return Err(EBADF);
+    auto st = stat_fd(node->fd->get());
+    if (!st) return Err(st.error());
+    // readlink(2) of something that is not a symlink.
+    if (!S_ISLNK(st->st_mode)) return Err(EINVAL);
+    // An empty path reads the link the O_PATH FD itself refers to
+    // (readlinkat(2), Linux 2.6.39).
+    char buffer[kMaxLinkTargetLength + 1];
+    ssize_t n = ::readlinkat(node->fd->get(), "", buffer, sizeof(buffer));
+    if (n < 0) return ErrFromErrno();
+    // Filled to the brim: the target may have been cut short.
+    if (static_cast<size_t>(n) > kMaxLinkTargetLength) return Err(ENAMETOOLONG);
+    if (n == 0) return Err(EIO);
+    return ReadlinkReply{std::string(buffer, static_cast<size_t>(n))};
+  }
+
+  Result<GetdentsReply> getdents(const GetdentsRequest& q) {
+    Node* node = find(q.dir);
+    if (node == nullptr) return Err(EBADF);
+    auto result = list(*node, q.start);
+    // A failed listing leaves the stream in an unknown place; start over.
+    if (!result) node->dir.reset();
+    return result;
+  }
+
+  Result<GetdentsReply> list(Node& node, uint64_t start) {
+    if (!node.dir || start < node.dir->next_index) {
+      if (!node.dir) {
+        auto fd = reopen(node, O_RDONLY | O_DIRECTORY);
+        if (!fd) return Err(fd.error());
+        node.dir = std::make_unique<DirStream>();
+        node.dir->fd = std::move(*fd);
+      } else if (::lseek(node.dir->fd.get(), 0, SEEK_SET) < 0) {
+        return ErrFromErrno();
+      }
+      node.dir->next_index = 0;
+      node.dir->pending.clear();
+      node.dir->eof = false;
+    }
+    DirStream& ds = *node.dir;
+    // Whether the next entry is at hand, reading from the host if needed.
+    auto more = [&]() -> Result<bool> {
+      while (ds.pending.empty() && !ds.eof) {
+        if (int e = fill(ds, dirent_buffer_)) return Err(e);
+      }
+      return !ds.pending.empty();
+    };
+    while (ds.next_index < start) {
+      auto m = more();
+      if (!m) return Err(m.error());
+      if (!*m) break;
+      ds.pending.pop_front();
+      ++ds.next_index;
+    }
+    GetdentsReply reply;
+    size_t size = kGetdentsReplyFixedSize;
+    for (;;) {
+      auto m = more();
+      if (!m) return Err(m.error());
+      if (!*m) break;
+      size_t entry_size = dirent_wire_size(ds.pending.front().name.size());
+      if (size + entry_size > kMaxMessageSize) break;
+      size += entry_size;
+      reply.entries.push_back(std::move(ds.pending.front()));
+      ds.pending.pop_front();
+      ++ds.next_index;
+    }
+    reply.end = ds.pending.empty() && ds.eof;
+    return reply;
+  }
+
+  Result<ReleaseReply> release(const ReleaseRequest& q) {
+    // The root stays valid for the whole connection.
+    if (q.handle == kRootHandle) return ReleaseReply{};
+    if (nodes_.erase(q.handle) == 0) return Err(EBADF);
+    return ReleaseReply{};
+  }
+
+  ServerOptions options_;
+  std::unordered_map<Handle, Node> nodes_;
+  Handle next_handle_ = kRootHandle + 1;
+  std::vector<unsigned char> dirent_buffer_;
+};
+
+// Linux has no libc wrapper for pivot_root(2) in glibc 2.36.
+int pivot_root(const char* new_root, const char* put_old) {
+  return static_cast<int>(::syscall(SYS_pivot_root, new_root, put_old));
+}
+
+// Makes the bind mount of the root nosuid, nodev and, if asked, read-only,
+// with every mount below it.
+int restrict_mounts(const std::string& root, bool read_only) {
+  uint64_t attrs = MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | (read_only ? MOUNT_ATTR_RDONLY : 0);
+  mount_attr attr{};
+  attr.attr_set = attrs;
+  // mount_setattr(2) (Linux 5.12) changes a whole tree at once; MS_REMOUNT
+  // changes one mount, leaving the submounts MS_REC brought along as they
+  // were on the host.
+  if (::mount_setattr(AT_FDCWD, root.c_str(), AT_RECURSIVE, &attr, sizeof(attr)) == 0) return 0;
+  if (errno != ENOSYS) return errno;
+  log::warn("gofer: mount_setattr unsupported; only the top mount of {} is restricted", root);
+  // A remount must repeat the flags that are locked on the mount (in a user
+  // namespace, those the parent namespace set), or Linux refuses it.
+  struct statvfs vfs;
+  if (::statvfs(root.c_str(), &vfs) != 0) return errno;
+  unsigned long flags = MS_BIND | MS_REMOUNT | MS_NOSUID | MS_NODEV | (read_only ? MS_RDONLY : 0);
+  if (vfs.f_flag & ST_NOEXEC) flags |= MS_NOEXEC;
+  if (vfs.f_flag & ST_NOATIME) flags |= MS_NOATIME;
+  if (vfs.f_flag & ST_NODIRATIME) flags |= MS_NODIRATIME;
+  if (vfs.f_flag & ST_RELATIME) flags |= MS_RELATIME;
+  if (vfs.f_flag & ST_RDONLY) flags |= MS_RDONLY;
+  if (::mount(nullptr, root.c_str(), nullptr, flags, nullptr) != 0) return errno;
+  return 0;
+}
+
+// Logs a failed host call of confine() and returns its errno (read before
+// logging, which may change it).
+int failed(std::string_view what, const std::string& root) {
+  int e = errno;
+  log::error("gofer: {} ({}): {}", what, root, std::strerror(e));
+  return e;
+}
+
+// Leaves this process with `root` as its "/", in a mount namespace of its
+// own where nothing else of the host is reachable.
+int confine(const std::string& root, bool read_only) {
+  if (root.empty()) return EINVAL;
+  if (::unshare(CLONE_NEWNS) != 0) return failed("unshare(CLONE_NEWNS)", root);
+  // Our mounts and unmounts must not propagate back to the host (nor the
+  // host's into us), whatever propagation the parent namespace had.
+  if (::mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0) return failed("making / private", root);
+  // pivot_root(2) needs the new root to be a mount point; a bind of the
+  // directory onto itself makes it one, with the mounts below it.
+  if (::mount(root.c_str(), root.c_str(), nullptr, MS_BIND | MS_REC, nullptr) != 0) {
+    return failed("bind-mounting the root", root);
+  }
+  if (int e = restrict_mounts(root, read_only)) {
+    log::error("gofer: restricting the mounts of {}: {}", root, std::strerror(e));
+    return e;
+  }
+  if (::chdir(root.c_str()) != 0) return failed("chdir", root);
+  // pivot_root(".", ".") stacks the old root on top of the new one at "/";
+  // detaching it leaves only the new root (pivot_root(2), NOTES).
+  if (pivot_root(".", ".") == 0) {
+    if (::umount2(".", MNT_DETACH) != 0) return failed("detaching the old root", root);
+  } else {
+    // E.g. EINVAL when "/" is the initramfs rootfs, which cannot be
+    // pivoted away from. chroot(2) still confines every path we resolve.
+    log::warn("gofer: pivot_root into {} failed ({}); falling back to chroot", root, std::strerror(errno));
+    if (::chroot(".") != 0) return failed("chroot", root);
+  }
+  if (::chdir("/") != 0) return failed("chdir /", root);
+  return 0;
+}
+
+}  // namespace
+
+int serve(int socket_fd, const ServerOptions& options) {
+  UniqueFd root(::open(options.root.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
+  if (!root) {
+    int e = errno;
+    log::error("gofer: cannot open the root {}: {}", options.root, std::strerror(e));
+    return e;
+  }
+  Server server(std::move(root), options);
+  std::vector<uint8_t> buffer(kMaxMessageSize);
+  for (;;) {
+    auto got = receive_message(socket_fd, buffer, /*accept_fd=*/false);
+    if (!got) {
+      // ECONNRESET: the Sentry died with requests unanswered.
+      if (got.error() == ECONNRESET) return 0;
+      log::error("gofer: receiving a request: {}", std::strerror(got.error()));
+      return got.error();
+    }
+    if (got->closed) return 0;
+    std::span<const uint8_t> message(buffer.data(), got->size);
+
+    Reply reply;
+    UniqueFd donate;
+    Result<Request> request = got->truncated ? Result<Request>(Err(EBADMSG)) : decode_request(message);
+    uint32_t op;
+    if (request) {
+      reply.tag = request->tag;
+      op = static_cast<uint32_t>(op_of(request->body));
+      reply.body = server.handle(*request, donate);
+    } else {
+      auto header = peek_request_header(message);
+      if (!header) {
+        log::debug("gofer: dropping a {}-byte message with no tag", got->size);
+        continue;
+      }
+      log::debug("gofer: refusing a malformed request (tag {}, op {}): {}", header->tag, header->op,
+                 std::strerror(request.error()));
+      reply.tag = header->tag;
+      op = header->op;
+      reply.body = ErrorReply{op, request.error()};
+    }
+    auto bytes = encode_reply(reply);
+    if (!bytes) {
+      // A reply we cannot put on the wire (never expected); still answer.
+      log::warn("gofer: cannot encode a reply: {}", std::strerror(bytes.error()));
+      donate.reset();
+      bytes = encode_reply(Reply{reply.tag, ErrorReply{op, EIO}});
+      if (!bytes) return bytes.error();
+    }
+    if (int e = send_message(socket_fd, *bytes, donate.get())) {
+      if (e == EPIPE || e == ECONNRESET) return 0;
+      log::error("gofer: sending a reply: {}", std::strerror(e));
+      return e;
+    }
+  }
+}
+
+int gofer_main(const GoferConfig& config) {
+  if (int e = confine(config.root, config.read_only)) {
+    log::error("gofer: cannot confine to {}: {}", config.root, std::strerror(e));
+    return 1;
+  }
+  ServerOptions options;
+  options.root = "/";
+  options.read_only = config.read_only;
+  return serve(config.socket_fd, options) == 0 ? 0 : 1;
+}
+
+}  // namespace runsc::gofer

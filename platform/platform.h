@@ -1,0 +1,69 @@
+// The seam between the Sentry and the machinery that runs application code.
+// The Sentry never knows whether a task runs under ptrace, systrap or KVM:
+// it asks a Platform for AddressSpaces and Contexts and runs tasks through
+// Context::switch_to.
+#pragma once
+
+#include <signal.h>
+#include <sys/user.h>
+
+#include <cstdint>
+#include <memory>
+#include <string_view>
+
+#include "common/result.h"
+
+namespace runsc::platform {
+
+// The x86-64 general registers of one application thread, as Linux lays
+// them out for ptrace (struct user_regs_struct, with fs_base/gs_base).
+using Registers = user_regs_struct;
+
+// The highest address (exclusive) the application may use. The platform
+// reserves what lies above it (the ptrace stub lives there).
+constexpr uint64_t kMaxUserAddress = 0x7fffffffd000;
+
+class AddressSpace {
+ public:
+  virtual ~AddressSpace() = default;
+  // Maps [addr, addr+length) to the memory file at `memfile_offset` with
+  // `prot` (PROT_*). Replaces what was mapped there.
+  virtual Result<void> map(uint64_t addr, uint64_t memfile_offset, uint64_t length, int prot) = 0;
+  virtual Result<void> unmap(uint64_t addr, uint64_t length) = 0;
+  virtual Result<void> protect(uint64_t addr, uint64_t length, int prot) = 0;
+};
+
+enum class StopReason {
+  kSyscall,      // the application made a system call; registers hold it
+  kFault,        // a synchronous fault (SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGTRAP); see `info`
+  kInterrupted,  // interrupt() was called from another thread
+  kDied,         // the host process backing the context is gone (killed)
+};
+
+struct SwitchResult {
+  StopReason reason;
+  siginfo_t info{};  // for kFault
+};
+
+class Context {
+ public:
+  virtual ~Context() = default;
+  // Runs the application thread with `regs` in `as` until it makes a
+  // syscall, faults or is interrupted. `regs` is updated in place.
+  virtual SwitchResult switch_to(AddressSpace& as, Registers& regs) = 0;
+  // Makes a concurrent or the next switch_to return kInterrupted. Safe to
+  // call from any thread.
+  virtual void interrupt() = 0;
+  // Releases per-thread platform resources (a stub thread) tied to this context.
+  virtual void release() {}
+};
+
+class Platform {
+ public:
+  virtual ~Platform() = default;
+  virtual std::string_view name() const = 0;
+  virtual Result<std::unique_ptr<AddressSpace>> new_address_space() = 0;
+  virtual std::unique_ptr<Context> new_context() = 0;
+};
+
+}  // namespace runsc::platform

@@ -1,0 +1,339 @@
+#include "platform/ptrace/ptrace.h"
+
+#include <elf.h>
+#include <linux/audit.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/ptrace.h>
+#include <sys/rseq.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstddef>
+#include <cstring>
+#include <unordered_map>
+
+#include "common/log.h"
+#include "platform/ptrace/stub.h"
+
+namespace runsc::platform {
+namespace {
+
+constexpr uint64_t kPageSize = 4096;
+// The signal interrupt() sends to a running stub thread. Any signal stops a
+// tracee in signal-delivery-stop before it acts, and the tracer suppresses it.
+constexpr int kInterruptSignal = SIGSTOP;
+
+uint64_t stub_syscall_addr() {
+  return kStubAddr + static_cast<uint64_t>(runsc_stub_syscall - runsc_stub_start);
+}
+
+pid_t gettid_raw() { return static_cast<pid_t>(::syscall(SYS_gettid)); }
+
+// A seccomp filter for the stub processes: a host syscall is allowed only
+// when made from the stub page (the tracer's injections). Application
+// syscalls never reach seccomp (PTRACE_SYSEMU skips them before seccomp
+// runs), so this only matters if something bypasses the tracer, such as the
+// kernel's vsyscall emulation; then the whole stub dies.
+struct StubFilter {
+  sock_filter insns[9];
+  sock_fprog prog;
+};
+
+StubFilter make_stub_filter() {
+  const uint32_t ip_hi = static_cast<uint32_t>(kStubAddr >> 32);
+  const uint32_t ip_lo = static_cast<uint32_t>(kStubAddr & 0xffffffffu);
+  StubFilter f{};
+  const sock_filter insns[9] = {
+      /* 0 */ BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(seccomp_data, arch)),
+      /* 1 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, AUDIT_ARCH_X86_64, 0, 6),
+      /* 2 */ BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(seccomp_data, instruction_pointer) + 4),
+      /* 3 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, ip_hi, 0, 4),
+      /* 4 */ BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(seccomp_data, instruction_pointer)),
+      // ip is the address after the syscall instruction: inside the page.
+      /* 5 */ BPF_JUMP(BPF_JMP | BPF_JGE | BPF_K, ip_lo, 0, 2),
+      /* 6 */ BPF_JUMP(BPF_JMP | BPF_JGE | BPF_K, ip_lo + static_cast<uint32_t>(kPageSize), 1, 0),
+      /* 7 */ BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+      /* 8 */ BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_KILL_PROCESS),
+  };
+  std::memcpy(f.insns, insns, sizeof(insns));
+  return f;
+}
+
+// One traced host thread inside a stub process.
+struct StubThread {
+  pid_t pid = -1;  // stub process (thread group)
+  pid_t tid = -1;
+  Registers base{};  // registers captured at creation: valid cs/ss/eflags for injections
+};
+
+// Waits for `tid` to stop or die. Returns the raw wait status.
+Result<int> wait_stub(pid_t tid) {
+  int status = 0;
+  for (;;) {
+    pid_t r = ::waitpid(tid, &status, __WALL);
+    if (r == tid) return status;
+    if (r < 0 && errno == EINTR) continue;
+    return ErrFromErrno();
+  }
+}
+
+class PtraceAddressSpace final : public AddressSpace {
+ public:
+  PtraceAddressSpace(int memfile_fd, const StubFilter* filter) : memfile_fd_(memfile_fd), filter_(filter) {}
+  ~PtraceAddressSpace() override {
+    if (main_.pid > 0) {
+      ::kill(main_.pid, SIGKILL);
+      // Reap the stub so no zombie remains; its threads go with it.
+      int status;
+      while (::waitpid(main_.pid, &status, __WALL) < 0 && errno == EINTR) {
+      }
+    }
+  }
+
+  Result<void> map(uint64_t addr, uint64_t memfile_offset, uint64_t length, int prot) override {
+    auto r = inject(SYS_mmap, addr, length, static_cast<uint64_t>(prot), MAP_SHARED | MAP_FIXED,
+                    static_cast<uint64_t>(memfile_fd_), memfile_offset);
+    if (!r) return Err(r.error());
+    return {};
+  }
+  Result<void> unmap(uint64_t addr, uint64_t length) override {
+    auto r = inject(SYS_munmap, addr, length);
+    if (!r) return Err(r.error());
+    return {};
+  }
+  Result<void> protect(uint64_t addr, uint64_t length, int prot) override {
+    auto r = inject(SYS_mprotect, addr, length, static_cast<uint64_t>(prot));
+    if (!r) return Err(r.error());
+    return {};
+  }
+
+  // The stub thread the calling Sentry thread traces, creating the stub
+  // process on first use. ptrace requests are only accepted from the
+  // tracer thread, so each Sentry thread drives its own stub thread.
+  Result<StubThread*> thread_for_current() {
+    pid_t self = gettid_raw();
+    if (main_.pid < 0) {
+      auto created = create_stub();
+      if (!created) return Err(created.error());
+      tracer_ = self;
+      return &main_;
+    }
+    if (tracer_ == self) return &main_;
+    // A second tracer thread needs its own stub thread (application
+    // threads); that arrives with the processes work.
+    log::warn("ptrace: address space used from a second Sentry thread");
+    return Err(ENOSYS);
+  }
+
+  // Runs one host syscall in the stub, from the stub page.
+  Result<uint64_t> inject(uint64_t nr, uint64_t a1 = 0, uint64_t a2 = 0, uint64_t a3 = 0, uint64_t a4 = 0,
+                          uint64_t a5 = 0, uint64_t a6 = 0) {
+    auto thread = thread_for_current();
+    if (!thread) return Err(thread.error());
+    StubThread& t = **thread;
+    Registers r = t.base;
+    r.rip = stub_syscall_addr();
+    r.rax = nr;
+    r.orig_rax = static_cast<uint64_t>(-1);
+    r.rdi = a1;
+    r.rsi = a2;
+    r.rdx = a3;
+    r.r10 = a4;
+    r.r8 = a5;
+    r.r9 = a6;
+    if (::ptrace(PTRACE_SETREGS, t.tid, nullptr, &r) < 0) return ErrFromErrno();
+    if (::ptrace(PTRACE_CONT, t.tid, nullptr, nullptr) < 0) return ErrFromErrno();
+    for (;;) {
+      auto status = wait_stub(t.tid);
+      if (!status) return Err(status.error());
+      if (!WIFSTOPPED(*status)) return Err(ESRCH);
+      int sig = WSTOPSIG(*status);
+      if (sig == SIGTRAP) break;
+      if (sig != kInterruptSignal) {
+        siginfo_t si{};
+        ::ptrace(PTRACE_GETSIGINFO, t.tid, nullptr, &si);
+        Registers now{};
+        ::ptrace(PTRACE_GETREGS, t.tid, nullptr, &now);
+        log::error("ptrace: injected syscall {} faulted: signal {} code {} addr {} rip {:#x}", nr, sig, si.si_code,
+                   si.si_addr, now.rip);
+        return Err(EFAULT);
+      }
+      // Another signal (an interrupt) arrived mid-injection: suppress it and
+      // let the injected syscall finish. interrupt() also left a flag, so
+      // the interruption is not lost.
+      if (::ptrace(PTRACE_CONT, t.tid, nullptr, nullptr) < 0) return ErrFromErrno();
+    }
+    if (::ptrace(PTRACE_GETREGS, t.tid, nullptr, &r) < 0) return ErrFromErrno();
+    int64_t ret = static_cast<int64_t>(r.rax);
+    if (ret < 0 && ret > -4096) return Err(static_cast<int>(-ret));
+    return static_cast<uint64_t>(ret);
+  }
+
+ private:
+  Result<void> create_stub() {
+    // A raw fork: the child must only run code that needs no libc state,
+    // because the parent is multi-threaded.
+    const int memfd = memfile_fd_;
+    const sock_fprog* prog = &filter_->prog;
+    // glibc registers every thread for restartable sequences, and fork keeps
+    // the registration. Once the stub unmaps the Sentry's memory the rseq
+    // area is gone, and the kernel's next rseq update on return to user mode
+    // fails and kills the stub with SIGSEGV (SI_KERNEL). So the child
+    // unregisters first; rseq(2) needs the same pointer, length and
+    // signature that glibc registered (glibc registers at least 32 bytes).
+    void* rseq_area = __rseq_size > 0 ? static_cast<char*>(__builtin_thread_pointer()) + __rseq_offset : nullptr;
+    const unsigned rseq_len = __rseq_size < 32 ? 32 : __rseq_size;
+    long pid = ::syscall(SYS_clone, SIGCHLD, 0, 0, 0, 0);
+    if (pid < 0) return ErrFromErrno();
+    if (pid == 0) {
+      ::syscall(SYS_ptrace, PTRACE_TRACEME, 0, 0, 0);
+      if (rseq_area != nullptr && ::syscall(SYS_rseq, rseq_area, rseq_len, RSEQ_FLAG_UNREGISTER, RSEQ_SIG) != 0)
+        ::syscall(SYS_exit_group, 126);
+      // Keep only the memory file: the stub must hold nothing else.
+      if (memfd > 0) ::syscall(SYS_close_range, 0, memfd - 1, 0);
+      ::syscall(SYS_close_range, memfd + 1, ~0U, 0);
+      ::syscall(SYS_prctl, PR_SET_NAME, "runsc-stub", 0, 0, 0);
+      ::syscall(SYS_prctl, PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
+      if (::syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, prog) != 0) ::syscall(SYS_exit_group, 127);
+      asm volatile("jmp *%0" : : "r"(kStubAddr) : "memory");
+      __builtin_unreachable();
+    }
+    main_.pid = main_.tid = static_cast<pid_t>(pid);
+    auto status = wait_stub(main_.tid);
+    if (!status) return Err(status.error());
+    if (!WIFSTOPPED(*status) || WSTOPSIG(*status) != SIGSTOP) {
+      Registers regs{};
+      ::ptrace(PTRACE_GETREGS, main_.tid, nullptr, &regs);
+      siginfo_t si{};
+      ::ptrace(PTRACE_GETSIGINFO, main_.tid, nullptr, &si);
+      log::error("ptrace: stub {} did not stop as expected (status {:#x}, rip {:#x}, addr {})", pid, *status,
+                 regs.rip, si.si_addr);
+      ::kill(main_.pid, SIGKILL);
+      (void)wait_stub(main_.tid);
+      main_.pid = -1;
+      return Err(ECHILD);
+    }
+    // EXITKILL: should the Sentry thread die, its stub must not run on untraced.
+    if (::ptrace(PTRACE_SETOPTIONS, main_.tid, nullptr, PTRACE_O_TRACESYSGOOD | PTRACE_O_EXITKILL) < 0)
+      return ErrFromErrno();
+    if (::ptrace(PTRACE_GETREGS, main_.tid, nullptr, &main_.base) < 0) return ErrFromErrno();
+    log::debug("ptrace: new stub process {}", pid);
+    return {};
+  }
+
+  int memfile_fd_;
+  const StubFilter* filter_;
+  StubThread main_;
+  pid_t tracer_ = -1;
+};
+
+class PtraceContext final : public Context {
+ public:
+  SwitchResult switch_to(AddressSpace& as, Registers& regs) override {
+    auto& pas = static_cast<PtraceAddressSpace&>(as);
+    if (interrupt_pending_.exchange(false)) return {StopReason::kInterrupted};
+    auto thread = pas.thread_for_current();
+    if (!thread) return {StopReason::kDied};
+    StubThread& t = **thread;
+    running_tid_.store(t.tid);
+    // Re-check after publishing the tid so an interrupt() racing with us
+    // either sees the tid (and signals) or left the flag (seen here).
+    if (interrupt_pending_.exchange(false)) {
+      running_tid_.store(-1);
+      return {StopReason::kInterrupted};
+    }
+    SwitchResult result = run(t, regs);
+    running_tid_.store(-1);
+    return result;
+  }
+
+  void interrupt() override {
+    interrupt_pending_.store(true);
+    pid_t tid = running_tid_.load();
+    if (tid > 0) ::syscall(SYS_tgkill, tid, tid, kInterruptSignal);
+  }
+
+ private:
+  SwitchResult run(StubThread& t, Registers& regs) {
+    if (::ptrace(PTRACE_SETREGS, t.tid, nullptr, &regs) < 0) return {StopReason::kDied};
+    if (::ptrace(PTRACE_SYSEMU, t.tid, nullptr, nullptr) < 0) return {StopReason::kDied};
+    for (;;) {
+      auto status = wait_stub(t.tid);
+      if (!status || !WIFSTOPPED(*status)) return {StopReason::kDied};
+      int sig = WSTOPSIG(*status);
+      if (sig == (SIGTRAP | 0x80)) {
+        if (::ptrace(PTRACE_GETREGS, t.tid, nullptr, &regs) < 0) return {StopReason::kDied};
+        return {StopReason::kSyscall};
+      }
+      if (sig == kInterruptSignal) {
+        if (::ptrace(PTRACE_GETREGS, t.tid, nullptr, &regs) < 0) return {StopReason::kDied};
+        interrupt_pending_.store(false);
+        return {StopReason::kInterrupted};
+      }
+      SwitchResult result{StopReason::kFault};
+      if (::ptrace(PTRACE_GETSIGINFO, t.tid, nullptr, &result.info) < 0) return {StopReason::kDied};
+      if (::ptrace(PTRACE_GETREGS, t.tid, nullptr, &regs) < 0) return {StopReason::kDied};
+      return result;
+    }
+  }
+
+  std::atomic<bool> interrupt_pending_{false};
+  std::atomic<pid_t> running_tid_{-1};
+};
+
+class PtracePlatform final : public Platform {
+ public:
+  explicit PtracePlatform(int memfile_fd) : memfile_fd_(memfile_fd), filter_(make_stub_filter()) {
+    filter_.prog.len = sizeof(filter_.insns) / sizeof(filter_.insns[0]);
+    filter_.prog.filter = filter_.insns;
+  }
+  std::string_view name() const override { return "ptrace"; }
+  Result<std::unique_ptr<AddressSpace>> new_address_space() override {
+    return std::make_unique<PtraceAddressSpace>(memfile_fd_, &filter_);
+  }
+  std::unique_ptr<Context> new_context() override { return std::make_unique<PtraceContext>(); }
+
+ private:
+  int memfile_fd_;
+  StubFilter filter_;
+};
+
+// Places the stub code at kStubAddr in this (the Sentry's) address space,
+// so that every stub forked from it finds the code there.
+Result<void> install_stub_code() {
+  static std::once_flag once;
+  static int error = 0;
+  std::call_once(once, [] {
+    const size_t size = static_cast<size_t>(runsc_stub_end - runsc_stub_start);
+    if (size > kPageSize) {
+      error = E2BIG;
+      return;
+    }
+    void* page = ::mmap(reinterpret_cast<void*>(kStubAddr), kPageSize, PROT_READ | PROT_WRITE,
+                        MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0);
+    if (page == MAP_FAILED || page != reinterpret_cast<void*>(kStubAddr)) {
+      error = errno ? errno : EEXIST;
+      return;
+    }
+    std::memcpy(page, runsc_stub_start, size);
+    if (::mprotect(page, kPageSize, PROT_READ | PROT_EXEC) != 0) error = errno;
+  });
+  if (error != 0) return Err(error);
+  return {};
+}
+
+}  // namespace
+
+Result<std::unique_ptr<Platform>> make_ptrace_platform(int memfile_fd) {
+  if (auto r = install_stub_code(); !r) {
+    log::error("ptrace: cannot place the stub page at {:#x}: {}", kStubAddr, std::strerror(r.error()));
+    return Err(r.error());
+  }
+  return std::unique_ptr<Platform>(std::make_unique<PtracePlatform>(memfile_fd));
+}
+
+}  // namespace runsc::platform

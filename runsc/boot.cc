@@ -1,0 +1,197 @@
+// `runsc boot`: the Sentry. It confines itself (its own namespaces, root
+// pivoted to an empty read-only tmpfs), builds the kernel, and runs the
+// first program as pid 1 until it exits.
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/mount.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <cstring>
+#include <thread>
+
+#include "common/log.h"
+#include "gofer/client.h"
+#include "platform/ptrace/ptrace.h"
+#include "runsc/commands.h"
+#include "sentry/kernel/task.h"
+#include "syscalls/util.h"
+#include "vfs/gofer_fs.h"
+#include "vfs/host_file.h"
+
+namespace runsc::cli {
+namespace {
+
+// Memory file size: virtual, sparse.
+constexpr uint64_t kMemoryFileCapacity = 64ULL << 30;
+
+std::string read_all(int fd) {
+  std::string out;
+  char buf[4096];
+  for (;;) {
+    ssize_t n = ::read(fd, buf, sizeof(buf));
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break;
+    out.append(buf, static_cast<size_t>(n));
+  }
+  return out;
+}
+
+// Leaves the Sentry with an empty, read-only root: after this it can reach
+// no host path at all, only what the gofer hands it.
+Result<void> pivot_to_empty_root() {
+  if (::mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0) return ErrFromErrno();
+  const char* dir = "/tmp";
+  struct stat st;
+  if (::stat(dir, &st) != 0 || !S_ISDIR(st.st_mode)) dir = "/mnt";
+  if (::mount("runsc-root", dir, "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, "size=4k,mode=0555") != 0)
+    return ErrFromErrno();
+  if (::chdir(dir) != 0) return ErrFromErrno();
+  if (::syscall(SYS_pivot_root, ".", ".") != 0) return ErrFromErrno();
+  if (::umount2(".", MNT_DETACH) != 0) return ErrFromErrno();
+  if (::chdir("/") != 0) return ErrFromErrno();
+  if (::mount(nullptr, "/", nullptr, MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, nullptr) != 0)
+    return ErrFromErrno();
+  return {};
+}
+
+std::string env_value(const std::vector<std::string>& env, std::string_view key) {
+  for (const auto& kv : env) {
+    if (kv.size() > key.size() && kv.compare(0, key.size(), key) == 0 && kv[key.size()] == '=')
+      return kv.substr(key.size() + 1);
+  }
+  return {};
+}
+
+// execvp's search, done inside the sandbox's own filesystem.
+std::string find_program(kernel::Task& task, const std::string& name, const std::vector<std::string>& env) {
+  if (name.find('/') != std::string::npos) return name;
+  std::string path = env_value(env, "PATH");
+  if (path.empty()) path = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+  size_t i = 0;
+  while (i <= path.size()) {
+    size_t j = path.find(':', i);
+    if (j == std::string::npos) j = path.size();
+    std::string dir = path.substr(i, j - i);
+    if (dir.empty()) dir = ".";
+    std::string candidate = dir + "/" + name;
+    auto d = vfs::resolve(task.fs().root, task.fs().cwd, candidate);
+    if (d && !(*d)->is_dir()) {
+      auto st = (*d)->inode().stat();
+      if (st && (st->st_mode & 0111)) return candidate;
+    }
+    i = j + 1;
+  }
+  return name;
+}
+
+std::shared_ptr<vfs::FileDescription> stdio_file(int fd, int flags) {
+  UniqueFd copy(::fcntl(fd, F_DUPFD_CLOEXEC, 3));
+  if (!copy) return nullptr;
+  bool tty = ::isatty(copy.get());
+  return std::make_shared<vfs::HostFileDescription>(std::move(copy), flags, tty);
+}
+
+}  // namespace
+
+int run_boot(int gofer_fd, int config_fd) {
+  auto config = boot_config_from_json(read_all(config_fd));
+  ::close(config_fd);
+  if (!config) {
+    std::fprintf(stderr, "runsc boot: invalid sandbox configuration\n");
+    return 128;
+  }
+  log::Level level = config->debug ? log::Level::kDebug : (config->strace ? log::Level::kInfo : log::Level::kWarn);
+  log::init(level, config->debug_log, config->log_format == "json");
+
+  // Signals from runsc (forwarded SIGINT, SIGTERM...) are taken by a
+  // dedicated thread; every other thread keeps them blocked.
+  sigset_t forwarded;
+  sigemptyset(&forwarded);
+  for (int s : {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2}) sigaddset(&forwarded, s);
+  pthread_sigmask(SIG_BLOCK, &forwarded, nullptr);
+
+  if (auto r = pivot_to_empty_root(); !r) {
+    log::error("boot: cannot confine the Sentry's filesystem view: {}", std::strerror(r.error()));
+    std::fprintf(stderr, "runsc: cannot confine the sandbox: %s\n", std::strerror(r.error()));
+    return 128;
+  }
+
+  auto memfile = mm::MemoryFile::create(kMemoryFileCapacity);
+  if (!memfile) {
+    std::fprintf(stderr, "runsc: cannot create the memory file: %s\n", std::strerror(memfile.error()));
+    return 128;
+  }
+  auto platform = platform::make_ptrace_platform((*memfile)->fd());
+  if (!platform) {
+    std::fprintf(stderr, "runsc: cannot start the ptrace platform: %s\n", std::strerror(platform.error()));
+    return 128;
+  }
+  auto client = std::make_shared<gofer::Client>(UniqueFd(gofer_fd));
+  auto root = vfs::make_gofer_root(client);
+  if (!root) {
+    std::fprintf(stderr, "runsc: the gofer does not serve the root: %s\n", std::strerror(root.error()));
+    return 128;
+  }
+
+  kernel::KernelOptions options;
+  options.hostname = config->hostname;
+  options.strace = config->strace;
+  kernel::Kernel kernel(options, std::move(*memfile), std::move(*platform), *root, syscalls::syscall_table());
+  kernel.boot_log().add("Starting runsc-cpp, an application kernel in user space...");
+  kernel.boot_log().add("Linux version 4.4.0 as presented to the application; x86_64");
+  kernel.boot_log().add("Platform: ptrace (PTRACE_SYSEMU), every system call answered by the Sentry");
+  kernel.boot_log().add("Memory file ready; application memory is served from it");
+  kernel.boot_log().add("Root filesystem mounted through the gofer, read-only");
+  kernel.boot_log().add("Starting the first program as pid 1");
+
+  kernel::Task init(kernel, kernel.allocate_tid());
+  init.creds().ruid = init.creds().euid = init.creds().suid = init.creds().fsuid = config->uid;
+  init.creds().rgid = init.creds().egid = init.creds().sgid = init.creds().fsgid = config->gid;
+  init.creds().groups = config->groups;
+  auto fs = std::make_shared<kernel::FsContext>();
+  fs->root = *root;
+  auto cwd = vfs::resolve(*root, *root, config->cwd);
+  if (!cwd || !(*cwd)->is_dir()) {
+    std::fprintf(stderr, "runsc: working directory %s: %s\n", config->cwd.c_str(),
+                 std::strerror(cwd ? ENOTDIR : cwd.error()));
+    return 128;
+  }
+  fs->cwd = *cwd;
+  init.set_fs(fs);
+  int stdio_flags[3] = {O_RDONLY, O_WRONLY, O_WRONLY};
+  for (int fd = 0; fd < 3; ++fd) {
+    int host_flags = ::fcntl(fd, F_GETFL);
+    if (host_flags < 0) continue;
+    // The access mode the host FD really has (a terminal is read-write).
+    int flags = (host_flags & O_ACCMODE) == O_RDWR ? O_RDWR : stdio_flags[fd];
+    if (auto f = stdio_file(fd, flags | (host_flags & O_APPEND))) (void)init.fds().install_at(fd, f, false);
+  }
+
+  std::string program = find_program(init, config->argv[0], config->env);
+  if (auto r = init.exec(kernel::ExecRequest{program, config->argv, config->env}); !r) {
+    std::fprintf(stderr, "runsc: %s: %s\n", config->argv[0].c_str(), std::strerror(r.error()));
+    // What shells report: 127 for a missing program, 126 when not runnable.
+    return r.error() == ENOENT ? 127 : 126;
+  }
+
+  std::thread signal_thread([&init, forwarded] {
+    for (;;) {
+      int sig = 0;
+      if (sigwait(&forwarded, &sig) != 0) continue;
+      log::debug("boot: forwarding signal {} to pid 1", sig);
+      init.post_external_signal(sig);
+    }
+  });
+  signal_thread.detach();
+
+  kernel::ExitStatus status = init.run();
+  log::debug("boot: pid 1 exited, status {} signal {}", status.code, status.signal);
+  std::fflush(stdout);
+  // Leave at once: the signal thread never returns, and nothing is left to tear down.
+  ::_exit(status.shell_status());
+}
+
+}  // namespace runsc::cli

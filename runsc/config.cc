@@ -1,0 +1,46 @@
+#include "runsc/config.h"
+
+#include <nlohmann/json.hpp>
+
+namespace runsc::cli {
+
+std::string to_json(const BootConfig& c) {
+  nlohmann::json j;
+  j["argv"] = c.argv;
+  j["env"] = c.env;
+  j["cwd"] = c.cwd;
+  j["uid"] = c.uid;
+  j["gid"] = c.gid;
+  j["groups"] = c.groups;
+  j["hostname"] = c.hostname;
+  j["strace"] = c.strace;
+  j["debug"] = c.debug;
+  j["debug_log"] = c.debug_log;
+  j["log_format"] = c.log_format;
+  return j.dump();
+}
+
+Result<BootConfig> boot_config_from_json(const std::string& text) {
+  auto j = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
+  if (j.is_discarded() || !j.is_object()) return Err(EINVAL);
+  try {
+    BootConfig c;
+    c.argv = j.at("argv").get<std::vector<std::string>>();
+    c.env = j.at("env").get<std::vector<std::string>>();
+    c.cwd = j.at("cwd").get<std::string>();
+    c.uid = j.at("uid").get<uint32_t>();
+    c.gid = j.at("gid").get<uint32_t>();
+    c.groups = j.at("groups").get<std::vector<uint32_t>>();
+    c.hostname = j.at("hostname").get<std::string>();
+    c.strace = j.at("strace").get<bool>();
+    c.debug = j.at("debug").get<bool>();
+    c.debug_log = j.at("debug_log").get<std::string>();
+    c.log_format = j.at("log_format").get<std::string>();
+    if (c.argv.empty()) return Err(EINVAL);
+    return c;
+  } catch (const nlohmann::json::exception&) {
+    return Err(EINVAL);
+  }
+}
+
+}  // namespace runsc::cli

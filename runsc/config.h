@@ -1,0 +1,40 @@
+// What `runsc do` (and later the OCI commands) hand to `runsc boot`: the
+// process to run and the sandbox's settings, as JSON over an FD.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "common/result.h"
+
+namespace runsc::cli {
+
+struct GlobalFlags {
+  std::string root_state = "/var/run/runsc";
+  std::string log;
+  std::string log_format = "text";
+  bool debug = false;
+  std::string debug_log;
+  bool strace = false;
+  std::string platform = "ptrace";
+  std::string network = "sandbox";
+  bool systemd_cgroup = false;
+};
+
+struct BootConfig {
+  std::vector<std::string> argv;
+  std::vector<std::string> env;
+  std::string cwd = "/";
+  uint32_t uid = 0, gid = 0;
+  std::vector<uint32_t> groups;
+  std::string hostname = "runsc";
+  bool strace = false;
+  bool debug = false;
+  std::string debug_log;
+  std::string log_format = "text";
+};
+
+std::string to_json(const BootConfig& config);
+Result<BootConfig> boot_config_from_json(const std::string& text);
+
+}  // namespace runsc::cli

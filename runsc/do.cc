@@ -1,0 +1,198 @@
+// `runsc do`: runs one command sandboxed with no bundle. It starts the
+// gofer (serving the root) and the Sentry (in fresh namespaces, as pid 1 of
+// its own PID namespace) and waits for the Sentry, whose exit status is the
+// program's.
+#include <fcntl.h>
+#include <grp.h>
+#include <sched.h>
+#include <signal.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <climits>
+#include <cstring>
+#include <string>
+
+#include "common/log.h"
+#include "common/unique_fd.h"
+#include "runsc/commands.h"
+
+extern char** environ;
+
+namespace runsc::cli {
+namespace {
+
+volatile sig_atomic_t g_sentry_pid = 0;
+
+void forward_signal(int sig) {
+  if (g_sentry_pid > 0) ::kill(g_sentry_pid, sig);
+}
+
+std::string self_exe() {
+  char buf[PATH_MAX];
+  ssize_t n = ::readlink("/proc/self/exe", buf, sizeof(buf) - 1);
+  if (n <= 0) return {};
+  return std::string(buf, static_cast<size_t>(n));
+}
+
+// Starts `argv` (our own binary) in a child with `clone_flags` namespaces,
+// keeping `keep_fds` open across exec. Returns the child's pid.
+Result<pid_t> spawn_self(const std::string& exe, const std::vector<std::string>& argv, int clone_flags,
+                         std::initializer_list<int> keep_fds) {
+  std::vector<char*> cargv;
+  for (const auto& a : argv) cargv.push_back(const_cast<char*>(a.c_str()));
+  cargv.push_back(nullptr);
+  long pid = ::syscall(SYS_clone, SIGCHLD | clone_flags, 0, 0, 0, 0);
+  if (pid < 0) return ErrFromErrno();
+  if (pid == 0) {
+    // Die with runsc: nothing of the sandbox outlives the command.
+    ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+    for (int fd : keep_fds) {
+      int flags = ::fcntl(fd, F_GETFD);
+      ::fcntl(fd, F_SETFD, flags & ~FD_CLOEXEC);
+    }
+    sigset_t none;
+    sigemptyset(&none);
+    ::sigprocmask(SIG_SETMASK, &none, nullptr);
+    ::execve(exe.c_str(), cargv.data(), environ);
+    std::fprintf(stderr, "runsc: cannot re-execute %s: %s\n", exe.c_str(), std::strerror(errno));
+    ::_exit(128);
+  }
+  return static_cast<pid_t>(pid);
+}
+
+std::vector<std::string> merged_env(const std::vector<std::string>& overrides) {
+  std::vector<std::string> env;
+  for (char** e = environ; e && *e; ++e) env.emplace_back(*e);
+  for (const auto& kv : overrides) {
+    auto eq = kv.find('=');
+    std::string key = kv.substr(0, eq);
+    std::erase_if(env, [&](const std::string& e) { return e.compare(0, key.size() + 1, key + "=") == 0; });
+    env.push_back(kv);
+  }
+  return env;
+}
+
+}  // namespace
+
+int run_do(const GlobalFlags& flags, const DoOptions& options) {
+  std::string exe = self_exe();
+  if (exe.empty()) {
+    std::fprintf(stderr, "runsc: cannot find its own executable\n");
+    return 1;
+  }
+  std::string root = options.root_dir.empty() ? "/" : options.root_dir;
+  struct stat st;
+  if (::stat(root.c_str(), &st) != 0 || !S_ISDIR(st.st_mode)) {
+    std::fprintf(stderr, "runsc: root directory %s: %s\n", root.c_str(),
+                 std::strerror(errno ? errno : ENOTDIR));
+    return 1;
+  }
+  for (const auto& kv : options.env) {
+    if (kv.find('=') == std::string::npos || kv.front() == '=') {
+      std::fprintf(stderr, "runsc: --env wants KEY=VALUE, got \"%s\"\n", kv.c_str());
+      return 1;
+    }
+  }
+
+  BootConfig config;
+  config.argv = options.argv;
+  config.env = merged_env(options.env);
+  if (!options.cwd.empty()) {
+    config.cwd = options.cwd;
+  } else if (options.root_dir.empty()) {
+    char buf[PATH_MAX];
+    config.cwd = ::getcwd(buf, sizeof(buf)) ? buf : "/";
+  }
+  config.uid = ::getuid();
+  config.gid = ::getgid();
+  gid_t groups[NGROUPS_MAX];
+  int ngroups = ::getgroups(NGROUPS_MAX, groups);
+  for (int i = 0; i < ngroups; ++i) config.groups.push_back(groups[i]);
+  char host[HOST_NAME_MAX + 1] = {};
+  ::gethostname(host, sizeof(host) - 1);
+  config.hostname = host;
+  config.strace = flags.strace;
+  config.debug = flags.debug;
+  config.debug_log = flags.debug_log;
+  config.log_format = flags.log_format;
+
+  // The configuration travels in a sealed-off memfd, read by the Sentry.
+  UniqueFd config_fd(::memfd_create("runsc-config", MFD_CLOEXEC));
+  std::string json = to_json(config);
+  if (!config_fd || ::write(config_fd.get(), json.data(), json.size()) != static_cast<ssize_t>(json.size()) ||
+      ::lseek(config_fd.get(), 0, SEEK_SET) != 0) {
+    std::fprintf(stderr, "runsc: cannot pass the configuration: %s\n", std::strerror(errno));
+    return 1;
+  }
+
+  int sp[2];
+  if (::socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp) != 0) {
+    std::fprintf(stderr, "runsc: socketpair: %s\n", std::strerror(errno));
+    return 1;
+  }
+  UniqueFd sentry_end(sp[0]), gofer_end(sp[1]);
+
+  std::vector<std::string> gofer_argv{"runsc-gofer"};
+  if (flags.debug) {
+    gofer_argv.push_back("--debug");
+    if (!flags.debug_log.empty()) gofer_argv.insert(gofer_argv.end(), {"--debug-log", flags.debug_log});
+  }
+  gofer_argv.insert(gofer_argv.end(), {"gofer", "--root", root, "--socket-fd", std::to_string(gofer_end.get())});
+  auto gofer = spawn_self(exe, gofer_argv, CLONE_NEWNS, {gofer_end.get()});
+  if (!gofer) {
+    std::fprintf(stderr, "runsc: cannot start the gofer: %s\n", std::strerror(gofer.error()));
+    return 1;
+  }
+  gofer_end.reset();
+
+  int ns = CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC;
+  if (flags.network != "host") ns |= CLONE_NEWNET;
+  std::vector<std::string> boot_argv{"runsc-sentry", "boot", "--gofer-fd", std::to_string(sentry_end.get()),
+                                     "--config-fd", std::to_string(config_fd.get())};
+  // Forward the signals a user sends to `runsc do` to the Sentry, which
+  // passes them to the application.
+  struct sigaction sa {};
+  sa.sa_handler = forward_signal;
+  sigemptyset(&sa.sa_mask);
+  sa.sa_flags = SA_RESTART;
+  sigset_t block, old;
+  sigemptyset(&block);
+  for (int s : {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2}) {
+    sigaction(s, &sa, nullptr);
+    sigaddset(&block, s);
+  }
+  ::sigprocmask(SIG_BLOCK, &block, &old);
+  auto sentry = spawn_self(exe, boot_argv, ns, {sentry_end.get(), config_fd.get()});
+  if (!sentry) {
+    ::kill(*gofer, SIGKILL);
+    std::fprintf(stderr, "runsc: cannot start the sandbox: %s\n", std::strerror(sentry.error()));
+    return 1;
+  }
+  g_sentry_pid = *sentry;
+  ::sigprocmask(SIG_SETMASK, &old, nullptr);
+  sentry_end.reset();
+  config_fd.reset();
+
+  int status = 0;
+  while (::waitpid(*sentry, &status, 0) < 0 && errno == EINTR) {
+  }
+  g_sentry_pid = 0;
+  int gofer_status = 0;
+  // The gofer ends when the Sentry's end of the socket closes.
+  while (::waitpid(*gofer, &gofer_status, 0) < 0 && errno == EINTR) {
+  }
+  if (WIFEXITED(status)) return WEXITSTATUS(status);
+  if (WIFSIGNALED(status)) {
+    std::fprintf(stderr, "runsc: the sandbox was killed by signal %d\n", WTERMSIG(status));
+    return 128 + WTERMSIG(status);
+  }
+  return 1;
+}
+
+}  // namespace runsc::cli

@@ -1,0 +1,84 @@
+// runsc: the command line. Global flags as runc has them, plus ours; the
+// subcommands live in their own files.
+#include <CLI/CLI.hpp>
+
+#include <cstdio>
+
+#include "common/log.h"
+#include "runsc/commands.h"
+
+namespace {
+
+constexpr const char* kVersion = "0.1.0";
+constexpr const char* kOciVersion = "1.1.0";
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  using namespace runsc::cli;
+  CLI::App app{"runsc: an application kernel that runs containers in a user-space sandbox", "runsc"};
+  app.set_version_flag("-v,--version",
+                       std::string("runsc version ") + kVersion + "\nspec: " + kOciVersion);
+  app.require_subcommand(1);
+
+  GlobalFlags g;
+  app.add_option("--root", g.root_state, "directory for container state")->capture_default_str();
+  app.add_option("--log", g.log, "file to write runtime logs to");
+  app.add_option("--log-format", g.log_format, "log format: text or json")
+      ->check(CLI::IsMember({"text", "json"}));
+  app.add_flag("--debug", g.debug, "enable debug logging");
+  app.add_option("--debug-log", g.debug_log, "file for debug logs (default: stderr)");
+  app.add_flag("--strace", g.strace, "print every system call the application makes");
+  app.add_option("--platform", g.platform, "platform: ptrace")->check(CLI::IsMember({"ptrace"}));
+  app.add_option("--network", g.network, "network: sandbox, host or none")
+      ->check(CLI::IsMember({"sandbox", "host", "none"}));
+  app.add_flag("--systemd-cgroup", g.systemd_cgroup, "accepted for compatibility with runc");
+
+  DoOptions do_opts;
+  auto* do_cmd = app.add_subcommand("do", "run a command sandboxed, with the host's root read-only");
+  do_cmd->add_option("--root-dir", do_opts.root_dir, "the sandbox's root directory (default: the host's /)");
+  do_cmd->add_option("--cwd", do_opts.cwd, "working directory inside the sandbox");
+  do_cmd->add_option("--env", do_opts.env, "KEY=VALUE to set in the environment (repeatable)")
+      ->allow_extra_args(false);
+  do_cmd->add_option("command", do_opts.argv, "PROGRAM ARGS...")->required();
+  do_cmd->prefix_command();
+
+  int gofer_fd = -1, config_fd = -1;
+  auto* boot_cmd = app.add_subcommand("boot", "start a Sentry (internal)");
+  boot_cmd->group("");
+  boot_cmd->add_option("--gofer-fd", gofer_fd)->required();
+  boot_cmd->add_option("--config-fd", config_fd)->required();
+
+  std::string gofer_root;
+  int socket_fd = -1;
+  auto* gofer_cmd = app.add_subcommand("gofer", "serve a root directory to a Sentry (internal)");
+  gofer_cmd->group("");
+  gofer_cmd->add_option("--root", gofer_root)->required();
+  gofer_cmd->add_option("--socket-fd", socket_fd)->required();
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForAllHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForVersion& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    std::fprintf(stderr, "runsc: %s\n", e.what());
+    return 1;
+  }
+
+  auto level = g.debug ? runsc::log::Level::kDebug : runsc::log::Level::kWarn;
+  runsc::log::init(level, g.debug ? g.debug_log : g.log, g.log_format == "json");
+
+  if (*do_cmd) {
+    // Everything after the program name belongs to the program.
+    const std::vector<std::string> rest = do_cmd->remaining();
+    do_opts.argv.insert(do_opts.argv.end(), rest.begin(), rest.end());
+    return run_do(g, do_opts);
+  }
+  if (*boot_cmd) return run_boot(gofer_fd, config_fd);
+  if (*gofer_cmd) return run_gofer(gofer_root, socket_fd, /*read_only=*/true);
+  return 1;
+}

@@ -1,0 +1,81 @@
+// The Kernel: the state of one sandbox shared by all its tasks.
+#pragma once
+
+#include <sys/utsname.h>
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "platform/platform.h"
+#include "sentry/mm/memory_file.h"
+#include "vfs/file.h"
+
+namespace runsc::kernel {
+
+class Task;
+struct SyscallTable;
+
+// The kernel log that dmesg(1) reads through syslog(2): our own boot
+// messages, "<level>[seconds.micros] text" per line as Linux prints them.
+class BootLog {
+ public:
+  explicit BootLog(std::chrono::steady_clock::time_point boot) : boot_(boot) {}
+  void add(std::string_view message, int level = 6);
+  std::string contents() const;
+
+ private:
+  std::chrono::steady_clock::time_point boot_;
+  mutable std::mutex mu_;
+  std::string text_;
+};
+
+struct Credentials {
+  uint32_t ruid = 0, euid = 0, suid = 0, fsuid = 0;
+  uint32_t rgid = 0, egid = 0, sgid = 0, fsgid = 0;
+  std::vector<uint32_t> groups;
+};
+
+struct KernelOptions {
+  std::string hostname = "runsc";
+  bool strace = false;
+};
+
+class Kernel {
+ public:
+  Kernel(KernelOptions options, std::unique_ptr<mm::MemoryFile> memfile, std::unique_ptr<platform::Platform> platform,
+         std::shared_ptr<vfs::Dentry> root, const SyscallTable& syscalls);
+  ~Kernel();
+
+  platform::Platform& platform() { return *platform_; }
+  mm::MemoryFile& memfile() { return *memfile_; }
+  const std::shared_ptr<vfs::Dentry>& root() const { return root_; }
+  const SyscallTable& syscalls() const { return syscalls_; }
+  BootLog& boot_log() { return boot_log_; }
+  const KernelOptions& options() const { return options_; }
+
+  // What uname(2) reports: Linux 4.4.0 on x86_64, as gVisor does.
+  utsname uts() const;
+  std::string hostname() const;
+  // Nanoseconds since the sandbox booted (CLOCK_MONOTONIC inside).
+  int64_t monotonic_ns() const;
+  std::chrono::steady_clock::time_point boot_time() const { return boot_; }
+
+  int allocate_tid() { return next_tid_.fetch_add(1); }
+
+ private:
+  KernelOptions options_;
+  std::chrono::steady_clock::time_point boot_;
+  std::unique_ptr<mm::MemoryFile> memfile_;
+  std::unique_ptr<platform::Platform> platform_;
+  std::shared_ptr<vfs::Dentry> root_;
+  const SyscallTable& syscalls_;
+  BootLog boot_log_;
+  std::atomic<int> next_tid_{1};
+};
+
+}  // namespace runsc::kernel

@@ -1,0 +1,45 @@
+// The memory file: one memfd holding every page of application memory.
+// The Sentry maps it once into itself and reads or writes application
+// memory through that mapping; platforms map the same pages into stubs.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <mutex>
+
+#include "common/result.h"
+#include "common/unique_fd.h"
+
+namespace runsc::mm {
+
+class MemoryFile {
+ public:
+  // `capacity` is virtual: the file is sparse and pages cost memory only
+  // once touched.
+  static Result<std::unique_ptr<MemoryFile>> create(uint64_t capacity);
+  ~MemoryFile();
+  MemoryFile(const MemoryFile&) = delete;
+  MemoryFile& operator=(const MemoryFile&) = delete;
+
+  int fd() const { return fd_.get(); }
+  // Reserves `length` (page multiple) bytes; the pages read as zero.
+  Result<uint64_t> allocate(uint64_t length);
+  // Returns the range to the allocator and frees its pages on the host.
+  void release(uint64_t offset, uint64_t length);
+  uint8_t* at(uint64_t offset) const { return base_ + offset; }
+  uint64_t allocated_bytes() const;
+
+ private:
+  MemoryFile(UniqueFd fd, uint8_t* base, uint64_t capacity) : fd_(std::move(fd)), base_(base), capacity_(capacity) {}
+
+  UniqueFd fd_;
+  uint8_t* base_;
+  uint64_t capacity_;
+  mutable std::mutex mu_;
+  uint64_t bump_ = 0;                       // everything above is never used
+  std::map<uint64_t, uint64_t> free_;       // offset -> length, below bump_
+  uint64_t in_use_ = 0;
+};
+
+}  // namespace runsc::mm

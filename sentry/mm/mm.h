@@ -1,0 +1,95 @@
+// MemoryManager: one application address space as the Sentry sees it.
+// VMAs record what the application asked for; "pmas" record which of those
+// pages have memory-file pages behind them, and whether those are mapped
+// into the platform's address space yet. Pages are populated and mapped
+// lazily, on the application's faults or when the Sentry touches them.
+#pragma once
+
+#include <sys/uio.h>
+
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "platform/platform.h"
+#include "sentry/mm/memory_file.h"
+#include "sentry/mm/vma.h"
+
+namespace runsc::mm {
+
+struct Pma {
+  uint64_t memfile_offset = 0;
+  bool mapped = false;  // present in the platform address space with the VMA's prot
+  Pma slice(uint64_t delta) const { return Pma{memfile_offset + delta, mapped}; }
+};
+
+struct MmapRequest {
+  uint64_t addr = 0;
+  uint64_t length = 0;
+  int prot = PROT_NONE;
+  int flags = 0;  // MAP_*
+  std::shared_ptr<Mappable> file;
+  uint64_t offset = 0;
+  int max_prot = PROT_READ | PROT_WRITE | PROT_EXEC;
+  std::string name;
+};
+
+// Layout constants. Without ASLR for now: the same places each run, like
+// Linux with randomize_va_space=0.
+constexpr uint64_t kStackTop = 0x7ffffffde000;
+constexpr uint64_t kStackSize = 8 << 20;  // RLIMIT_STACK's default
+constexpr uint64_t kMmapBase = 0x7ffff7fff000;
+constexpr uint64_t kMinMmapAddr = 0x10000;  // vm.mmap_min_addr
+
+class MemoryManager {
+ public:
+  MemoryManager(MemoryFile& memfile, std::unique_ptr<platform::AddressSpace> as);
+  ~MemoryManager();
+  MemoryManager(const MemoryManager&) = delete;
+  MemoryManager& operator=(const MemoryManager&) = delete;
+
+  platform::AddressSpace& address_space() { return *as_; }
+
+  Result<uint64_t> mmap(const MmapRequest& req);
+  Result<void> munmap(uint64_t addr, uint64_t length);
+  Result<void> mprotect(uint64_t addr, uint64_t length, int prot);
+  Result<uint64_t> mremap(uint64_t old_addr, uint64_t old_len, uint64_t new_len, int flags, uint64_t new_addr);
+  // brk(2): returns the new break, or the old one when it cannot move.
+  uint64_t brk(uint64_t addr);
+  void set_brk_base(uint64_t base);
+  Result<void> madvise(uint64_t addr, uint64_t length, int advice);
+
+  // An application fault at `addr`. Ok when the page is now mapped and the
+  // application may retry; EFAULT when the access is a real violation.
+  Result<void> handle_fault(uint64_t addr);
+
+  // Sentry access to application memory, with the VMA's permissions
+  // checked: EFAULT for any byte the application could not access itself.
+  Result<void> copy_out(uint64_t addr, const void* src, size_t length);
+  Result<void> copy_in(uint64_t addr, void* dst, size_t length);
+  // A NUL-terminated string of at most `max` bytes (ENAMETOOLONG beyond).
+  Result<std::string> copy_in_string(uint64_t addr, size_t max);
+  // Sentry-side iovecs covering [addr, addr+length) for direct I/O.
+  Result<std::vector<iovec>> io_spans(uint64_t addr, size_t length, bool write);
+
+  // "start-end perms offset name" lines, as /proc/pid/maps.
+  std::string describe_maps();
+
+ private:
+  Result<void> unmap_locked(uint64_t start, uint64_t end);
+  Result<void> populate_locked(uint64_t start, uint64_t end, const Vma& vma, uint64_t vma_start);
+  Result<uint8_t*> page_for_access_locked(uint64_t addr, bool write);
+  Result<uint64_t> find_free_locked(uint64_t length, uint64_t hint, bool below_2g);
+
+  MemoryFile& memfile_;
+  std::unique_ptr<platform::AddressSpace> as_;
+  std::mutex mu_;
+  VmaSet vmas_;
+  RangeMap<Pma> pmas_;
+  uint64_t brk_base_ = 0;
+  uint64_t brk_ = 0;
+};
+
+}  // namespace runsc::mm

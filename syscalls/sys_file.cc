@@ -1,0 +1,486 @@
+// File syscalls: open/close, read/write, stat, directories, FD plumbing.
+#include <linux/stat.h>
+#include <sys/ioctl.h>
+#include <sys/sysmacros.h>
+
+#include <algorithm>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/uio.h>
+
+#include <cstring>
+#include <vector>
+
+#include "syscalls/util.h"
+
+namespace runsc::syscalls {
+namespace {
+
+using kernel::Arg;
+
+// Linux's UIO_MAXIOV and MAX_RW_COUNT (the most one read/write transfers).
+constexpr uint64_t kMaxIov = 1024;
+constexpr uint64_t kMaxRwCount = 0x7ffff000;
+
+Result<std::vector<iovec>> spans_for_iovecs(Task& t, uint64_t iov_addr, uint64_t count, bool to_app) {
+  if (count > kMaxIov) return Err(EINVAL);
+  std::vector<iovec> app(count);
+  if (count) {
+    if (auto r = t.mm().copy_in(iov_addr, app.data(), count * sizeof(iovec)); !r) return Err(r.error());
+  }
+  std::vector<iovec> spans;
+  uint64_t total = 0;
+  for (const iovec& v : app) {
+    if (static_cast<int64_t>(v.iov_len) < 0) return Err(EINVAL);
+    uint64_t len = std::min<uint64_t>(v.iov_len, kMaxRwCount - total);
+    if (len == 0) continue;
+    auto s = t.mm().io_spans(reinterpret_cast<uint64_t>(v.iov_base), len, to_app);
+    if (!s) return Err(s.error());
+    spans.insert(spans.end(), s->begin(), s->end());
+    total += len;
+  }
+  return spans;
+}
+
+Result<uint64_t> do_read(Task& t, int fd, std::vector<iovec> spans, int64_t offset) {
+  auto f = get_file(t, fd);
+  if (!f) return Err(f.error());
+  if (!(*f)->readable()) return Err(EBADF);
+  if (offset >= 0 && !(*f)->seekable()) return Err(ESPIPE);
+  if (spans.empty()) return ok(0);
+  auto n = (*f)->read(spans, offset);
+  if (!n) return Err(n.error());
+  return *n;
+}
+
+Result<uint64_t> do_write(Task& t, int fd, std::vector<iovec> spans, int64_t offset) {
+  auto f = get_file(t, fd);
+  if (!f) return Err(f.error());
+  if (!(*f)->writable()) return Err(EBADF);
+  if (spans.empty()) return ok(0);
+  auto n = (*f)->write(spans, offset);
+  if (!n) return Err(n.error());
+  return *n;
+}
+
+Result<uint64_t> sys_read(Task& t, const SyscallArgs& a) {
+  if (!t.fds().get(a.i(0))) return Err(EBADF);
+  auto spans = t.mm().io_spans(a.u(1), std::min(a.u(2), kMaxRwCount), true);
+  if (!spans) return Err(spans.error());
+  return do_read(t, a.i(0), std::move(*spans), -1);
+}
+
+Result<uint64_t> sys_write(Task& t, const SyscallArgs& a) {
+  if (!t.fds().get(a.i(0))) return Err(EBADF);
+  auto spans = t.mm().io_spans(a.u(1), std::min(a.u(2), kMaxRwCount), false);
+  if (!spans) return Err(spans.error());
+  return do_write(t, a.i(0), std::move(*spans), -1);
+}
+
+Result<uint64_t> sys_pread64(Task& t, const SyscallArgs& a) {
+  if (static_cast<int64_t>(a.u(3)) < 0) return Err(EINVAL);
+  if (!t.fds().get(a.i(0))) return Err(EBADF);
+  auto spans = t.mm().io_spans(a.u(1), std::min(a.u(2), kMaxRwCount), true);
+  if (!spans) return Err(spans.error());
+  return do_read(t, a.i(0), std::move(*spans), static_cast<int64_t>(a.u(3)));
+}
+
+Result<uint64_t> sys_pwrite64(Task& t, const SyscallArgs& a) {
+  if (static_cast<int64_t>(a.u(3)) < 0) return Err(EINVAL);
+  if (!t.fds().get(a.i(0))) return Err(EBADF);
+  auto spans = t.mm().io_spans(a.u(1), std::min(a.u(2), kMaxRwCount), false);
+  if (!spans) return Err(spans.error());
+  return do_write(t, a.i(0), std::move(*spans), static_cast<int64_t>(a.u(3)));
+}
+
+Result<uint64_t> sys_readv(Task& t, const SyscallArgs& a) {
+  if (!t.fds().get(a.i(0))) return Err(EBADF);
+  auto spans = spans_for_iovecs(t, a.u(1), a.u(2), true);
+  if (!spans) return Err(spans.error());
+  return do_read(t, a.i(0), std::move(*spans), -1);
+}
+
+Result<uint64_t> sys_writev(Task& t, const SyscallArgs& a) {
+  if (!t.fds().get(a.i(0))) return Err(EBADF);
+  auto spans = spans_for_iovecs(t, a.u(1), a.u(2), false);
+  if (!spans) return Err(spans.error());
+  return do_write(t, a.i(0), std::move(*spans), -1);
+}
+
+Result<uint64_t> sys_preadv(Task& t, const SyscallArgs& a) {
+  if (static_cast<int64_t>(a.u(3)) < 0) return Err(EINVAL);
+  if (!t.fds().get(a.i(0))) return Err(EBADF);
+  auto spans = spans_for_iovecs(t, a.u(1), a.u(2), true);
+  if (!spans) return Err(spans.error());
+  return do_read(t, a.i(0), std::move(*spans), static_cast<int64_t>(a.u(3)));
+}
+
+Result<uint64_t> sys_pwritev(Task& t, const SyscallArgs& a) {
+  if (static_cast<int64_t>(a.u(3)) < 0) return Err(EINVAL);
+  if (!t.fds().get(a.i(0))) return Err(EBADF);
+  auto spans = spans_for_iovecs(t, a.u(1), a.u(2), false);
+  if (!spans) return Err(spans.error());
+  return do_write(t, a.i(0), std::move(*spans), static_cast<int64_t>(a.u(3)));
+}
+
+Result<uint64_t> do_openat(Task& t, int dirfd, uint64_t path_addr, int flags, uint32_t mode) {
+  (void)mode;
+  auto path = path_arg(t, path_addr);
+  if (!path) return Err(path.error());
+  if (path->empty()) return Err(ENOENT);
+  // O_TMPFILE and creation need a writable filesystem (files issue).
+  if ((flags & __O_TMPFILE) == __O_TMPFILE) return Err(EROFS);
+  bool follow = !(flags & O_NOFOLLOW);
+  auto dentry = resolve_at(t, dirfd, *path, follow && !((flags & O_CREAT) && (flags & O_EXCL)));
+  if (!dentry) {
+    if (dentry.error() != ENOENT || !(flags & O_CREAT)) return Err(dentry.error());
+    // The name is missing: creating it needs a writable parent.
+    auto slash = path->rfind('/');
+    std::string parent = slash == std::string::npos ? "." : (slash == 0 ? "/" : path->substr(0, slash));
+    auto dir = resolve_at(t, dirfd, parent, true);
+    if (!dir) return Err(dir.error());
+    if (!(*dir)->is_dir()) return Err(ENOTDIR);
+    return Err((*dir)->inode().read_only() ? EROFS : EACCES);
+  }
+  if ((flags & O_CREAT) && (flags & O_EXCL)) return Err(EEXIST);
+  std::shared_ptr<vfs::FileDescription> file;
+  if (flags & O_PATH) {
+    if ((flags & O_DIRECTORY) && !(*dentry)->is_dir()) return Err(ENOTDIR);
+    file = std::make_shared<vfs::PathDescription>(*dentry);
+  } else {
+    if ((*dentry)->is_symlink()) return Err(ELOOP);  // O_NOFOLLOW on a link
+    bool wants_write = (flags & O_ACCMODE) != O_RDONLY || (flags & O_TRUNC);
+    if ((*dentry)->is_dir() && (flags & O_ACCMODE) != O_RDONLY) return Err(EISDIR);
+    if (wants_write && (*dentry)->inode().read_only()) return Err(EROFS);
+    auto opened = (*dentry)->inode().open(flags & ~(O_CREAT | O_EXCL | O_NOCTTY | O_CLOEXEC));
+    if (!opened) return Err(opened.error());
+    file = std::move(*opened);
+    file->set_dentry(*dentry);
+  }
+  auto fd = t.fds().install(std::move(file), (flags & O_CLOEXEC) != 0);
+  if (!fd) return Err(fd.error());
+  return static_cast<uint64_t>(*fd);
+}
+
+Result<uint64_t> sys_open(Task& t, const SyscallArgs& a) {
+  return do_openat(t, AT_FDCWD, a.u(0), a.i(1), static_cast<uint32_t>(a.u(2)));
+}
+Result<uint64_t> sys_openat(Task& t, const SyscallArgs& a) {
+  return do_openat(t, a.i(0), a.u(1), a.i(2), static_cast<uint32_t>(a.u(3)));
+}
+Result<uint64_t> sys_creat(Task& t, const SyscallArgs& a) {
+  return do_openat(t, AT_FDCWD, a.u(0), O_CREAT | O_WRONLY | O_TRUNC, static_cast<uint32_t>(a.u(1)));
+}
+
+Result<uint64_t> sys_close(Task& t, const SyscallArgs& a) {
+  if (auto r = t.fds().close(a.i(0)); !r) return Err(r.error());
+  return ok();
+}
+
+Result<uint64_t> sys_close_range(Task& t, const SyscallArgs& a) {
+  uint32_t first = static_cast<uint32_t>(a.u(0)), last = static_cast<uint32_t>(a.u(1));
+  uint32_t flags = static_cast<uint32_t>(a.u(2));
+  if (first > last || (flags & ~(4u /*CLOSE_RANGE_CLOEXEC*/ | 2u /*UNSHARE*/)) != 0) return Err(EINVAL);
+  last = std::min<uint32_t>(last, static_cast<uint32_t>(t.fds().limit() - 1));
+  for (uint32_t fd = first; fd <= last && fd < static_cast<uint32_t>(t.fds().limit()); ++fd) {
+    if (flags & 4u) (void)t.fds().set_cloexec(static_cast<int>(fd), true);
+    else (void)t.fds().close(static_cast<int>(fd));
+  }
+  return ok();
+}
+
+Result<uint64_t> stat_out(Task& t, uint64_t addr, const struct stat& st) {
+  if (auto r = t.mm().copy_out(addr, &st, sizeof(st)); !r) return Err(r.error());
+  return ok();
+}
+
+Result<uint64_t> sys_fstat(Task& t, const SyscallArgs& a) {
+  auto f = get_file(t, a.i(0));
+  if (!f) return Err(f.error());
+  auto st = (*f)->stat();
+  if (!st) return Err(st.error());
+  return stat_out(t, a.u(1), *st);
+}
+
+Result<uint64_t> stat_path(Task& t, int dirfd, uint64_t path_addr, uint64_t buf, int flags) {
+  if (flags & ~(AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH | AT_NO_AUTOMOUNT)) return Err(EINVAL);
+  auto path = path_arg(t, path_addr);
+  if (!path) return Err(path.error());
+  if (path->empty() && (flags & AT_EMPTY_PATH)) {
+    if (dirfd == AT_FDCWD) {
+      auto st = t.fs().cwd->inode().stat();
+      if (!st) return Err(st.error());
+      return stat_out(t, buf, *st);
+    }
+    auto f = get_file(t, dirfd);
+    if (!f) return Err(f.error());
+    auto st = (*f)->stat();
+    if (!st) return Err(st.error());
+    return stat_out(t, buf, *st);
+  }
+  auto d = resolve_at(t, dirfd, *path, !(flags & AT_SYMLINK_NOFOLLOW));
+  if (!d) return Err(d.error());
+  auto st = (*d)->inode().stat();
+  if (!st) return Err(st.error());
+  return stat_out(t, buf, *st);
+}
+
+Result<uint64_t> sys_stat(Task& t, const SyscallArgs& a) { return stat_path(t, AT_FDCWD, a.u(0), a.u(1), 0); }
+Result<uint64_t> sys_lstat(Task& t, const SyscallArgs& a) {
+  return stat_path(t, AT_FDCWD, a.u(0), a.u(1), AT_SYMLINK_NOFOLLOW);
+}
+Result<uint64_t> sys_newfstatat(Task& t, const SyscallArgs& a) {
+  return stat_path(t, a.i(0), a.u(1), a.u(2), a.i(3));
+}
+
+Result<uint64_t> sys_statx(Task& t, const SyscallArgs& a) {
+  int dirfd = a.i(0), flags = a.i(2);
+  constexpr int kSyncMask = 0x6000;  // AT_STATX_SYNC_TYPE
+  if (flags & ~(AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH | AT_NO_AUTOMOUNT | kSyncMask)) return Err(EINVAL);
+  if ((flags & kSyncMask) == kSyncMask) return Err(EINVAL);
+  if (a.u(3) & 0x80000000u) return Err(EINVAL);  // STATX__RESERVED
+  auto path = path_arg(t, a.u(1));
+  if (!path) return Err(path.error());
+  Result<struct stat> st = Err(ENOENT);
+  if (path->empty() && (flags & AT_EMPTY_PATH)) {
+    if (dirfd == AT_FDCWD) {
+      st = t.fs().cwd->inode().stat();
+    } else {
+      auto f = get_file(t, dirfd);
+      if (!f) return Err(f.error());
+      st = (*f)->stat();
+    }
+  } else {
+    auto d = resolve_at(t, dirfd, *path, !(flags & AT_SYMLINK_NOFOLLOW));
+    if (!d) return Err(d.error());
+    st = (*d)->inode().stat();
+  }
+  if (!st) return Err(st.error());
+  struct statx sx {};
+  sx.stx_mask = STATX_BASIC_STATS;
+  sx.stx_blksize = static_cast<uint32_t>(st->st_blksize);
+  sx.stx_nlink = static_cast<uint32_t>(st->st_nlink);
+  sx.stx_uid = st->st_uid;
+  sx.stx_gid = st->st_gid;
+  sx.stx_mode = static_cast<uint16_t>(st->st_mode);
+  sx.stx_ino = st->st_ino;
+  sx.stx_size = static_cast<uint64_t>(st->st_size);
+  sx.stx_blocks = static_cast<uint64_t>(st->st_blocks);
+  sx.stx_atime = {st->st_atim.tv_sec, static_cast<uint32_t>(st->st_atim.tv_nsec), 0};
+  sx.stx_mtime = {st->st_mtim.tv_sec, static_cast<uint32_t>(st->st_mtim.tv_nsec), 0};
+  sx.stx_ctime = {st->st_ctim.tv_sec, static_cast<uint32_t>(st->st_ctim.tv_nsec), 0};
+  sx.stx_rdev_major = major(st->st_rdev);
+  sx.stx_rdev_minor = minor(st->st_rdev);
+  sx.stx_dev_major = major(st->st_dev);
+  sx.stx_dev_minor = minor(st->st_dev);
+  if (auto r = t.mm().copy_out(a.u(4), &sx, sizeof(sx)); !r) return Err(r.error());
+  return ok();
+}
+
+Result<uint64_t> sys_lseek(Task& t, const SyscallArgs& a) {
+  auto f = get_file(t, a.i(0));
+  if (!f) return Err(f.error());
+  int whence = a.i(2);
+  if (whence < SEEK_SET || whence > SEEK_HOLE) return Err(EINVAL);
+  auto r = (*f)->seek(static_cast<int64_t>(a.u(1)), whence);
+  if (!r) return Err(r.error());
+  return static_cast<uint64_t>(*r);
+}
+
+Result<uint64_t> sys_getdents64(Task& t, const SyscallArgs& a) {
+  auto f = get_file(t, a.i(0));
+  if (!f) return Err(f.error());
+  size_t count = static_cast<size_t>(std::min<uint64_t>(a.u(2), 1 << 20));
+  std::vector<uint8_t> buf(count);
+  auto n = (*f)->getdents64(buf);
+  if (!n) return Err(n.error());
+  if (*n) {
+    if (auto r = t.mm().copy_out(a.u(1), buf.data(), *n); !r) return Err(r.error());
+  }
+  return *n;
+}
+
+Result<uint64_t> do_readlinkat(Task& t, int dirfd, uint64_t path_addr, uint64_t buf, int64_t size) {
+  if (size <= 0) return Err(EINVAL);
+  auto path = path_arg(t, path_addr);
+  if (!path) return Err(path.error());
+  auto d = resolve_at(t, dirfd, *path, false, true);
+  if (!d) return Err(d.error());
+  auto target = (*d)->inode().readlink();
+  if (!target) return Err(target.error());
+  size_t n = std::min<size_t>(target->size(), static_cast<size_t>(size));
+  if (auto r = t.mm().copy_out(buf, target->data(), n); !r) return Err(r.error());
+  return n;
+}
+Result<uint64_t> sys_readlink(Task& t, const SyscallArgs& a) {
+  return do_readlinkat(t, AT_FDCWD, a.u(0), a.u(1), static_cast<int64_t>(a.u(2)));
+}
+Result<uint64_t> sys_readlinkat(Task& t, const SyscallArgs& a) {
+  return do_readlinkat(t, a.i(0), a.u(1), a.u(2), static_cast<int64_t>(a.u(3)));
+}
+
+Result<uint64_t> sys_getcwd(Task& t, const SyscallArgs& a) {
+  std::string path = t.fs().cwd->path();
+  if (a.u(1) < path.size() + 1) return Err(ERANGE);
+  if (auto r = t.mm().copy_out(a.u(0), path.c_str(), path.size() + 1); !r) return Err(r.error());
+  return path.size() + 1;
+}
+
+Result<uint64_t> sys_chdir(Task& t, const SyscallArgs& a) {
+  auto path = path_arg(t, a.u(0));
+  if (!path) return Err(path.error());
+  auto d = resolve_at(t, AT_FDCWD, *path, true);
+  if (!d) return Err(d.error());
+  if (!(*d)->is_dir()) return Err(ENOTDIR);
+  t.fs().cwd = *d;
+  return ok();
+}
+
+Result<uint64_t> sys_fchdir(Task& t, const SyscallArgs& a) {
+  auto f = get_file(t, a.i(0));
+  if (!f) return Err(f.error());
+  if (!(*f)->dentry() || !(*f)->dentry()->is_dir()) return Err(ENOTDIR);
+  t.fs().cwd = (*f)->dentry();
+  return ok();
+}
+
+// access(2) for the caller's real IDs. Root passes read/write checks and
+// needs some execute bit for X_OK on non-directories.
+Result<uint64_t> do_faccessat(Task& t, int dirfd, uint64_t path_addr, int mode, int flags) {
+  if (mode & ~(R_OK | W_OK | X_OK)) return Err(EINVAL);
+  if (flags & ~(AT_SYMLINK_NOFOLLOW | AT_EACCESS | AT_EMPTY_PATH)) return Err(EINVAL);
+  auto path = path_arg(t, path_addr);
+  if (!path) return Err(path.error());
+  auto d = resolve_at(t, dirfd, *path, !(flags & AT_SYMLINK_NOFOLLOW), (flags & AT_EMPTY_PATH) != 0);
+  if (!d) return Err(d.error());
+  auto st = (*d)->inode().stat();
+  if (!st) return Err(st.error());
+  if ((mode & W_OK) && (*d)->inode().read_only() && !S_ISCHR(st->st_mode)) return Err(EROFS);
+  uint32_t uid = (flags & AT_EACCESS) ? t.creds().euid : t.creds().ruid;
+  uint32_t gid = (flags & AT_EACCESS) ? t.creds().egid : t.creds().rgid;
+  if (uid == 0) {
+    if ((mode & X_OK) && !S_ISDIR(st->st_mode) && !(st->st_mode & 0111)) return Err(EACCES);
+    return ok();
+  }
+  uint32_t bits = st->st_mode & 07;
+  if (st->st_uid == uid) bits = (st->st_mode >> 6) & 07;
+  else if (st->st_gid == gid || std::find(t.creds().groups.begin(), t.creds().groups.end(), st->st_gid) != t.creds().groups.end())
+    bits = (st->st_mode >> 3) & 07;
+  if ((static_cast<uint32_t>(mode) & bits) != static_cast<uint32_t>(mode)) return Err(EACCES);
+  return ok();
+}
+Result<uint64_t> sys_access(Task& t, const SyscallArgs& a) { return do_faccessat(t, AT_FDCWD, a.u(0), a.i(1), 0); }
+Result<uint64_t> sys_faccessat(Task& t, const SyscallArgs& a) { return do_faccessat(t, a.i(0), a.u(1), a.i(2), 0); }
+Result<uint64_t> sys_faccessat2(Task& t, const SyscallArgs& a) {
+  return do_faccessat(t, a.i(0), a.u(1), a.i(2), a.i(3));
+}
+
+Result<uint64_t> sys_ioctl(Task& t, const SyscallArgs& a) {
+  auto f = get_file(t, a.i(0));
+  if (!f) return Err(f.error());
+  switch (a.u(1)) {
+    case FIOCLEX: return t.fds().set_cloexec(a.i(0), true) ? ok() : Err(EBADF);
+    case FIONCLEX: return t.fds().set_cloexec(a.i(0), false) ? ok() : Err(EBADF);
+    default: break;
+  }
+  auto r = (*f)->ioctl(a.u(1), a.u(2), t);
+  if (!r) return Err(r.error());
+  return static_cast<uint64_t>(*r);
+}
+
+Result<uint64_t> sys_fcntl(Task& t, const SyscallArgs& a) {
+  int fd = a.i(0);
+  auto f = get_file(t, fd);
+  if (!f) return Err(f.error());
+  switch (a.i(1)) {
+    case F_DUPFD:
+    case F_DUPFD_CLOEXEC: {
+      int min_fd = a.i(2);
+      if (min_fd < 0 || min_fd >= t.fds().limit()) return Err(EINVAL);
+      auto r = t.fds().install(*f, a.i(1) == F_DUPFD_CLOEXEC, min_fd);
+      if (!r) return Err(r.error());
+      return static_cast<uint64_t>(*r);
+    }
+    case F_GETFD: {
+      auto c = t.fds().cloexec(fd);
+      if (!c) return Err(c.error());
+      return *c ? FD_CLOEXEC : 0;
+    }
+    case F_SETFD:
+      if (auto r = t.fds().set_cloexec(fd, (a.u(2) & FD_CLOEXEC) != 0); !r) return Err(r.error());
+      return ok();
+    case F_GETFL:
+      return static_cast<uint64_t>((*f)->flags() | O_LARGEFILE);
+    case F_SETFL:
+      (*f)->set_status_flags(a.i(2));
+      return ok();
+    default:
+      return Err(EINVAL);
+  }
+}
+
+Result<uint64_t> sys_dup(Task& t, const SyscallArgs& a) {
+  auto f = get_file(t, a.i(0));
+  if (!f) return Err(f.error());
+  auto r = t.fds().install(*f, false);
+  if (!r) return Err(r.error());
+  return static_cast<uint64_t>(*r);
+}
+
+Result<uint64_t> do_dup3(Task& t, int oldfd, int newfd, int flags) {
+  if (flags & ~O_CLOEXEC) return Err(EINVAL);
+  auto f = get_file(t, oldfd);
+  if (!f) return Err(f.error());
+  if (oldfd == newfd) return Err(EINVAL);
+  if (newfd < 0 || newfd >= t.fds().limit()) return Err(EBADF);
+  if (auto r = t.fds().install_at(newfd, *f, (flags & O_CLOEXEC) != 0); !r) return Err(r.error());
+  return static_cast<uint64_t>(newfd);
+}
+
+Result<uint64_t> sys_dup2(Task& t, const SyscallArgs& a) {
+  // dup2 with equal FDs just checks oldfd (dup2(2)).
+  if (a.i(0) == a.i(1)) return t.fds().get(a.i(0)) ? ok(static_cast<uint64_t>(a.i(1))) : Err(EBADF);
+  return do_dup3(t, a.i(0), a.i(1), 0);
+}
+Result<uint64_t> sys_dup3(Task& t, const SyscallArgs& a) { return do_dup3(t, a.i(0), a.i(1), a.i(2)); }
+
+}  // namespace
+
+void register_file(kernel::SyscallTable& tb) {
+  using A = Arg;
+  tb.set(SYS_read, "read", sys_read, {A::kFd, A::kPtr, A::kInt});
+  tb.set(SYS_write, "write", sys_write, {A::kFd, A::kBuf, A::kInt});
+  tb.set(SYS_pread64, "pread64", sys_pread64, {A::kFd, A::kPtr, A::kInt, A::kInt});
+  tb.set(SYS_pwrite64, "pwrite64", sys_pwrite64, {A::kFd, A::kBuf, A::kInt, A::kInt});
+  tb.set(SYS_readv, "readv", sys_readv, {A::kFd, A::kPtr, A::kInt});
+  tb.set(SYS_writev, "writev", sys_writev, {A::kFd, A::kPtr, A::kInt});
+  tb.set(SYS_preadv, "preadv", sys_preadv, {A::kFd, A::kPtr, A::kInt, A::kInt});
+  tb.set(SYS_pwritev, "pwritev", sys_pwritev, {A::kFd, A::kPtr, A::kInt, A::kInt});
+  tb.set(SYS_open, "open", sys_open, {A::kPath, A::kHex, A::kOct});
+  tb.set(SYS_openat, "openat", sys_openat, {A::kFd, A::kPath, A::kHex, A::kOct});
+  tb.set(SYS_creat, "creat", sys_creat, {A::kPath, A::kOct});
+  tb.set(SYS_close, "close", sys_close, {A::kFd});
+  tb.set(SYS_close_range, "close_range", sys_close_range, {A::kInt, A::kInt, A::kHex});
+  tb.set(SYS_fstat, "fstat", sys_fstat, {A::kFd, A::kPtr});
+  tb.set(SYS_stat, "stat", sys_stat, {A::kPath, A::kPtr});
+  tb.set(SYS_lstat, "lstat", sys_lstat, {A::kPath, A::kPtr});
+  tb.set(SYS_newfstatat, "newfstatat", sys_newfstatat, {A::kFd, A::kPath, A::kPtr, A::kHex});
+  tb.set(SYS_statx, "statx", sys_statx, {A::kFd, A::kPath, A::kHex, A::kHex, A::kPtr});
+  tb.set(SYS_lseek, "lseek", sys_lseek, {A::kFd, A::kInt, A::kInt});
+  tb.set(SYS_getdents64, "getdents64", sys_getdents64, {A::kFd, A::kPtr, A::kInt});
+  tb.set(SYS_readlink, "readlink", sys_readlink, {A::kPath, A::kPtr, A::kInt});
+  tb.set(SYS_readlinkat, "readlinkat", sys_readlinkat, {A::kFd, A::kPath, A::kPtr, A::kInt});
+  tb.set(SYS_getcwd, "getcwd", sys_getcwd, {A::kPtr, A::kInt});
+  tb.set(SYS_chdir, "chdir", sys_chdir, {A::kPath});
+  tb.set(SYS_fchdir, "fchdir", sys_fchdir, {A::kFd});
+  tb.set(SYS_access, "access", sys_access, {A::kPath, A::kOct});
+  tb.set(SYS_faccessat, "faccessat", sys_faccessat, {A::kFd, A::kPath, A::kOct});
+  tb.set(SYS_faccessat2, "faccessat2", sys_faccessat2, {A::kFd, A::kPath, A::kOct, A::kHex});
+  tb.set(SYS_ioctl, "ioctl", sys_ioctl, {A::kFd, A::kHex, A::kHex});
+  tb.set(SYS_fcntl, "fcntl", sys_fcntl, {A::kFd, A::kInt, A::kHex});
+  tb.set(SYS_dup, "dup", sys_dup, {A::kFd});
+  tb.set(SYS_dup2, "dup2", sys_dup2, {A::kFd, A::kFd});
+  tb.set(SYS_dup3, "dup3", sys_dup3, {A::kFd, A::kFd, A::kHex});
+}
+
+}  // namespace runsc::syscalls

@@ -1,0 +1,301 @@
+// Process identity and lifecycle: exit, IDs, limits, uname, syslog, exec.
+#include <asm/prctl.h>
+#include <sys/prctl.h>
+#include <sys/random.h>
+#include <sys/syscall.h>
+#include <sys/sysinfo.h>
+#include <sys/utsname.h>
+
+#include <cstring>
+
+#include "syscalls/util.h"
+
+namespace runsc::syscalls {
+namespace {
+
+using kernel::Arg;
+
+Result<uint64_t> sys_exit(Task& t, const SyscallArgs& a) {
+  // One thread per group for now: exit ends the group.
+  t.exit_group(kernel::ExitStatus{a.i(0) & 0xff, 0});
+  return ok();
+}
+Result<uint64_t> sys_exit_group(Task& t, const SyscallArgs& a) {
+  t.exit_group(kernel::ExitStatus{a.i(0) & 0xff, 0});
+  return ok();
+}
+
+Result<uint64_t> sys_getpid(Task& t, const SyscallArgs&) { return static_cast<uint64_t>(t.pid()); }
+Result<uint64_t> sys_gettid(Task& t, const SyscallArgs&) { return static_cast<uint64_t>(t.tid()); }
+Result<uint64_t> sys_getppid(Task& t, const SyscallArgs&) { return static_cast<uint64_t>(t.ppid()); }
+Result<uint64_t> sys_getuid(Task& t, const SyscallArgs&) { return t.creds().ruid; }
+Result<uint64_t> sys_geteuid(Task& t, const SyscallArgs&) { return t.creds().euid; }
+Result<uint64_t> sys_getgid(Task& t, const SyscallArgs&) { return t.creds().rgid; }
+Result<uint64_t> sys_getegid(Task& t, const SyscallArgs&) { return t.creds().egid; }
+// The first program leads its own session and process group.
+Result<uint64_t> sys_getpgrp(Task& t, const SyscallArgs&) { return static_cast<uint64_t>(t.pid()); }
+Result<uint64_t> sys_getpgid(Task& t, const SyscallArgs& a) {
+  if (a.i(0) != 0 && a.i(0) != t.pid()) return Err(ESRCH);
+  return static_cast<uint64_t>(t.pid());
+}
+Result<uint64_t> sys_getsid(Task& t, const SyscallArgs& a) { return sys_getpgid(t, a); }
+
+Result<uint64_t> sys_getresuid(Task& t, const SyscallArgs& a) {
+  uint32_t ids[3] = {t.creds().ruid, t.creds().euid, t.creds().suid};
+  for (int i = 0; i < 3; ++i) {
+    if (auto r = t.mm().copy_out(a.u(i), &ids[i], 4); !r) return Err(r.error());
+  }
+  return ok();
+}
+Result<uint64_t> sys_getresgid(Task& t, const SyscallArgs& a) {
+  uint32_t ids[3] = {t.creds().rgid, t.creds().egid, t.creds().sgid};
+  for (int i = 0; i < 3; ++i) {
+    if (auto r = t.mm().copy_out(a.u(i), &ids[i], 4); !r) return Err(r.error());
+  }
+  return ok();
+}
+Result<uint64_t> sys_getgroups(Task& t, const SyscallArgs& a) {
+  const auto& groups = t.creds().groups;
+  int size = a.i(0);
+  if (size < 0) return Err(EINVAL);
+  if (size == 0) return groups.size();
+  if (static_cast<size_t>(size) < groups.size()) return Err(EINVAL);
+  if (!groups.empty()) {
+    if (auto r = t.mm().copy_out(a.u(1), groups.data(), groups.size() * 4); !r) return Err(r.error());
+  }
+  return groups.size();
+}
+
+Result<uint64_t> sys_umask(Task& t, const SyscallArgs& a) {
+  uint32_t old = t.fs().umask;
+  t.fs().umask = static_cast<uint32_t>(a.u(0)) & 0777;
+  return old;
+}
+
+Result<uint64_t> sys_set_tid_address(Task& t, const SyscallArgs& a) {
+  t.clear_child_tid() = a.u(0);
+  return static_cast<uint64_t>(t.tid());
+}
+
+Result<uint64_t> sys_set_robust_list(Task& t, const SyscallArgs& a) {
+  // struct robust_list_head is 24 bytes on x86-64.
+  if (a.u(1) != 24) return Err(EINVAL);
+  t.robust_list() = a.u(0);
+  return ok();
+}
+
+Result<uint64_t> sys_arch_prctl(Task& t, const SyscallArgs& a) {
+  switch (a.i(0)) {
+    case ARCH_SET_FS:
+      if (a.u(1) >= platform::kMaxUserAddress) return Err(EPERM);
+      t.regs().fs_base = a.u(1);
+      return ok();
+    case ARCH_GET_FS:
+      return t.mm().copy_out(a.u(1), &t.regs().fs_base, 8) ? ok() : Err(EFAULT);
+    case ARCH_SET_GS:
+      if (a.u(1) >= platform::kMaxUserAddress) return Err(EPERM);
+      t.regs().gs_base = a.u(1);
+      return ok();
+    case ARCH_GET_GS:
+      return t.mm().copy_out(a.u(1), &t.regs().gs_base, 8) ? ok() : Err(EFAULT);
+    case ARCH_GET_CPUID:
+      return ok(1);  // cpuid is not faulting
+    default:
+      return Err(EINVAL);
+  }
+}
+
+Result<uint64_t> sys_prlimit64(Task& t, const SyscallArgs& a) {
+  int pid = a.i(0);
+  if (pid != 0 && pid != t.pid()) return Err(ESRCH);
+  uint32_t resource = static_cast<uint32_t>(a.u(1));
+  if (resource >= RLIM_NLIMITS) return Err(EINVAL);
+  rlimit& lim = t.rlimits()[resource];
+  rlimit old = lim;
+  if (a.u(2)) {
+    rlimit next;
+    if (auto r = t.mm().copy_in(a.u(2), &next, sizeof(next)); !r) return Err(r.error());
+    if (next.rlim_cur > next.rlim_max) return Err(EINVAL);
+    // Raising the hard limit needs CAP_SYS_RESOURCE (root has it).
+    if (next.rlim_max > old.rlim_max && t.creds().euid != 0) return Err(EPERM);
+    if (resource == RLIMIT_NOFILE && next.rlim_max > (1 << 20)) return Err(EPERM);
+    lim = next;
+  }
+  if (a.u(3)) {
+    if (auto r = t.mm().copy_out(a.u(3), &old, sizeof(old)); !r) return Err(r.error());
+  }
+  return ok();
+}
+Result<uint64_t> sys_getrlimit(Task& t, const SyscallArgs& a) {
+  return sys_prlimit64(t, SyscallArgs{{0, a.u(0), 0, a.u(1), 0, 0}});
+}
+Result<uint64_t> sys_setrlimit(Task& t, const SyscallArgs& a) {
+  return sys_prlimit64(t, SyscallArgs{{0, a.u(0), a.u(1), 0, 0, 0}});
+}
+
+Result<uint64_t> sys_uname(Task& t, const SyscallArgs& a) {
+  utsname u = t.kernel().uts();
+  if (auto r = t.mm().copy_out(a.u(0), &u, sizeof(u)); !r) return Err(r.error());
+  return ok();
+}
+
+Result<uint64_t> sys_sysinfo(Task& t, const SyscallArgs& a) {
+  struct sysinfo host {};
+  ::sysinfo(&host);
+  struct sysinfo info {};
+  info.uptime = t.kernel().monotonic_ns() / 1000000000;
+  info.totalram = host.totalram;
+  info.freeram = host.freeram;
+  info.mem_unit = host.mem_unit;
+  info.procs = 1;
+  if (auto r = t.mm().copy_out(a.u(0), &info, sizeof(info)); !r) return Err(r.error());
+  return ok();
+}
+
+// syslog(2): the kernel log is the Sentry's own boot log.
+Result<uint64_t> sys_syslog(Task& t, const SyscallArgs& a) {
+  constexpr int kLogBufferSize = 1 << 17;
+  int type = a.i(0);
+  std::string log = t.kernel().boot_log().contents();
+  switch (type) {
+    case 0: case 1: case 6: case 7: case 8:  // close, open, console controls
+      return ok();
+    case 2: case 3: case 4: {  // read, read all, read and clear
+      int len = a.i(2);
+      if (len < 0) return Err(EINVAL);
+      if (len == 0) return ok();
+      size_t n = std::min(log.size(), static_cast<size_t>(len));
+      // READ_ALL returns the newest `len` bytes.
+      const char* from = log.data() + (log.size() - n);
+      if (auto r = t.mm().copy_out(a.u(1), from, n); !r) return Err(r.error());
+      return n;
+    }
+    case 5:  // clear
+      return ok();
+    case 9:  // bytes unread
+      return log.size();
+    case 10:  // buffer size
+      return kLogBufferSize;
+    default:
+      return Err(EINVAL);
+  }
+}
+
+Result<uint64_t> sys_getrandom(Task& t, const SyscallArgs& a) {
+  if (a.u(2) & ~static_cast<uint64_t>(GRND_NONBLOCK | GRND_RANDOM | 0x4 /*GRND_INSECURE*/)) return Err(EINVAL);
+  size_t n = std::min<uint64_t>(a.u(1), 1 << 25);
+  auto spans = t.mm().io_spans(a.u(0), n, true);
+  if (!spans) return Err(spans.error());
+  for (const iovec& v : *spans) {
+    size_t done = 0;
+    while (done < v.iov_len) {
+      ssize_t r = ::getrandom(static_cast<uint8_t*>(v.iov_base) + done, v.iov_len - done, 0);
+      if (r < 0) return ErrFromErrno();
+      done += static_cast<size_t>(r);
+    }
+  }
+  return n;
+}
+
+Result<std::vector<std::string>> string_array(Task& t, uint64_t addr) {
+  std::vector<std::string> out;
+  if (addr == 0) return out;
+  for (size_t i = 0;; ++i) {
+    if (i >= 0x7fffffff / 8) return Err(E2BIG);
+    uint64_t p;
+    if (auto r = t.mm().copy_in(addr + i * 8, &p, 8); !r) return Err(r.error());
+    if (p == 0) break;
+    // MAX_ARG_STRLEN: one string may be at most 32 pages.
+    auto s = t.mm().copy_in_string(p, 32 * 4096);
+    if (!s) return Err(s.error() == ENAMETOOLONG ? E2BIG : s.error());
+    out.push_back(std::move(*s));
+  }
+  return out;
+}
+
+Result<uint64_t> sys_execve(Task& t, const SyscallArgs& a) {
+  auto path = path_arg(t, a.u(0));
+  if (!path) return Err(path.error());
+  if (path->empty()) return Err(ENOENT);
+  auto argv = string_array(t, a.u(1));
+  if (!argv) return Err(argv.error());
+  auto envp = string_array(t, a.u(2));
+  if (!envp) return Err(envp.error());
+  if (auto r = t.exec(kernel::ExecRequest{*path, std::move(*argv), std::move(*envp)}); !r) return Err(r.error());
+  return ok();
+}
+
+Result<uint64_t> sys_prctl(Task& t, const SyscallArgs& a) {
+  switch (a.i(0)) {
+    case PR_SET_NAME: {
+      auto s = t.mm().copy_in_string(a.u(1), 4096);
+      if (!s && s.error() != ENAMETOOLONG) return Err(s.error());
+      t.comm() = s ? s->substr(0, 15) : std::string();
+      return ok();
+    }
+    case PR_GET_NAME: {
+      char name[16] = {};
+      std::strncpy(name, t.comm().c_str(), 15);
+      return t.mm().copy_out(a.u(1), name, 16) ? ok() : Err(EFAULT);
+    }
+    case PR_GET_DUMPABLE:
+      return ok(1);
+    case PR_SET_DUMPABLE:
+    case PR_SET_PDEATHSIG:
+    case PR_SET_NO_NEW_PRIVS:
+      return ok();
+    default:
+      return Err(EINVAL);
+  }
+}
+
+Result<uint64_t> sys_sched_yield(Task&, const SyscallArgs&) { return ok(); }
+
+Result<uint64_t> sys_sched_getaffinity(Task& t, const SyscallArgs& a) {
+  // All host CPUs the Sentry may use.
+  cpu_set_t set;
+  if (::sched_getaffinity(0, sizeof(set), &set) != 0) return ErrFromErrno();
+  size_t len = a.u(1);
+  if (len < sizeof(uint64_t) || len % sizeof(uint64_t)) return Err(EINVAL);
+  size_t n = std::min(len, sizeof(set));
+  if (auto r = t.mm().copy_out(a.u(2), &set, n); !r) return Err(r.error());
+  return n;
+}
+
+}  // namespace
+
+void register_process(kernel::SyscallTable& tb) {
+  using A = Arg;
+  tb.set(SYS_exit, "exit", sys_exit, {A::kInt});
+  tb.set(SYS_exit_group, "exit_group", sys_exit_group, {A::kInt});
+  tb.set(SYS_getpid, "getpid", sys_getpid);
+  tb.set(SYS_gettid, "gettid", sys_gettid);
+  tb.set(SYS_getppid, "getppid", sys_getppid);
+  tb.set(SYS_getuid, "getuid", sys_getuid);
+  tb.set(SYS_geteuid, "geteuid", sys_geteuid);
+  tb.set(SYS_getgid, "getgid", sys_getgid);
+  tb.set(SYS_getegid, "getegid", sys_getegid);
+  tb.set(SYS_getpgrp, "getpgrp", sys_getpgrp);
+  tb.set(SYS_getpgid, "getpgid", sys_getpgid, {A::kInt});
+  tb.set(SYS_getsid, "getsid", sys_getsid, {A::kInt});
+  tb.set(SYS_getresuid, "getresuid", sys_getresuid, {A::kPtr, A::kPtr, A::kPtr});
+  tb.set(SYS_getresgid, "getresgid", sys_getresgid, {A::kPtr, A::kPtr, A::kPtr});
+  tb.set(SYS_getgroups, "getgroups", sys_getgroups, {A::kInt, A::kPtr});
+  tb.set(SYS_umask, "umask", sys_umask, {A::kOct});
+  tb.set(SYS_set_tid_address, "set_tid_address", sys_set_tid_address, {A::kPtr});
+  tb.set(SYS_set_robust_list, "set_robust_list", sys_set_robust_list, {A::kPtr, A::kInt});
+  tb.set(SYS_arch_prctl, "arch_prctl", sys_arch_prctl, {A::kHex, A::kHex});
+  tb.set(SYS_prlimit64, "prlimit64", sys_prlimit64, {A::kInt, A::kInt, A::kPtr, A::kPtr});
+  tb.set(SYS_getrlimit, "getrlimit", sys_getrlimit, {A::kInt, A::kPtr});
+  tb.set(SYS_setrlimit, "setrlimit", sys_setrlimit, {A::kInt, A::kPtr});
+  tb.set(SYS_uname, "uname", sys_uname, {A::kPtr});
+  tb.set(SYS_sysinfo, "sysinfo", sys_sysinfo, {A::kPtr});
+  tb.set(SYS_syslog, "syslog", sys_syslog, {A::kInt, A::kPtr, A::kInt});
+  tb.set(SYS_getrandom, "getrandom", sys_getrandom, {A::kPtr, A::kInt, A::kHex});
+  tb.set(SYS_execve, "execve", sys_execve, {A::kPath, A::kPtr, A::kPtr});
+  tb.set(SYS_prctl, "prctl", sys_prctl, {A::kInt, A::kHex, A::kHex, A::kHex, A::kHex});
+  tb.set(SYS_sched_yield, "sched_yield", sys_sched_yield);
+  tb.set(SYS_sched_getaffinity, "sched_getaffinity", sys_sched_getaffinity, {A::kInt, A::kInt, A::kPtr});
+}
+
+}  // namespace runsc::syscalls

@@ -1,0 +1,57 @@
+#include "syscalls/util.h"
+
+#include <sys/syscall.h>
+
+namespace runsc::syscalls {
+
+Result<std::string> path_arg(Task& t, uint64_t addr) {
+  auto s = t.mm().copy_in_string(addr, PATH_MAX);
+  if (!s) return Err(s.error());
+  return s;
+}
+
+Result<std::shared_ptr<vfs::FileDescription>> get_file(Task& t, int fd) {
+  auto f = t.fds().get(fd);
+  if (!f) return Err(EBADF);
+  return f;
+}
+
+Result<std::shared_ptr<vfs::Dentry>> resolve_at(Task& t, int dirfd, const std::string& path, bool follow,
+                                                bool empty_path_ok) {
+  std::shared_ptr<vfs::Dentry> start = t.fs().cwd;
+  if (path.empty() || path.front() != '/') {
+    if (dirfd != AT_FDCWD) {
+      auto f = get_file(t, dirfd);
+      if (!f) return Err(f.error());
+      if (!(*f)->dentry()) return Err(path.empty() ? EBADF : ENOTDIR);
+      start = (*f)->dentry();
+      if (path.empty()) {
+        if (!empty_path_ok) return Err(ENOENT);
+        return start;
+      }
+      if (!start->is_dir()) return Err(ENOTDIR);
+    } else if (path.empty()) {
+      if (!empty_path_ok) return Err(ENOENT);
+      return start;
+    }
+  }
+  vfs::ResolveOptions options;
+  options.follow_final_symlink = follow;
+  return vfs::resolve(t.fs().root, start, path, options);
+}
+
+const kernel::SyscallTable& syscall_table() {
+  static const kernel::SyscallTable table = [] {
+    kernel::SyscallTable tb;
+    register_names(tb);
+    register_file(tb);
+    register_mmap(tb);
+    register_process(tb);
+    register_time(tb);
+    register_signal(tb);
+    return tb;
+  }();
+  return table;
+}
+
+}  // namespace runsc::syscalls

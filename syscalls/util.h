@@ -1,0 +1,43 @@
+// Helpers shared by the syscall families.
+#pragma once
+
+#include <fcntl.h>
+#include <limits.h>
+
+#include <memory>
+#include <string>
+
+#include "sentry/kernel/syscall_table.h"
+#include "sentry/kernel/task.h"
+
+namespace runsc::syscalls {
+
+using kernel::SyscallArgs;
+using kernel::Task;
+
+// A path argument: ENAMETOOLONG past PATH_MAX, EFAULT for a bad pointer.
+Result<std::string> path_arg(Task& t, uint64_t addr);
+
+// The description behind `fd`, or EBADF.
+Result<std::shared_ptr<vfs::FileDescription>> get_file(Task& t, int fd);
+
+// Resolves `path` relative to `dirfd` (AT_FDCWD or an open directory), as
+// the *at() calls do. With `empty_path_ok` an empty path names dirfd itself
+// (AT_EMPTY_PATH).
+Result<std::shared_ptr<vfs::Dentry>> resolve_at(Task& t, int dirfd, const std::string& path, bool follow,
+                                                bool empty_path_ok = false);
+
+inline Result<uint64_t> ok(uint64_t v = 0) { return v; }
+
+// Registration of each family into the table.
+void register_names(kernel::SyscallTable& table);
+void register_file(kernel::SyscallTable& table);
+void register_mmap(kernel::SyscallTable& table);
+void register_process(kernel::SyscallTable& table);
+void register_time(kernel::SyscallTable& table);
+void register_signal(kernel::SyscallTable& table);
+
+// The whole x86-64 table, built once.
+const kernel::SyscallTable& syscall_table();
+
+}  // namespace runsc::syscalls

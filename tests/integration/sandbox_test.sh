@@ -1,0 +1,92 @@
+#!/usr/bin/env bash
+# What a user checks about the sandbox itself: isolation (the application is
+# traced, the Sentry's root is empty, raw syscalls get the Sentry's answers),
+# what it reports (uname, dmesg), and how it fails (bad flags, missing
+# programs, crashes, signals). Usage: sandbox_test.sh RUNSC RAW_SYSCALLS_BINARY
+set -u
+runsc=$1
+raw=$2
+tmp=$(mktemp -d)
+bg=""
+cleanup() { [ -n "$bg" ] && kill -9 "$bg" 2>/dev/null; rm -rf "$tmp"; }
+trap cleanup EXIT
+failures=0
+pass() { echo "ok: $*"; }
+fail() { echo "FAIL: $*"; failures=$((failures + 1)); }
+
+# 1. Raw syscalls in a root holding only the test binary.
+mkdir -p "$tmp/root"
+cp "$raw" "$tmp/root/raw_syscalls"
+if "$runsc" do --root-dir "$tmp/root" -- /raw_syscalls >"$tmp/raw.out" 2>&1; then
+  pass "raw syscalls get the Sentry's answers"
+else
+  fail "raw syscalls:"; cat "$tmp/raw.out"
+fi
+"$runsc" do --root-dir "$tmp/root" -- /raw_syscalls crash >/dev/null 2>&1
+st=$?
+[ "$st" = 139 ] && pass "a segfaulting program gives 128+SIGSEGV" || fail "segfault exit status $st, want 139"
+
+# 2. While a sandbox runs: its application is a traced stub and the
+# Sentry's root is empty.
+"$runsc" do -- /bin/busybox sleep 10 &
+bg=$!
+stub=""
+for _ in $(seq 1 100); do
+  for p in $(pgrep -f runsc-stub 2>/dev/null) $(pgrep -x runsc-stub 2>/dev/null); do
+    stub=$p
+  done
+  [ -n "$stub" ] && break
+  sleep 0.05
+done
+if [ -z "$stub" ]; then
+  fail "no stub process found while the sandbox runs"
+else
+  tracer=$(awk '/^TracerPid:/ {print $2}' /proc/$stub/status)
+  if [ "${tracer:-0}" != 0 ]; then pass "application stub $stub is traced by $tracer"; else fail "stub $stub is not traced"; fi
+  if [ "${tracer:-0}" != 0 ]; then
+    entries=$(ls -A /proc/$tracer/root/ 2>&1 | wc -l)
+    [ "$entries" = 0 ] && pass "the Sentry's root directory is empty" || fail "the Sentry's root has $entries entries"
+  fi
+  libs=$(grep -c -E 'libc|runsc/runsc|\[heap\]' /proc/$stub/maps)
+  [ "$libs" = 0 ] && pass "the stub maps none of the Sentry's memory" || fail "the stub still maps Sentry memory"
+fi
+kill -TERM "$bg"
+wait "$bg"
+st=$?
+bg=""
+[ "$st" = 143 ] && pass "SIGTERM to runsc do reaches the program (exit 143)" || fail "SIGTERM exit status $st, want 143"
+
+# 3. What users check: uname and dmesg.
+out=$("$runsc" do -- uname -a)
+case "$out" in
+  Linux*" 4.4.0 "*x86_64*) pass "uname -a: $out" ;;
+  *) fail "uname -a printed: $out" ;;
+esac
+lines=$("$runsc" do -- /bin/busybox dmesg | grep -cE '^\[ *[0-9]+\.[0-9]{6}\] ')
+[ "$lines" -ge 3 ] && pass "dmesg prints $lines boot log lines" || fail "dmesg printed $lines lines"
+
+# 4. Exit statuses and errors.
+"$runsc" do -- /bin/busybox sh -c 'exit 7'
+st=$?
+[ "$st" = 7 ] && pass "exit status passes through" || fail "exit status $st, want 7"
+"$runsc" do -- /no/such/program 2>"$tmp/err"
+st=$?
+n=$(wc -l <"$tmp/err")
+[ "$st" = 127 ] && [ "$n" = 1 ] && pass "missing program: 127 and one line: $(cat "$tmp/err")" ||
+  fail "missing program: status $st, $n lines"
+timeout 10 "$runsc" --no-such-flag do -- true 2>"$tmp/err"
+st=$?
+n=$(wc -l <"$tmp/err")
+[ "$st" = 1 ] && [ "$n" = 1 ] && pass "unknown flag: exit 1 and one line: $(cat "$tmp/err")" ||
+  fail "unknown flag: status $st, $n lines"
+
+# 5. --strace and the debug log.
+"$runsc" --strace do -- /bin/busybox true 2>"$tmp/strace" >/dev/null
+grep -q 'exit_group(0)' "$tmp/strace" && grep -qE 'uname\(0x[0-9a-f]+\) = 0' "$tmp/strace" &&
+  pass "--strace prints one line per syscall" || { fail "--strace output:"; head "$tmp/strace"; }
+"$runsc" --debug --debug-log "$tmp/debug.log" do --root-dir "$tmp/root" -- /raw_syscalls >/dev/null 2>&1
+grep -q 'unsupported syscall 433 (fsopen)' "$tmp/debug.log" &&
+  pass "an unimplemented syscall is named in the debug log" || fail "no ENOSYS line in the debug log"
+
+echo "$failures failures"
+[ "$failures" = 0 ]

@@ -1,0 +1,198 @@
+// MemoryManager against a recording AddressSpace: lazy population, fault
+// handling, permission checks on Sentry access, brk and mremap.
+#include <gtest/gtest.h>
+
+#include <cstring>
+
+#include "sentry/mm/mm.h"
+
+namespace runsc::mm {
+namespace {
+
+struct Call {
+  std::string op;
+  uint64_t addr, length;
+  int prot;
+};
+
+class RecordingAddressSpace : public platform::AddressSpace {
+ public:
+  explicit RecordingAddressSpace(std::vector<Call>* calls) : calls_(calls) {}
+  Result<void> map(uint64_t addr, uint64_t, uint64_t length, int prot) override {
+    calls_->push_back({"map", addr, length, prot});
+    return {};
+  }
+  Result<void> unmap(uint64_t addr, uint64_t length) override {
+    calls_->push_back({"unmap", addr, length, 0});
+    return {};
+  }
+  Result<void> protect(uint64_t addr, uint64_t length, int prot) override {
+    calls_->push_back({"protect", addr, length, prot});
+    return {};
+  }
+
+ private:
+  std::vector<Call>* calls_;
+};
+
+class MemoryManagerTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto f = MemoryFile::create(1ULL << 30);
+    ASSERT_TRUE(f);
+    file_ = std::move(*f);
+    mm_ = std::make_unique<MemoryManager>(*file_, std::make_unique<RecordingAddressSpace>(&calls_));
+  }
+  uint64_t map_anon(uint64_t length, int prot, uint64_t addr = 0, int extra = 0) {
+    MmapRequest r;
+    r.addr = addr;
+    r.length = length;
+    r.prot = prot;
+    r.flags = MAP_PRIVATE | MAP_ANONYMOUS | extra;
+    auto a = mm_->mmap(r);
+    EXPECT_TRUE(a);
+    return a ? *a : 0;
+  }
+
+  std::unique_ptr<MemoryFile> file_;
+  std::vector<Call> calls_;
+  std::unique_ptr<MemoryManager> mm_;
+};
+
+TEST_F(MemoryManagerTest, MmapMapsNothingUntilAFault) {
+  uint64_t a = map_anon(1 << 20, PROT_READ | PROT_WRITE);
+  EXPECT_TRUE(calls_.empty());
+  ASSERT_TRUE(mm_->handle_fault(a + 5 * kPageSize));
+  ASSERT_EQ(calls_.size(), 1u);
+  EXPECT_EQ(calls_[0].op, "map");
+  EXPECT_EQ(calls_[0].prot, PROT_READ | PROT_WRITE);
+  // The window around the fault is mapped at once.
+  EXPECT_LE(calls_[0].addr, a + 5 * kPageSize);
+  EXPECT_GT(calls_[0].addr + calls_[0].length, a + 5 * kPageSize);
+  EXPECT_GT(calls_[0].length, kPageSize);
+}
+
+TEST_F(MemoryManagerTest, SecondFaultOnAMappedPageIsAViolation) {
+  uint64_t a = map_anon(kPageSize, PROT_READ);
+  ASSERT_TRUE(mm_->handle_fault(a));
+  auto r = mm_->handle_fault(a);
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error(), EFAULT);
+}
+
+TEST_F(MemoryManagerTest, FaultOutsideAnyMappingOrOnProtNoneIsEFAULT) {
+  EXPECT_EQ(mm_->handle_fault(0x1000).error(), EFAULT);
+  uint64_t a = map_anon(kPageSize, PROT_NONE);
+  EXPECT_EQ(mm_->handle_fault(a).error(), EFAULT);
+}
+
+TEST_F(MemoryManagerTest, SentryCopiesRespectProtection) {
+  uint64_t ro = map_anon(kPageSize, PROT_READ);
+  uint64_t rw = map_anon(kPageSize, PROT_READ | PROT_WRITE);
+  const char msg[] = "hello";
+  EXPECT_EQ(mm_->copy_out(ro, msg, sizeof(msg)).error(), EFAULT);
+  ASSERT_TRUE(mm_->copy_out(rw, msg, sizeof(msg)));
+  char back[sizeof(msg)] = {};
+  ASSERT_TRUE(mm_->copy_in(rw, back, sizeof(back)));
+  EXPECT_STREQ(back, "hello");
+  EXPECT_EQ(mm_->copy_in(0x2000, back, 1).error(), EFAULT);
+  // Fresh anonymous memory reads as zero.
+  char zero[16];
+  std::memset(zero, 0x55, sizeof(zero));
+  ASSERT_TRUE(mm_->copy_in(ro, zero, sizeof(zero)));
+  for (char c : zero) EXPECT_EQ(c, 0);
+}
+
+TEST_F(MemoryManagerTest, CopySpanningTwoMappingsFailsIfTheSecondIsMissing) {
+  uint64_t a = map_anon(2 * kPageSize, PROT_READ | PROT_WRITE);
+  ASSERT_TRUE(mm_->munmap(a + kPageSize, kPageSize));
+  std::vector<char> buf(kPageSize + 10, 'x');
+  EXPECT_EQ(mm_->copy_out(a, buf.data(), buf.size()).error(), EFAULT);
+}
+
+TEST_F(MemoryManagerTest, StringsStopAtNulAndAreBounded) {
+  uint64_t a = map_anon(kPageSize, PROT_READ | PROT_WRITE);
+  ASSERT_TRUE(mm_->copy_out(a, "abc\0def", 8));
+  auto s = mm_->copy_in_string(a, 100);
+  ASSERT_TRUE(s);
+  EXPECT_EQ(*s, "abc");
+  EXPECT_EQ(mm_->copy_in_string(a, 2).error(), ENAMETOOLONG);
+}
+
+TEST_F(MemoryManagerTest, MunmapOfMappedPagesUnmapsInTheAddressSpace) {
+  uint64_t a = map_anon(4 * kPageSize, PROT_READ | PROT_WRITE);
+  ASSERT_TRUE(mm_->handle_fault(a));
+  calls_.clear();
+  ASSERT_TRUE(mm_->munmap(a, 4 * kPageSize));
+  ASSERT_EQ(calls_.size(), 1u);
+  EXPECT_EQ(calls_[0].op, "unmap");
+  EXPECT_EQ(mm_->handle_fault(a).error(), EFAULT);
+}
+
+TEST_F(MemoryManagerTest, MprotectReprotectsMappedPagesOnly) {
+  uint64_t a = map_anon(64 * kPageSize, PROT_READ | PROT_WRITE, 0x40000000, MAP_FIXED);
+  ASSERT_EQ(a, 0x40000000u);
+  ASSERT_TRUE(mm_->handle_fault(a));
+  calls_.clear();
+  ASSERT_TRUE(mm_->mprotect(a, kPageSize, PROT_READ));
+  ASSERT_EQ(calls_.size(), 1u);
+  EXPECT_EQ(calls_[0].op, "protect");
+  EXPECT_EQ(calls_[0].addr, a);
+  EXPECT_EQ(calls_[0].length, kPageSize);
+  EXPECT_EQ(mm_->copy_out(a, "x", 1).error(), EFAULT);
+  EXPECT_TRUE(mm_->copy_out(a + kPageSize, "x", 1));
+}
+
+TEST_F(MemoryManagerTest, MmapArgumentErrorsFollowTheManPage) {
+  MmapRequest r;
+  r.length = 0;
+  r.flags = MAP_PRIVATE | MAP_ANONYMOUS;
+  EXPECT_EQ(mm_->mmap(r).error(), EINVAL);
+  r.length = kPageSize;
+  r.flags = MAP_ANONYMOUS;  // neither shared nor private
+  EXPECT_EQ(mm_->mmap(r).error(), EINVAL);
+  r.flags = MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED;
+  r.addr = 0x40000001;
+  EXPECT_EQ(mm_->mmap(r).error(), EINVAL);
+  uint64_t a = map_anon(kPageSize, PROT_READ, 0x50000000, MAP_FIXED);
+  r.addr = a;
+  r.flags = MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE;
+  EXPECT_EQ(mm_->mmap(r).error(), EEXIST);
+}
+
+TEST_F(MemoryManagerTest, BrkGrowsAndShrinksTheHeap) {
+  mm_->set_brk_base(0x600000);
+  EXPECT_EQ(mm_->brk(0), 0x600000u);
+  EXPECT_EQ(mm_->brk(0x600000 + 3 * kPageSize + 5), 0x600000 + 3 * kPageSize + 5);
+  ASSERT_TRUE(mm_->copy_out(0x600000 + 3 * kPageSize, "z", 1));
+  EXPECT_EQ(mm_->brk(0x600000 + kPageSize), 0x600000 + kPageSize);
+  EXPECT_EQ(mm_->copy_out(0x600000 + 3 * kPageSize, "z", 1).error(), EFAULT);
+  // Below the start of the heap: the break does not move.
+  EXPECT_EQ(mm_->brk(0x500000), 0x600000 + kPageSize);
+}
+
+TEST_F(MemoryManagerTest, MremapMovesContents) {
+  uint64_t a = map_anon(2 * kPageSize, PROT_READ | PROT_WRITE, 0x60000000, MAP_FIXED);
+  map_anon(kPageSize, PROT_READ, a + 2 * kPageSize, MAP_FIXED);  // blocks growth in place
+  ASSERT_TRUE(mm_->copy_out(a + kPageSize, "moved", 6));
+  EXPECT_EQ(mm_->mremap(a, 2 * kPageSize, 8 * kPageSize, 0, 0).error(), ENOMEM);
+  auto b = mm_->mremap(a, 2 * kPageSize, 8 * kPageSize, MREMAP_MAYMOVE, 0);
+  ASSERT_TRUE(b);
+  EXPECT_NE(*b, a);
+  char back[6];
+  ASSERT_TRUE(mm_->copy_in(*b + kPageSize, back, 6));
+  EXPECT_STREQ(back, "moved");
+  EXPECT_EQ(mm_->copy_in(a, back, 1).error(), EFAULT);
+}
+
+TEST_F(MemoryManagerTest, MadviseDontneedZeroesPrivateAnonymousMemory) {
+  uint64_t a = map_anon(kPageSize, PROT_READ | PROT_WRITE);
+  ASSERT_TRUE(mm_->copy_out(a, "data", 4));
+  ASSERT_TRUE(mm_->madvise(a, kPageSize, MADV_DONTNEED));
+  char back[4] = {1, 1, 1, 1};
+  ASSERT_TRUE(mm_->copy_in(a, back, 4));
+  EXPECT_EQ(std::string(back, 4), std::string(4, '\0'));
+}
+
+}  // namespace
+}  // namespace runsc::mm

@@ -1,0 +1,3 @@
+add_executable(ptrace_platform_test ${CMAKE_CURRENT_LIST_DIR}/ptrace_platform_test.cc)
+target_link_libraries(ptrace_platform_test sentry_mm platform GTest::gtest_main)
+gtest_discover_tests(ptrace_platform_test)

@@ -1,0 +1,18 @@
+// The filesystem whose files live on the host and are reached only through
+// the gofer: the Sentry holds gofer handles, never host paths.
+#pragma once
+
+#include <memory>
+
+#include "vfs/file.h"
+
+namespace runsc::gofer {
+class Client;
+}
+
+namespace runsc::vfs {
+
+// The root dentry of the tree the gofer serves.
+Result<std::shared_ptr<Dentry>> make_gofer_root(std::shared_ptr<gofer::Client> client);
+
+}  // namespace runsc::vfs

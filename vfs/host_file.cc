@@ -1,0 +1,121 @@
+#include "vfs/host_file.h"
+
+#include <fcntl.h>
+#include <poll.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
+
+#include "common/interrupt.h"
+#include "sentry/mm/vma.h"
+
+namespace runsc::vfs {
+namespace {
+
+class HostMappable final : public mm::Mappable {
+ public:
+  explicit HostMappable(std::shared_ptr<UniqueFd> fd) : fd_(std::move(fd)) {}
+  Result<size_t> read_at(uint64_t offset, std::span<uint8_t> out) override {
+    size_t done = 0;
+    while (done < out.size()) {
+      ssize_t n = ::pread(fd_->get(), out.data() + done, out.size() - done, static_cast<off_t>(offset + done));
+      if (n < 0) {
+        if (errno == EINTR) continue;
+        return ErrFromErrno();
+      }
+      if (n == 0) break;
+      done += static_cast<size_t>(n);
+    }
+    return done;
+  }
+
+ private:
+  std::shared_ptr<UniqueFd> fd_;
+};
+
+Result<size_t> retry(ssize_t (*fn)(int, const iovec*, int, off_t), int fd, std::span<const iovec> v, int64_t off) {
+  for (;;) {
+    ssize_t n = fn(fd, v.data(), static_cast<int>(v.size()), off);
+    if (n >= 0) return static_cast<size_t>(n);
+    if (errno != EINTR) return ErrFromErrno();
+  }
+}
+
+}  // namespace
+
+HostFileDescription::HostFileDescription(UniqueFd fd, int flags, bool tty_ioctls)
+    : FileDescription(flags), shared_fd_(std::make_shared<UniqueFd>(std::move(fd))), fd_(*shared_fd_),
+      tty_ioctls_(tty_ioctls) {
+  struct stat st;
+  is_regular_ = ::fstat(fd_.get(), &st) == 0 && (S_ISREG(st.st_mode) || S_ISBLK(st.st_mode));
+}
+
+Result<size_t> HostFileDescription::read(std::span<const iovec> dst, int64_t offset) {
+  if (!readable()) return Err(EBADF);
+  if (offset >= 0) return retry(::preadv, fd_.get(), dst, offset);
+  // Pipes and terminals may block: wait interruptibly first.
+  if (!is_regular_) {
+    if (int e = wait_fd_or_interrupt(fd_.get(), POLLIN); e != 0) return Err(e);
+  }
+  for (;;) {
+    ssize_t n = ::readv(fd_.get(), dst.data(), static_cast<int>(dst.size()));
+    if (n >= 0) return static_cast<size_t>(n);
+    if (errno != EINTR) return ErrFromErrno();
+  }
+}
+
+Result<size_t> HostFileDescription::write(std::span<const iovec> src, int64_t offset) {
+  if (!writable()) return Err(EBADF);
+  if (offset >= 0) return retry(::pwritev, fd_.get(), src, offset);
+  if (!is_regular_) {
+    if (int e = wait_fd_or_interrupt(fd_.get(), POLLOUT); e != 0) return Err(e);
+  }
+  for (;;) {
+    ssize_t n = ::writev(fd_.get(), src.data(), static_cast<int>(src.size()));
+    if (n >= 0) return static_cast<size_t>(n);
+    if (errno != EINTR) return ErrFromErrno();
+  }
+}
+
+Result<int64_t> HostFileDescription::seek(int64_t offset, int whence) {
+  off_t r = ::lseek(fd_.get(), offset, whence);
+  if (r < 0) return ErrFromErrno();
+  return r;
+}
+
+Result<struct stat> HostFileDescription::stat() {
+  struct stat st;
+  if (::fstat(fd_.get(), &st) != 0) return ErrFromErrno();
+  return st;
+}
+
+Result<int64_t> HostFileDescription::ioctl(uint64_t cmd, uint64_t arg, UserMemory& mem) {
+  if (!tty_ioctls_) return Err(ENOTTY);
+  // Only the two read-only terminal queries that programs use to decide how
+  // to format output; everything else about the host terminal stays hidden.
+  switch (cmd) {
+    case TCGETS: {
+      // The kernel's struct termios (36 bytes), not glibc's larger one.
+      struct {
+        uint32_t iflag, oflag, cflag, lflag;
+        uint8_t line;
+        uint8_t cc[19];
+      } t;
+      static_assert(sizeof(t) == 36);
+      if (::ioctl(fd_.get(), TCGETS, &t) != 0) return ErrFromErrno();
+      if (auto r = mem.copy_out(arg, &t, sizeof(t)); !r) return Err(r.error());
+      return 0;
+    }
+    case TIOCGWINSZ: {
+      winsize w;
+      if (::ioctl(fd_.get(), TIOCGWINSZ, &w) != 0) return ErrFromErrno();
+      if (auto r = mem.copy_out(arg, &w, sizeof(w)); !r) return Err(r.error());
+      return 0;
+    }
+    default:
+      return Err(ENOTTY);
+  }
+}
+
+std::shared_ptr<mm::Mappable> HostFileDescription::mappable() { return std::make_shared<HostMappable>(shared_fd_); }
+
+}  // namespace runsc::vfs

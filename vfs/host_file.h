@@ -1,0 +1,34 @@
+// A FileDescription backed directly by a host FD: a file the gofer donated,
+// or one of the stdio FDs the sandbox was started with. Reads and writes are
+// plain readv/preadv on that FD, with no copy through the Sentry.
+#pragma once
+
+#include "common/unique_fd.h"
+#include "vfs/file.h"
+
+namespace runsc::vfs {
+
+class HostFileDescription final : public FileDescription {
+ public:
+  // `tty_ioctls`: forward the terminal queries TCGETS and TIOCGWINSZ to the
+  // host FD (only for the caller's own stdio).
+  HostFileDescription(UniqueFd fd, int flags, bool tty_ioctls = false);
+
+  Result<size_t> read(std::span<const iovec> dst, int64_t offset) override;
+  Result<size_t> write(std::span<const iovec> src, int64_t offset) override;
+  Result<int64_t> seek(int64_t offset, int whence) override;
+  Result<struct stat> stat() override;
+  Result<int64_t> ioctl(uint64_t cmd, uint64_t arg, UserMemory& mem) override;
+  std::shared_ptr<mm::Mappable> mappable() override;
+  bool seekable() const override { return is_regular_; }
+  int host_fd() const { return fd_.get(); }
+
+ private:
+  // Shared with the Mappable view handed to mmap, which may outlive this.
+  std::shared_ptr<UniqueFd> shared_fd_;
+  UniqueFd& fd_;
+  bool tty_ioctls_;
+  bool is_regular_ = false;
+};
+
+}  // namespace runsc::vfs
