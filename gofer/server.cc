@@ -10,6 +10,8 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <climits>
+#include <cstdlib>
 #include <cstddef>
 #include <cstring>
 #include <deque>
@@ -199,9 +201,13 @@ class Server {
   Result<OpenReply> open(const OpenRequest& q, UniqueFd& donate) {
     Node* node = find(q.handle);
     if (node == nullptr) return Err(EBADF);
+    // An impossible access mode is malformed whatever the mount; any
+    // request to write a read-only tree is EROFS, as open(2) reports it;
+    // the remaining flags must be ones this server knows.
+    if ((q.flags & O_ACCMODE) == O_ACCMODE) return Err(EINVAL);
     bool writes = (q.flags & kWriteFlags) != 0 || (q.flags & kTmpfileBit) != 0;
     if (writes && options_.read_only) return Err(EROFS);
-    if ((q.flags & ~kAllowedOpenFlags) != 0 || (q.flags & O_ACCMODE) == O_ACCMODE) return Err(EINVAL);
+    if ((q.flags & ~kAllowedOpenFlags) != 0) return Err(EINVAL);
     auto fd = reopen(*node, q.flags);
     if (!fd) return Err(fd.error());
     donate = std::move(*fd);
@@ -349,16 +355,27 @@ int confine(const std::string& root, bool read_only) {
   // Our mounts and unmounts must not propagate back to the host (nor the
   // host's into us), whatever propagation the parent namespace had.
   if (::mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0) return failed("making / private", root);
-  // pivot_root(2) needs the new root to be a mount point; a bind of the
-  // directory onto itself makes it one, with the mounts below it.
-  if (::mount(root.c_str(), root.c_str(), nullptr, MS_BIND | MS_REC, nullptr) != 0) {
+  // pivot_root(2) needs the new root to be a mount point, and not the
+  // current root. A bind of the directory onto itself makes it one, with
+  // the mounts below it. That does not work for "/" itself: a path walk
+  // never crosses a mount stacked on the process's own root, so "/" is bound
+  // onto an existing directory instead (the bind copies the tree before the
+  // new mount is attached, so it does not contain itself).
+  char resolved[PATH_MAX];
+  if (::realpath(root.c_str(), resolved) == nullptr) return failed("resolving the root", root);
+  std::string target = resolved;
+  if (target == "/") {
+    struct stat st;
+    target = (::stat("/tmp", &st) == 0 && S_ISDIR(st.st_mode)) ? "/tmp" : "/mnt";
+  }
+  if (::mount(resolved, target.c_str(), nullptr, MS_BIND | MS_REC, nullptr) != 0) {
     return failed("bind-mounting the root", root);
   }
-  if (int e = restrict_mounts(root, read_only)) {
+  if (int e = restrict_mounts(target, read_only)) {
     log::error("gofer: restricting the mounts of {}: {}", root, std::strerror(e));
     return e;
   }
-  if (::chdir(root.c_str()) != 0) return failed("chdir", root);
+  if (::chdir(target.c_str()) != 0) return failed("chdir", root);
   // pivot_root(".", ".") stacks the old root on top of the new one at "/";
   // detaching it leaves only the new root (pivot_root(2), NOTES).
   if (pivot_root(".", ".") == 0) {

@@ -3,6 +3,9 @@
 #include <CLI/CLI.hpp>
 
 #include <cstdio>
+#include <string>
+#include <string_view>
+#include <vector>
 
 #include "common/log.h"
 #include "runsc/commands.h"
@@ -40,8 +43,10 @@ int main(int argc, char** argv) {
   do_cmd->add_option("--cwd", do_opts.cwd, "working directory inside the sandbox");
   do_cmd->add_option("--env", do_opts.env, "KEY=VALUE to set in the environment (repeatable)")
       ->allow_extra_args(false);
-  do_cmd->add_option("command", do_opts.argv, "PROGRAM ARGS...")->required();
+  // PROGRAM ARGS... are not parsed as options: they are the first
+  // positional argument and everything after it (or after `--`).
   do_cmd->prefix_command();
+  do_cmd->footer("PROGRAM ARGS...: the command to run (after `--` or the options)");
 
   int gofer_fd = -1, config_fd = -1;
   auto* boot_cmd = app.add_subcommand("boot", "start a Sentry (internal)");
@@ -56,8 +61,20 @@ int main(int argc, char** argv) {
   gofer_cmd->add_option("--root", gofer_root)->required();
   gofer_cmd->add_option("--socket-fd", socket_fd)->required();
 
+  // `--` ends runsc's own arguments: what follows is the program's argv,
+  // passed untouched (CLI11 would otherwise reorder or keep the `--`).
+  int own_argc = argc;
+  std::vector<std::string> program_after_dashes;
+  for (int i = 1; i < argc; ++i) {
+    if (std::string_view(argv[i]) == "--") {
+      own_argc = i;
+      program_after_dashes.assign(argv + i + 1, argv + argc);
+      break;
+    }
+  }
+
   try {
-    app.parse(argc, argv);
+    app.parse(own_argc, argv);
   } catch (const CLI::CallForHelp& e) {
     return app.exit(e);
   } catch (const CLI::CallForAllHelp& e) {
@@ -73,9 +90,14 @@ int main(int argc, char** argv) {
   runsc::log::init(level, g.debug ? g.debug_log : g.log, g.log_format == "json");
 
   if (*do_cmd) {
-    // Everything after the program name belongs to the program.
-    const std::vector<std::string> rest = do_cmd->remaining();
-    do_opts.argv.insert(do_opts.argv.end(), rest.begin(), rest.end());
+    do_opts.argv = do_cmd->remaining();
+    // `runsc do prog -- x`: that `--` was the program's own argument.
+    if (!do_opts.argv.empty() && own_argc != argc) do_opts.argv.push_back("--");
+    do_opts.argv.insert(do_opts.argv.end(), program_after_dashes.begin(), program_after_dashes.end());
+    if (do_opts.argv.empty()) {
+      std::fprintf(stderr, "runsc: do: missing PROGRAM (usage: runsc do [OPTIONS] -- PROGRAM ARGS...)\n");
+      return 1;
+    }
     return run_do(g, do_opts);
   }
   if (*boot_cmd) return run_boot(gofer_fd, config_fd);

@@ -72,10 +72,52 @@ Result<uint64_t> sys_sigaltstack(Task& t, const SyscallArgs& a) {
   return ok();
 }
 
+// Whether `pid` (as kill(2) reads it) names the calling task's process.
+// The task is still the only process in the sandbox, so every other pid,
+// process group or "all processes" finds nobody.
+bool names_self(Task& t, int pid) { return pid == t.pid() || pid == 0 || pid == -t.pid(); }
+
+Result<uint64_t> signal_self(Task& t, int sig) {
+  if (sig < 0 || sig > 64) return Err(EINVAL);
+  if (sig != 0) t.send_signal(sig);
+  return ok();
+}
+
+Result<uint64_t> sys_kill(Task& t, const SyscallArgs& a) {
+  if (a.i(1) < 0 || a.i(1) > 64) return Err(EINVAL);
+  if (!names_self(t, a.i(0))) return Err(ESRCH);
+  return signal_self(t, a.i(1));
+}
+
+Result<uint64_t> sys_tkill(Task& t, const SyscallArgs& a) {
+  if (a.i(0) <= 0) return Err(EINVAL);
+  if (a.i(1) < 0 || a.i(1) > 64) return Err(EINVAL);
+  if (a.i(0) != t.tid()) return Err(ESRCH);
+  return signal_self(t, a.i(1));
+}
+
+Result<uint64_t> sys_tgkill(Task& t, const SyscallArgs& a) {
+  if (a.i(0) <= 0 || a.i(1) <= 0) return Err(EINVAL);
+  if (a.i(2) < 0 || a.i(2) > 64) return Err(EINVAL);
+  if (a.i(0) != t.pid() || a.i(1) != t.tid()) return Err(ESRCH);
+  return signal_self(t, a.i(2));
+}
+
+Result<uint64_t> sys_rt_sigpending(Task& t, const SyscallArgs& a) {
+  if (a.u(1) > 8) return Err(EINVAL);
+  uint64_t pending = t.pending_signals() & t.signal_mask();
+  if (auto r = t.mm().copy_out(a.u(0), &pending, a.u(1)); !r) return Err(r.error());
+  return ok();
+}
+
 }  // namespace
 
 void register_signal(kernel::SyscallTable& tb) {
   using A = Arg;
+  tb.set(SYS_kill, "kill", sys_kill, {A::kInt, A::kInt});
+  tb.set(SYS_tkill, "tkill", sys_tkill, {A::kInt, A::kInt});
+  tb.set(SYS_tgkill, "tgkill", sys_tgkill, {A::kInt, A::kInt, A::kInt});
+  tb.set(SYS_rt_sigpending, "rt_sigpending", sys_rt_sigpending, {A::kPtr, A::kInt});
   tb.set(SYS_rt_sigaction, "rt_sigaction", sys_rt_sigaction, {A::kInt, A::kPtr, A::kPtr, A::kInt});
   tb.set(SYS_rt_sigprocmask, "rt_sigprocmask", sys_rt_sigprocmask, {A::kInt, A::kPtr, A::kPtr, A::kInt});
   tb.set(SYS_sigaltstack, "sigaltstack", sys_sigaltstack, {A::kPtr, A::kPtr});

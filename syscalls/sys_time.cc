@@ -73,26 +73,6 @@ Result<uint64_t> sys_time(Task& t, const SyscallArgs& a) {
   return static_cast<uint64_t>(now);
 }
 
-int64_t to_ns(const timespec& ts) { return ts.tv_sec * 1000000000LL + ts.tv_nsec; }
-
-// Sleeps until `clock` reaches `deadline_ns`. EINTR when interrupted, with
-// the time left in *left_ns.
-int sleep_until(int clock, int64_t deadline_ns, int64_t* left_ns) {
-  for (;;) {
-    timespec now;
-    ::clock_gettime(clock, &now);
-    int64_t left = deadline_ns - to_ns(now);
-    if (left <= 0) return 0;
-    // poll's millisecond timeout rounds up so we never wake early.
-    int ms = static_cast<int>(std::min<int64_t>((left + 999999) / 1000000, 1 << 30));
-    int e = wait_fd_or_interrupt(current_interrupt_fd(), POLLIN, ms);
-    if (e == EINTR || e == 0) {
-      *left_ns = left;
-      return EINTR;
-    }
-  }
-}
-
 Result<uint64_t> do_nanosleep(Task& t, int clock, int flags, uint64_t req_addr, uint64_t rem_addr) {
   timespec req;
   if (auto r = t.mm().copy_in(req_addr, &req, sizeof(req)); !r) return Err(r.error());
@@ -126,6 +106,28 @@ Result<uint64_t> sys_clock_nanosleep(Task& t, const SyscallArgs& a) {
 }
 
 }  // namespace
+
+int64_t to_ns(const timespec& ts) { return ts.tv_sec * 1000000000LL + ts.tv_nsec; }
+
+// Sleeps until `clock` reaches `deadline_ns`. EINTR when interrupted, with
+// the time left in *left_ns.
+// Sleeps on the task's interrupt FD until the deadline; 0 when it passed,
+// EINTR (with the time left) when the task was interrupted.
+int sleep_until(int clock, int64_t deadline_ns, int64_t* left_ns) {
+  for (;;) {
+    timespec now;
+    ::clock_gettime(clock, &now);
+    int64_t left = deadline_ns - to_ns(now);
+    if (left <= 0) return 0;
+    // poll's millisecond timeout rounds up so we never wake early.
+    int ms = static_cast<int>(std::min<int64_t>((left + 999999) / 1000000, 1 << 30));
+    int e = wait_fd_or_interrupt(current_interrupt_fd(), POLLIN, ms);
+    if (e == EINTR || e == 0) {
+      *left_ns = left;
+      return EINTR;
+    }
+  }
+}
 
 void register_time(kernel::SyscallTable& tb) {
   using A = Arg;

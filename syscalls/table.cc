@@ -49,6 +49,7 @@ const kernel::SyscallTable& syscall_table() {
     register_process(tb);
     register_time(tb);
     register_signal(tb);
+    register_futex(tb);
     return tb;
   }();
   return table;

@@ -3,6 +3,7 @@
 
 #include <fcntl.h>
 #include <limits.h>
+#include <time.h>
 
 #include <memory>
 #include <string>
@@ -29,6 +30,12 @@ Result<std::shared_ptr<vfs::Dentry>> resolve_at(Task& t, int dirfd, const std::s
 
 inline Result<uint64_t> ok(uint64_t v = 0) { return v; }
 
+int64_t to_ns(const timespec& ts);
+// Sleeps until `deadline_ns` on host clock `clock`, waking early if the
+// task is interrupted: 0 when the deadline passed, EINTR (time left in
+// *left_ns) when interrupted.
+int sleep_until(int clock, int64_t deadline_ns, int64_t* left_ns);
+
 // Registration of each family into the table.
 void register_names(kernel::SyscallTable& table);
 void register_file(kernel::SyscallTable& table);
@@ -36,6 +43,7 @@ void register_mmap(kernel::SyscallTable& table);
 void register_process(kernel::SyscallTable& table);
 void register_time(kernel::SyscallTable& table);
 void register_signal(kernel::SyscallTable& table);
+void register_futex(kernel::SyscallTable& table);
 
 // The whole x86-64 table, built once.
 const kernel::SyscallTable& syscall_table();

@@ -74,7 +74,10 @@ std::string format_syscall_entry(Task& task, uint64_t nr, const SyscallInfo* inf
 void log_syscall_exit(Task& task, const std::string& entry, const SyscallInfo* info, const Result<uint64_t>& result,
                       bool regs_replaced) {
   std::string line;
-  if (regs_replaced) {
+  if (task.exiting()) {
+    // exit and exit_group never return; strace(1) shows their result as ?.
+    line = fmt::format("[{:>4}] {} = ?", task.tid(), entry);
+  } else if (regs_replaced) {
     line = fmt::format("[{:>4}] {} = 0", task.tid(), entry);
   } else if (result) {
     line = fmt::format("[{:>4}] {} = {}", task.tid(), entry, static_cast<int64_t>(*result));

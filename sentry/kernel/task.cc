@@ -66,10 +66,52 @@ void Task::check_pending() {
   exit_group(ExitStatus{0, signo});
 }
 
+void Task::send_signal(int signo) {
+  if (signo < 1 || signo > 64) return;
+  pending_signals_ |= 1ULL << (signo - 1);
+}
+
+namespace {
+
+// Signals whose default action is to do nothing (signal(7)). The stop
+// signals are in the list too until job control arrives.
+bool default_is_ignore(int signo) {
+  switch (signo) {
+    case SIGCHLD: case SIGCONT: case SIGURG: case SIGWINCH:
+    case SIGSTOP: case SIGTSTP: case SIGTTIN: case SIGTTOU:
+      return true;
+    default:
+      return false;
+  }
+}
+
+}  // namespace
+
+void Task::act_on_signals() {
+  // SIGKILL and SIGSTOP cannot be blocked (signal_mask_ never holds them).
+  uint64_t deliverable = pending_signals_ & ~signal_mask_;
+  while (deliverable != 0 && !exiting_) {
+    const int signo = __builtin_ctzll(deliverable) + 1;
+    deliverable &= deliverable - 1;
+    pending_signals_ &= ~(1ULL << (signo - 1));
+    const SignalAction& action = actions_[static_cast<size_t>(signo - 1)];
+    const bool dfl = action.handler == reinterpret_cast<uint64_t>(SIG_DFL) || signo == SIGKILL;
+    if (action.handler == reinterpret_cast<uint64_t>(SIG_IGN) || (dfl && default_is_ignore(signo))) continue;
+    if (!dfl) {
+      // Handler frames arrive with the processes work.
+      log::debug("task {}: signal {} has a handler; running handlers is not supported yet, dropped", tid_, signo);
+      continue;
+    }
+    log::debug("task {}: signal {} terminates the application (default action)", tid_, signo);
+    exit_group(ExitStatus{0, signo});
+  }
+}
+
 ExitStatus Task::run() {
   current_interrupt_fd() = interrupt_fd_.get();
   while (!exiting_) {
     check_pending();
+    act_on_signals();
     if (exiting_) break;
     platform::SwitchResult r = context_->switch_to(mm_->address_space(), regs_);
     switch (r.reason) {

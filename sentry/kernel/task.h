@@ -92,6 +92,11 @@ class Task : public vfs::UserMemory {
   // Signal bookkeeping (delivery arrives with the processes work).
   std::array<SignalAction, 64>& signal_actions() { return actions_; }
   uint64_t& signal_mask() { return signal_mask_; }
+  uint64_t pending_signals() const { return pending_signals_; }
+  // Sends `signo` to this task from inside the sandbox (kill, tgkill). It
+  // stays pending while blocked; otherwise its disposition is applied
+  // before the task next runs.
+  void send_signal(int signo);
 
   // Whether the current syscall replaced the registers wholesale (execve),
   // so the dispatcher must not store a return value in %rax.
@@ -112,6 +117,8 @@ class Task : public vfs::UserMemory {
   void handle_syscall();
   void handle_fault(const siginfo_t& info);
   void check_pending();
+  // Applies the disposition of every pending, unblocked signal.
+  void act_on_signals();
 
   Kernel& kernel_;
   int tid_;
@@ -123,6 +130,7 @@ class Task : public vfs::UserMemory {
   std::unique_ptr<platform::Context> context_;
   std::array<SignalAction, 64> actions_{};
   uint64_t signal_mask_ = 0;
+  uint64_t pending_signals_ = 0;
   bool regs_replaced_ = false;
   uint64_t clear_child_tid_ = 0;
   uint64_t robust_list_ = 0;

@@ -8,8 +8,10 @@ if [ "${1:-}" = "--stdin" ]; then stdin=$2; shift 2; fi
 [ "${1:-}" = "--" ] && shift
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-"$@" <"$stdin" >"$tmp/native.out" 2>"$tmp/native.err"; native=$?
-"$runsc" do -- "$@" <"$stdin" >"$tmp/sandbox.out" 2>"$tmp/sandbox.err"; sandbox=$?
+# `env -u _`: the shell sets $_ to the program it starts, which differs
+# (busybox natively, runsc sandboxed) and would show in `env`'s output.
+env -u _ "$@" <"$stdin" >"$tmp/native.out" 2>"$tmp/native.err"; native=$?
+env -u _ "$runsc" do -- "$@" <"$stdin" >"$tmp/sandbox.out" 2>"$tmp/sandbox.err"; sandbox=$?
 fail=0
 if [ "$native" != "$sandbox" ]; then
   echo "exit status differs: native $native, sandboxed $sandbox"; fail=1

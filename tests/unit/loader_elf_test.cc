@@ -233,7 +233,8 @@ struct Image {
       std::memcpy(b.data() + off, p, n);
     };
     put(0, &eh, sizeof(eh));
-    if (!ph.empty()) put(eh.e_phoff, ph.data(), ph.size() * sizeof(Elf64_Phdr));
+    // An e_phoff far past any real file (the overflow cases) has no table.
+    if (!ph.empty() && eh.e_phoff < (1u << 24)) put(eh.e_phoff, ph.data(), ph.size() * sizeof(Elf64_Phdr));
     put(kInterpOff, interp.c_str(), interp.size() + 1);
     return b;
   }

@@ -77,7 +77,10 @@ TEST(LoaderShebang, NoNewlineInShortFile) {
   // The file ends inside the buffer: the NUL padding terminates the name.
   EXPECT_EQ(script("#!/bin/sh"), P("/bin/sh", "<none>"));
   EXPECT_EQ(script("#!/bin/sh -x"), P("/bin/sh", "-x"));
-  EXPECT_EQ(script("#! /bin/sh -x  "), P("/bin/sh", "-x"));
+  // Without a newline Linux trims nothing: the line "ends" at the last
+  // byte of the buffer, which is NUL, so trailing blanks stay in the
+  // argument (checked natively with a script run through printf).
+  EXPECT_EQ(script("#! /bin/sh -x  "), P("/bin/sh", "-x  "));
 }
 
 TEST(LoaderShebang, NoNewlineInFullBuffer) {

@@ -1,0 +1,154 @@
+// futex(2). Every task is still the only thread of its address space, so
+// no other task can ever wake a waiter: the checks, the value comparison,
+// the timeouts and the updates to user memory follow futex(2), and a wake
+// finds nobody. The wait queues arrive with threads (the processes work).
+#include <linux/futex.h>
+#include <sys/syscall.h>
+
+#include "syscalls/util.h"
+
+namespace runsc::syscalls {
+namespace {
+
+using kernel::Arg;
+
+Result<uint32_t> read_word(Task& t, uint64_t addr) {
+  // "uaddr ... must be aligned on a four-byte boundary" (EINVAL otherwise).
+  if (addr % 4 != 0) return Err(EINVAL);
+  uint32_t value;
+  if (auto r = t.mm().copy_in(addr, &value, sizeof(value)); !r) return Err(r.error());
+  return value;
+}
+
+// Blocks until the timeout (or forever): nothing can FUTEX_WAKE us.
+Result<uint64_t> wait(Task& t, const SyscallArgs& a, bool absolute, uint32_t bitset) {
+  if (bitset == 0) return Err(EINVAL);
+  auto value = read_word(t, a.u(0));
+  if (!value) return Err(value.error());
+  if (*value != static_cast<uint32_t>(a.u(2))) return Err(EAGAIN);
+  const int cmd_flags = a.i(1);
+  // FUTEX_WAIT's timeout is relative on CLOCK_MONOTONIC; FUTEX_WAIT_BITSET's
+  // is absolute, on CLOCK_REALTIME when FUTEX_CLOCK_REALTIME is set.
+  const int clock = (cmd_flags & FUTEX_CLOCK_REALTIME) ? CLOCK_REALTIME : CLOCK_MONOTONIC;
+  int64_t deadline = INT64_MAX;
+  if (a.u(3) != 0) {
+    timespec ts;
+    if (auto r = t.mm().copy_in(a.u(3), &ts, sizeof(ts)); !r) return Err(r.error());
+    if (ts.tv_sec < 0 || ts.tv_nsec < 0 || ts.tv_nsec >= 1000000000) return Err(EINVAL);
+    if (absolute) {
+      deadline = to_ns(ts);
+    } else {
+      timespec now;
+      ::clock_gettime(clock, &now);
+      deadline = to_ns(now) + to_ns(ts);
+    }
+  }
+  int64_t left = 0;
+  if (sleep_until(clock, deadline, &left) == EINTR) return Err(EINTR);
+  return Err(ETIMEDOUT);
+}
+
+// FUTEX_WAKE_OP's operation on *uaddr2 (futex(2), "FUTEX_WAKE_OP").
+Result<bool> wake_op_update(Task& t, uint64_t addr, uint32_t encoded) {
+  const uint32_t op = (encoded >> 28) & 0xf;
+  const uint32_t cmp = (encoded >> 24) & 0xf;
+  uint32_t oparg = (encoded >> 12) & 0xfff;
+  const uint32_t cmparg = encoded & 0xfff;
+  if (op & FUTEX_OP_OPARG_SHIFT) {
+    if (oparg > 31) return Err(EINVAL);
+    oparg = 1u << oparg;
+  }
+  auto old = read_word(t, addr);
+  if (!old) return Err(old.error());
+  uint32_t next;
+  switch (op & ~FUTEX_OP_OPARG_SHIFT) {
+    case FUTEX_OP_SET: next = oparg; break;
+    case FUTEX_OP_ADD: next = *old + oparg; break;
+    case FUTEX_OP_OR: next = *old | oparg; break;
+    case FUTEX_OP_ANDN: next = *old & ~oparg; break;
+    case FUTEX_OP_XOR: next = *old ^ oparg; break;
+    default: return Err(ENOSYS);
+  }
+  if (auto r = t.mm().copy_out(addr, &next, sizeof(next)); !r) return Err(r.error());
+  const int32_t o = static_cast<int32_t>(*old);
+  const int32_t c = static_cast<int32_t>(cmparg);
+  switch (cmp) {
+    case FUTEX_OP_CMP_EQ: return o == c;
+    case FUTEX_OP_CMP_NE: return o != c;
+    case FUTEX_OP_CMP_LT: return o < c;
+    case FUTEX_OP_CMP_LE: return o <= c;
+    case FUTEX_OP_CMP_GT: return o > c;
+    case FUTEX_OP_CMP_GE: return o >= c;
+    default: return Err(ENOSYS);
+  }
+}
+
+Result<uint64_t> sys_futex(Task& t, const SyscallArgs& a) {
+  const int cmd = a.i(1) & FUTEX_CMD_MASK;
+  if ((a.i(1) & FUTEX_CLOCK_REALTIME) && cmd != FUTEX_WAIT && cmd != FUTEX_WAIT_BITSET &&
+      cmd != FUTEX_WAIT_REQUEUE_PI && cmd != FUTEX_LOCK_PI2) {
+    return Err(ENOSYS);
+  }
+  switch (cmd) {
+    case FUTEX_WAIT:
+      return wait(t, a, /*absolute=*/false, FUTEX_BITSET_MATCH_ANY);
+    case FUTEX_WAIT_BITSET:
+      return wait(t, a, /*absolute=*/true, static_cast<uint32_t>(a.u(5)));
+    case FUTEX_WAKE:
+    case FUTEX_WAKE_BITSET: {
+      if (cmd == FUTEX_WAKE_BITSET && a.u(5) == 0) return Err(EINVAL);
+      if (a.u(0) % 4 != 0) return Err(EINVAL);
+      return ok(0);  // no waiters
+    }
+    case FUTEX_REQUEUE:
+    case FUTEX_CMP_REQUEUE: {
+      if (a.i(2) < 0 || a.i(3) < 0) return Err(EINVAL);
+      auto value = read_word(t, a.u(0));
+      if (!value) return Err(value.error());
+      if (cmd == FUTEX_CMP_REQUEUE && *value != static_cast<uint32_t>(a.u(5))) return Err(EAGAIN);
+      return ok(0);
+    }
+    case FUTEX_WAKE_OP: {
+      if (a.u(0) % 4 != 0) return Err(EINVAL);
+      auto r = wake_op_update(t, a.u(4), static_cast<uint32_t>(a.u(5)));
+      if (!r) return Err(r.error());
+      return ok(0);
+    }
+    case FUTEX_LOCK_PI:
+    case FUTEX_LOCK_PI2:
+    case FUTEX_TRYLOCK_PI: {
+      auto value = read_word(t, a.u(0));
+      if (!value) return Err(value.error());
+      const uint32_t owner = *value & FUTEX_TID_MASK;
+      if (owner == static_cast<uint32_t>(t.tid())) return Err(EDEADLK);
+      if (owner != 0) {
+        // Held by a thread that cannot exist in a single-thread group (the
+        // word is garbage or shared): it can never be released to us.
+        if (cmd == FUTEX_TRYLOCK_PI) return Err(EAGAIN);
+        return Err(ESRCH);
+      }
+      uint32_t mine = static_cast<uint32_t>(t.tid()) | (*value & FUTEX_OWNER_DIED);
+      if (auto r = t.mm().copy_out(a.u(0), &mine, sizeof(mine)); !r) return Err(r.error());
+      return ok(0);
+    }
+    case FUTEX_UNLOCK_PI: {
+      auto value = read_word(t, a.u(0));
+      if (!value) return Err(value.error());
+      if ((*value & FUTEX_TID_MASK) != static_cast<uint32_t>(t.tid())) return Err(EPERM);
+      uint32_t zero = 0;
+      if (auto r = t.mm().copy_out(a.u(0), &zero, sizeof(zero)); !r) return Err(r.error());
+      return ok(0);
+    }
+    default:
+      return Err(ENOSYS);
+  }
+}
+
+}  // namespace
+
+void register_futex(kernel::SyscallTable& tb) {
+  using A = Arg;
+  tb.set(SYS_futex, "futex", sys_futex, {A::kHex, A::kHex, A::kInt, A::kPtr, A::kHex, A::kHex});
+}
+
+}  // namespace runsc::syscalls
