@@ -5,7 +5,9 @@
 #include <sched.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <sys/statvfs.h>
+#include <linux/magic.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -70,6 +72,24 @@ struct Node {
   std::string name;  // "." for the root
   std::unique_ptr<DirStream> dir;
 };
+
+// Whether `fd` is on one of the host kernel's own pseudo filesystems. Their
+// files describe the host (its processes, devices, cgroups, and in /proc
+// the gofer itself), so they are never served: such a directory lists as
+// empty and nothing can be walked below it. The Sentry provides its own
+// /proc and /sys.
+bool on_host_kernel_fs(int fd) {
+  struct statfs fs;
+  if (::fstatfs(fd, &fs) != 0) return true;  // unknown: assume the worst
+  switch (static_cast<unsigned long>(fs.f_type)) {
+    case PROC_SUPER_MAGIC: case SYSFS_MAGIC: case DEBUGFS_MAGIC: case TRACEFS_MAGIC:
+    case SECURITYFS_MAGIC: case CGROUP_SUPER_MAGIC: case CGROUP2_SUPER_MAGIC: case BPF_FS_MAGIC:
+    case PSTOREFS_MAGIC: case EFIVARFS_MAGIC: case BINFMTFS_MAGIC:
+      return true;
+    default:
+      return false;
+  }
+}
 
 Result<struct stat> stat_fd(int fd) {
   struct stat st;
@@ -189,6 +209,7 @@ class Server {
     // with O_PATH gives the symlink itself rather than its target: the
     // Sentry resolves symlinks against its own view of the tree.
     SharedFd parent = dir->fd;
+    if (on_host_kernel_fs(parent->get())) return Err(ENOENT);
     UniqueFd fd(::openat(parent->get(), q.name.c_str(), O_PATH | O_NOFOLLOW | O_CLOEXEC));
     if (!fd) return ErrFromErrno();
     auto st = stat_fd(fd.get());
@@ -250,6 +271,7 @@ class Server {
   }
 
   Result<GetdentsReply> list(Node& node, uint64_t start) {
+    if (on_host_kernel_fs(node.fd->get())) return GetdentsReply{{}, /*end=*/true};
     if (!node.dir || start < node.dir->next_index) {
       if (!node.dir) {
         auto fd = reopen(node, O_RDONLY | O_DIRECTORY);

@@ -159,6 +159,40 @@ int error_of(const std::optional<Reply>& reply) {
   return e ? e->error : 0;
 }
 
+// Serving the host's "/" (what `runsc do` does without --root-dir): the
+// host's /proc and /sys are mount points the Sentry sees as empty
+// directories; nothing of the host's processes (not even the gofer's own
+// /proc/self) can be walked to or listed.
+TEST(GoferHostRoot, HostKernelFilesystemsAreNotServed) {
+  int sp[2];
+  ASSERT_EQ(::socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp), 0);
+  UniqueFd server_end(sp[1]);
+  ServerOptions options;
+  options.root = "/";
+  options.read_only = true;
+  std::thread server([&] { serve(server_end.get(), options); });
+  {
+    Client client{UniqueFd(sp[0])};
+    for (const char* dir : {"proc", "sys"}) {
+      auto w = client.walk(kRootHandle, dir);
+      ASSERT_TRUE(w.has_value()) << dir;
+      EXPECT_TRUE(S_ISDIR(w->stat.mode));
+      auto entries = client.getdents(w->handle);
+      ASSERT_TRUE(entries.has_value()) << dir;
+      EXPECT_TRUE(entries->empty()) << dir << " lists " << entries->size() << " entries";
+    }
+    auto proc = client.walk(kRootHandle, "proc");
+    ASSERT_TRUE(proc.has_value());
+    EXPECT_EQ(client.walk(proc->handle, "self").error(), ENOENT);
+    EXPECT_EQ(client.walk(proc->handle, "1").error(), ENOENT);
+    // Ordinary directories of the host root are served.
+    auto etc = client.walk(kRootHandle, "etc");
+    ASSERT_TRUE(etc.has_value());
+    EXPECT_TRUE(client.walk(etc->handle, "passwd").has_value());
+  }
+  server.join();
+}
+
 TEST_F(GoferServerTest, StatRoot) {
   auto st = client_->stat(kRootHandle);
   ASSERT_TRUE(st.has_value());
