@@ -80,7 +80,16 @@ n=$(wc -l <"$tmp/err")
 [ "$st" = 1 ] && [ "$n" = 1 ] && pass "unknown flag: exit 1 and one line: $(cat "$tmp/err")" ||
   fail "unknown flag: status $st, $n lines"
 
-# 5. --strace and the debug log.
+# 5. --cwd and --env.
+out=$("$runsc" do --cwd /usr/share -- /bin/busybox pwd 2>&1)
+[ "$out" = /usr/share ] && pass "--cwd sets the working directory" || fail "--cwd: got '$out'"
+out=$("$runsc" do --env RUNSC_A=1 --env RUNSC_B="two words" -- /bin/busybox env 2>&1 | grep '^RUNSC_' | tr '\n' ';')
+[ "$out" = "RUNSC_A=1;RUNSC_B=two words;" ] && pass "--env adds variables" || fail "--env: got '$out'"
+"$runsc" do --cwd /no/such/dir -- /bin/busybox pwd >/dev/null 2>"$tmp/err"
+st=$?; n=$(wc -l <"$tmp/err")
+[ "$st" != 0 ] && [ "$n" = 1 ] && pass "missing --cwd: one line: $(cat "$tmp/err")" || fail "missing --cwd: status $st, $n lines"
+
+# 6. --strace and the debug log.
 "$runsc" --strace do -- /bin/busybox uname -r 2>"$tmp/strace" >/dev/null
 grep -qF "exit_group(0) = ?" "$tmp/strace" && grep -qE 'uname\(0x[0-9a-f]+\) = 0' "$tmp/strace" &&
   pass "--strace prints one line per syscall" || { fail "--strace output:"; head "$tmp/strace"; }
