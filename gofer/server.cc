@@ -9,6 +9,7 @@
 #include <sys/statvfs.h>
 #include <linux/magic.h>
 #include <sys/syscall.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -470,9 +471,33 @@ int serve(int socket_fd, const ServerOptions& options) {
   }
 }
 
+std::vector<seccomp::Rule> gofer_host_syscalls() {
+  using seccomp::Rule;
+  return {
+      // Requests and replies; FDs travel with SCM_RIGHTS.
+      Rule{SYS_recvmsg}, Rule{SYS_sendmsg}, Rule{SYS_poll},
+      // Walking and opening, always relative to a directory FD (openat with
+      // O_NOFOLLOW; see walk() and reopen()).
+      Rule{SYS_openat}, Rule{SYS_close}, Rule{SYS_fstat}, Rule{SYS_newfstatat, {{3, AT_EMPTY_PATH}}},
+      Rule{SYS_fstatfs}, Rule{SYS_readlinkat}, Rule{SYS_getdents64}, Rule{SYS_lseek},
+      Rule{SYS_fcntl, {{1, F_GETFL}}}, Rule{SYS_fcntl, {{1, F_SETFL}}},
+      // malloc, logging, time stamps, exit.
+      Rule{SYS_mmap}, Rule{SYS_munmap}, Rule{SYS_mprotect}, Rule{SYS_mremap}, Rule{SYS_madvise}, Rule{SYS_brk},
+      Rule{SYS_futex}, Rule{SYS_write}, Rule{SYS_writev}, Rule{SYS_clock_gettime}, Rule{SYS_gettid}, Rule{SYS_getpid},
+      Rule{SYS_rt_sigreturn}, Rule{SYS_rt_sigprocmask}, Rule{SYS_exit}, Rule{SYS_exit_group},
+  };
+}
+
 int gofer_main(const GoferConfig& config) {
+  // Local time for log lines is read now, while /etc/localtime is reachable.
+  ::tzset();
   if (int e = confine(config.root, config.read_only)) {
     log::error("gofer: cannot confine to {}: {}", config.root, std::strerror(e));
+    return 1;
+  }
+  const auto allow = gofer_host_syscalls();
+  if (auto r = seccomp::install_allowlist(allow, "gofer"); !r) {
+    log::error("gofer: cannot install the seccomp allowlist: {}", std::strerror(r.error()));
     return 1;
   }
   ServerOptions options;

@@ -3,6 +3,9 @@
 #pragma once
 
 #include <string>
+#include <vector>
+
+#include "common/seccomp.h"
 
 namespace runsc::gofer {
 
@@ -30,5 +33,9 @@ struct GoferConfig {
 // bind mount of it), then serves. Returns the process exit code: 0 when the
 // Sentry closed the socket, 1 on any failure.
 int gofer_main(const GoferConfig& config);
+
+// The host syscalls serve() makes: the gofer's seccomp allowlist, installed
+// by gofer_main() once it is confined.
+std::vector<seccomp::Rule> gofer_host_syscalls();
 
 }  // namespace runsc::gofer

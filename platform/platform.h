@@ -10,8 +10,10 @@
 #include <cstdint>
 #include <memory>
 #include <string_view>
+#include <vector>
 
 #include "common/result.h"
+#include "common/seccomp.h"
 
 namespace runsc::platform {
 
@@ -64,6 +66,10 @@ class Platform {
   virtual std::string_view name() const = 0;
   virtual Result<std::unique_ptr<AddressSpace>> new_address_space() = 0;
   virtual std::unique_ptr<Context> new_context() = 0;
+  // The host syscalls this platform makes from the Sentry and from the
+  // processes it forks (which inherit the Sentry's seccomp filter), for the
+  // Sentry's allowlist.
+  virtual std::vector<seccomp::Rule> host_syscalls() const = 0;
 };
 
 }  // namespace runsc::platform

@@ -16,6 +16,7 @@
 #include "gofer/client.h"
 #include "platform/ptrace/ptrace.h"
 #include "runsc/commands.h"
+#include "sentry/kernel/host_syscalls.h"
 #include "sentry/kernel/task.h"
 #include "syscalls/util.h"
 #include "vfs/gofer_fs.h"
@@ -113,6 +114,8 @@ int run_boot(int gofer_fd, int config_fd) {
   for (int s : {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2}) sigaddset(&forwarded, s);
   pthread_sigmask(SIG_BLOCK, &forwarded, nullptr);
 
+  // Local time for log lines is read now, while /etc/localtime is reachable.
+  ::tzset();
   if (auto r = pivot_to_empty_root(); !r) {
     log::error("boot: cannot confine the Sentry's filesystem view: {}", std::strerror(r.error()));
     std::fprintf(stderr, "runsc: cannot confine the sandbox: %s\n", std::strerror(r.error()));
@@ -170,13 +173,6 @@ int run_boot(int gofer_fd, int config_fd) {
     if (auto f = stdio_file(fd, flags | (host_flags & O_APPEND))) (void)init.fds().install_at(fd, f, false);
   }
 
-  std::string program = find_program(init, config->argv[0], config->env);
-  if (auto r = init.exec(kernel::ExecRequest{program, config->argv, config->env}); !r) {
-    std::fprintf(stderr, "runsc: %s: %s\n", config->argv[0].c_str(), std::strerror(r.error()));
-    // What shells report: 127 for a missing program, 126 when not runnable.
-    return r.error() == ENOENT ? 127 : 126;
-  }
-
   std::thread signal_thread([&init, forwarded] {
     for (;;) {
       int sig = 0;
@@ -186,6 +182,22 @@ int run_boot(int gofer_fd, int config_fd) {
     }
   });
   signal_thread.detach();
+
+  // From here on the Sentry makes only the host syscalls it lists; every
+  // thread (the signal thread too) is covered.
+  auto allow = kernel::sentry_host_syscalls();
+  for (auto& rule : kernel.platform().host_syscalls()) allow.push_back(std::move(rule));
+  if (auto r = seccomp::install_allowlist(allow, "sentry"); !r) {
+    std::fprintf(stderr, "runsc: cannot install the Sentry's seccomp allowlist: %s\n", std::strerror(r.error()));
+    return 128;
+  }
+
+  std::string program = find_program(init, config->argv[0], config->env);
+  if (auto r = init.exec(kernel::ExecRequest{program, config->argv, config->env}); !r) {
+    std::fprintf(stderr, "runsc: %s: %s\n", config->argv[0].c_str(), std::strerror(r.error()));
+    // What shells report: 127 for a missing program, 126 when not runnable.
+    return r.error() == ENOENT ? 127 : 126;
+  }
 
   kernel::ExitStatus status = init.run();
   log::debug("boot: pid 1 exited, status {} signal {}", status.code, status.signal);

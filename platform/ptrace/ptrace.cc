@@ -297,6 +297,32 @@ class PtracePlatform final : public Platform {
   }
   std::unique_ptr<Context> new_context() override { return std::make_unique<PtraceContext>(); }
 
+  std::vector<seccomp::Rule> host_syscalls() const override {
+    using seccomp::Rule;
+    return {
+        // The tracer: stub creation, tracing, interruption, teardown.
+        Rule{SYS_clone, {{0, SIGCHLD}}},  // a plain fork, nothing shared
+        Rule{SYS_ptrace},
+        Rule{SYS_wait4},
+        Rule{SYS_kill, {{1, SIGKILL}}},
+        Rule{SYS_tgkill, {{2, static_cast<uint64_t>(kInterruptSignal)}}},
+        // The new stub, before it jumps to the stub page (create_stub).
+        Rule{SYS_rseq, {{2, RSEQ_FLAG_UNREGISTER}}},
+        Rule{SYS_close_range},
+        Rule{SYS_prctl, {{0, PR_SET_NAME}}},
+        Rule{SYS_prctl, {{0, PR_SET_NO_NEW_PRIVS}}},
+        Rule{SYS_seccomp, {{0, SECCOMP_SET_MODE_FILTER}}},
+        // The stub page: it unmaps the Sentry's memory, stops itself, and
+        // runs the injected mmap/munmap/mprotect of the memory file.
+        Rule{SYS_getpid},
+        Rule{SYS_kill, {{1, SIGSTOP}}},
+        Rule{SYS_mmap},
+        Rule{SYS_munmap},
+        Rule{SYS_mprotect},
+        Rule{SYS_exit_group},
+    };
+  }
+
  private:
   int memfile_fd_;
   StubFilter filter_;

@@ -46,6 +46,15 @@ else
   if [ "${tracer:-0}" != 0 ]; then
     entries=$(ls -A /proc/$tracer/root/ 2>&1 | wc -l)
     [ "$entries" = 0 ] && pass "the Sentry's root directory is empty" || fail "the Sentry's root has $entries entries"
+    mode=$(awk '/^Seccomp:/ {print $2}' /proc/$tracer/status)
+    [ "$mode" = 2 ] && pass "the Sentry runs under its seccomp filter" || fail "Sentry seccomp mode '$mode', want 2"
+  fi
+  gofer=$(pgrep -P "$bg" -f "^runsc-gofer " | head -1)
+  if [ -n "$gofer" ]; then
+    mode=$(awk '/^Seccomp:/ {print $2}' /proc/$gofer/status)
+    [ "$mode" = 2 ] && pass "the gofer runs under its seccomp filter" || fail "gofer seccomp mode '$mode', want 2"
+  else
+    fail "no gofer process found while the sandbox runs"
   fi
   libs=$(grep -c -E 'libc|runsc/runsc|\[heap\]' /proc/$stub/maps)
   [ "$libs" = 0 ] && pass "the stub maps none of the Sentry's memory" || fail "the stub still maps Sentry memory"

@@ -1,0 +1,39 @@
+#include "sentry/kernel/host_syscalls.h"
+
+#include <fcntl.h>
+#include <linux/falloc.h>
+#include <sys/syscall.h>
+#include <sys/ioctl.h>
+
+namespace runsc::kernel {
+
+// Each entry names who needs it. No call here takes a host path: the
+// Sentry's root is an empty tmpfs, and files come from the gofer as FDs.
+// (newfstatat is limited to AT_EMPTY_PATH, the form glibc's fstat uses.)
+std::vector<seccomp::Rule> sentry_host_syscalls() {
+  using seccomp::Rule;
+  return {
+      // Memory: malloc and thread stacks; the memory file's holes.
+      Rule{SYS_mmap}, Rule{SYS_munmap}, Rule{SYS_mprotect}, Rule{SYS_mremap}, Rule{SYS_madvise}, Rule{SYS_brk},
+      Rule{SYS_fallocate, {{1, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE}}},
+      // I/O on donated and stdio FDs, the gofer socket, task eventfds.
+      Rule{SYS_read}, Rule{SYS_write}, Rule{SYS_readv}, Rule{SYS_writev}, Rule{SYS_pread64}, Rule{SYS_pwrite64},
+      Rule{SYS_preadv}, Rule{SYS_pwritev}, Rule{SYS_lseek}, Rule{SYS_close}, Rule{SYS_fstat},
+      Rule{SYS_newfstatat, {{3, AT_EMPTY_PATH}}},
+      Rule{SYS_sendmsg}, Rule{SYS_recvmsg}, Rule{SYS_poll}, Rule{SYS_ppoll}, Rule{SYS_eventfd2},
+      Rule{SYS_ioctl, {{1, TCGETS}}}, Rule{SYS_ioctl, {{1, TIOCGWINSZ}}},
+      Rule{SYS_fcntl, {{1, F_GETFL}}}, Rule{SYS_fcntl, {{1, F_SETFL}}}, Rule{SYS_fcntl, {{1, F_GETFD}}},
+      Rule{SYS_fcntl, {{1, F_SETFD}}}, Rule{SYS_fcntl, {{1, F_DUPFD_CLOEXEC}}},
+      // Threads and their synchronisation (glibc's pthreads).
+      Rule{SYS_futex}, Rule{SYS_clone3}, Rule{SYS_set_robust_list}, Rule{SYS_rseq}, Rule{SYS_sched_yield},
+      Rule{SYS_gettid}, Rule{SYS_getpid}, Rule{SYS_exit}, Rule{SYS_exit_group},
+      // Signals: the forwarding thread (sigwait) and masks.
+      Rule{SYS_rt_sigprocmask}, Rule{SYS_rt_sigtimedwait}, Rule{SYS_rt_sigreturn}, Rule{SYS_rt_sigaction},
+      // Time and host facts some syscalls report (sysinfo, getrandom,
+      // sched_getaffinity).
+      Rule{SYS_clock_gettime}, Rule{SYS_gettimeofday}, Rule{SYS_clock_nanosleep}, Rule{SYS_nanosleep},
+      Rule{SYS_getrandom}, Rule{SYS_sysinfo}, Rule{SYS_sched_getaffinity},
+  };
+}
+
+}  // namespace runsc::kernel

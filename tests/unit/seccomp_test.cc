@@ -1,0 +1,100 @@
+// The host seccomp allowlists of the Sentry and the gofer: what is listed
+// runs, anything else stops the process with one line naming the syscall.
+// Each case runs in a forked child, since a filter cannot be removed.
+#include <fcntl.h>
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <functional>
+#include <string>
+
+#include "common/seccomp.h"
+#include "gofer/server.h"
+#include "sentry/kernel/host_syscalls.h"
+
+namespace runsc {
+namespace {
+
+struct ChildResult {
+  int exit_code = -1;  // -1: killed by a signal
+  std::string stderr_text;
+};
+
+// Forks; the child installs `allow`, runs `body` and exits 0.
+ChildResult run_confined(const std::vector<seccomp::Rule>& allow, const std::function<void()>& body) {
+  int err[2];
+  EXPECT_EQ(::pipe2(err, O_CLOEXEC), 0);
+  pid_t pid = ::fork();
+  if (pid == 0) {
+    ::dup2(err[1], STDERR_FILENO);
+    if (!seccomp::install_allowlist(allow, "test")) ::_exit(100);
+    body();
+    ::_exit(0);
+  }
+  ::close(err[1]);
+  ChildResult result;
+  char buf[512];
+  ssize_t n;
+  while ((n = ::read(err[0], buf, sizeof(buf))) > 0) result.stderr_text.append(buf, static_cast<size_t>(n));
+  ::close(err[0]);
+  int status = 0;
+  ::waitpid(pid, &status, 0);
+  if (WIFEXITED(status)) result.exit_code = WEXITSTATUS(status);
+  return result;
+}
+
+TEST(SentryAllowlist, ListedSyscallsRun) {
+  auto r = run_confined(kernel::sentry_host_syscalls(), [] {
+    if (::syscall(SYS_getpid) <= 0) ::_exit(1);
+    struct stat st;
+    if (::fstat(STDERR_FILENO, &st) != 0) ::_exit(2);  // newfstatat(fd, "", AT_EMPTY_PATH)
+    if (::fcntl(STDERR_FILENO, F_GETFD) < 0) ::_exit(3);
+  });
+  EXPECT_EQ(r.exit_code, 0) << r.stderr_text;
+}
+
+TEST(SentryAllowlist, OpeningAHostPathStopsTheSentry) {
+  auto r = run_confined(kernel::sentry_host_syscalls(), [] { ::syscall(SYS_openat, AT_FDCWD, "/etc/hostname", O_RDONLY); });
+  EXPECT_EQ(r.exit_code, 128 + SIGSYS);
+  EXPECT_EQ(r.stderr_text, "runsc: test: host syscall 257 is not in the seccomp allowlist; stopping\n");
+}
+
+TEST(SentryAllowlist, ArgumentChecksHold) {
+  // newfstatat is allowed only as fstat (AT_EMPTY_PATH): a path lookup is not.
+  auto by_path = run_confined(kernel::sentry_host_syscalls(), [] {
+    struct stat st;
+    ::syscall(SYS_newfstatat, AT_FDCWD, "/", &st, 0);
+  });
+  EXPECT_EQ(by_path.exit_code, 128 + SIGSYS) << by_path.stderr_text;
+  // fcntl F_SETOWN is not among the allowed commands.
+  auto setown = run_confined(kernel::sentry_host_syscalls(), [] { ::fcntl(STDERR_FILENO, F_SETOWN, 1); });
+  EXPECT_EQ(setown.exit_code, 128 + SIGSYS) << setown.stderr_text;
+}
+
+TEST(SentryAllowlist, NoExecNoSocketsNoMounts) {
+  for (long nr : {SYS_execve, SYS_socket, SYS_mount, SYS_ptrace}) {
+    auto r = run_confined(kernel::sentry_host_syscalls(), [nr] { ::syscall(nr, 0, 0, 0, 0, 0); });
+    EXPECT_EQ(r.exit_code, 128 + SIGSYS) << "syscall " << nr << ": " << r.stderr_text;
+  }
+}
+
+TEST(GoferAllowlist, ServesButCannotExecOrConnect) {
+  auto ok = run_confined(gofer::gofer_host_syscalls(), [] {
+    int fd = static_cast<int>(::syscall(SYS_openat, AT_FDCWD, "/", O_PATH | O_DIRECTORY | O_NOFOLLOW));
+    if (fd < 0) ::_exit(1);
+    ::close(fd);
+  });
+  EXPECT_EQ(ok.exit_code, 0) << ok.stderr_text;
+  for (long nr : {SYS_execve, SYS_socket, SYS_connect, SYS_ptrace, SYS_unlinkat}) {
+    auto r = run_confined(gofer::gofer_host_syscalls(), [nr] { ::syscall(nr, 0, 0, 0, 0, 0); });
+    EXPECT_EQ(r.exit_code, 128 + SIGSYS) << "syscall " << nr << ": " << r.stderr_text;
+  }
+}
+
+}  // namespace
+}  // namespace runsc
