@@ -4,6 +4,9 @@
 #include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/spdlog.h>
 
+#include <fcntl.h>
+#include <unistd.h>
+
 #include <atomic>
 #include <memory>
 
@@ -33,9 +36,16 @@ std::shared_ptr<spdlog::logger>& logger() {
 
 }  // namespace
 
-void init(Level level, const std::string& file, bool json) {
-  g_level = static_cast<int>(level);
+Result<void> init(Level level, const std::string& file, bool json) {
   std::shared_ptr<spdlog::logger> next;
+  if (!file.empty()) {
+    // spdlog reports a failed open as an exception without the errno: try
+    // the open ourselves first so the caller can say what went wrong.
+    int fd = ::open(file.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
+    if (fd < 0) return ErrFromErrno();
+    ::close(fd);
+  }
+  g_level = static_cast<int>(level);
   if (file.empty()) {
     next = std::make_shared<spdlog::logger>("runsc", std::make_shared<spdlog::sinks::stderr_sink_mt>());
   } else {
@@ -51,6 +61,7 @@ void init(Level level, const std::string& file, bool json) {
   next->set_level(to_spdlog(level));
   next->flush_on(spdlog::level::trace);
   logger() = next;
+  return {};
 }
 
 bool enabled(Level level) { return static_cast<int>(level) >= g_level.load(std::memory_order_relaxed); }

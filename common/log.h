@@ -8,13 +8,17 @@
 #include <string_view>
 #include <utility>
 
+#include "common/result.h"
+
 namespace runsc::log {
 
 enum class Level { kTrace = 0, kDebug, kInfo, kWarn, kError, kOff };
 
-// Configures the process-wide logger. `file` empty means stderr.
-// `json` writes runc-style JSON lines ({"level":..,"msg":..,"time":..}).
-void init(Level level, const std::string& file, bool json);
+// Configures the process-wide logger: lines at `level` and above go to
+// `file` (appended; stderr when empty). `json` writes runc-style JSON lines
+// ({"level":..,"msg":..,"time":..}). Fails with the errno of opening the
+// file, keeping the old sink.
+Result<void> init(Level level, const std::string& file, bool json);
 bool enabled(Level level);
 void write(Level level, std::string_view message);
 

@@ -105,7 +105,10 @@ int run_boot(int gofer_fd, int config_fd) {
     return 128;
   }
   log::Level level = config->debug ? log::Level::kDebug : (config->strace ? log::Level::kInfo : log::Level::kWarn);
-  log::init(level, config->debug_log, config->log_format == "json");
+  if (auto r = log::init(level, config->debug_log, config->log_format == "json"); !r) {
+    std::fprintf(stderr, "runsc: cannot open log file %s: %s\n", config->debug_log.c_str(), std::strerror(r.error()));
+    return 128;
+  }
 
   // Signals from runsc (forwarded SIGINT, SIGTERM...) are taken by a
   // dedicated thread; every other thread keeps them blocked.

@@ -119,7 +119,9 @@ int run_do(const GlobalFlags& flags, const DoOptions& options) {
   config.hostname = host;
   config.strace = flags.strace;
   config.debug = flags.debug;
-  config.debug_log = flags.debug_log;
+  // The Sentry logs (and --strace lines) go to --debug-log, else to --log,
+  // else to stderr.
+  config.debug_log = !flags.debug_log.empty() ? flags.debug_log : flags.log;
   config.log_format = flags.log_format;
 
   // The configuration travels in a sealed-off memfd, read by the Sentry.

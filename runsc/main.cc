@@ -3,6 +3,7 @@
 #include <CLI/CLI.hpp>
 
 #include <cstdio>
+#include <cstring>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -87,7 +88,11 @@ int main(int argc, char** argv) {
   }
 
   auto level = g.debug ? runsc::log::Level::kDebug : runsc::log::Level::kWarn;
-  runsc::log::init(level, g.debug ? g.debug_log : g.log, g.log_format == "json");
+  const std::string& log_file = (g.debug && !g.debug_log.empty()) ? g.debug_log : g.log;
+  if (auto r = runsc::log::init(level, log_file, g.log_format == "json"); !r) {
+    std::fprintf(stderr, "runsc: cannot open log file %s: %s\n", log_file.c_str(), std::strerror(r.error()));
+    return 1;
+  }
 
   if (*do_cmd) {
     do_opts.argv = do_cmd->remaining();

@@ -89,6 +89,11 @@ n=$(wc -l <"$tmp/err")
 [ "$st" = 1 ] && [ "$n" = 1 ] && pass "unknown flag: exit 1 and one line: $(cat "$tmp/err")" ||
   fail "unknown flag: status $st, $n lines"
 
+"$runsc" --debug --debug-log /no/such/dir/debug.log do -- /bin/busybox true >/dev/null 2>"$tmp/err"
+st=$?; n=$(wc -l <"$tmp/err")
+[ "$st" = 1 ] && [ "$n" = 1 ] && pass "unwritable debug log: exit 1 and one line: $(cat "$tmp/err")" ||
+  fail "unwritable debug log: status $st, $n lines"
+
 # 5. --cwd and --env.
 out=$("$runsc" do --cwd /usr/share -- /bin/busybox pwd 2>&1)
 [ "$out" = /usr/share ] && pass "--cwd sets the working directory" || fail "--cwd: got '$out'"
