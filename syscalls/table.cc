@@ -50,6 +50,7 @@ const kernel::SyscallTable& syscall_table() {
     register_time(tb);
     register_signal(tb);
     register_futex(tb);
+    register_readonly_fs(tb);
     return tb;
   }();
   return table;

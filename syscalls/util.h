@@ -44,6 +44,7 @@ void register_process(kernel::SyscallTable& table);
 void register_time(kernel::SyscallTable& table);
 void register_signal(kernel::SyscallTable& table);
 void register_futex(kernel::SyscallTable& table);
+void register_readonly_fs(kernel::SyscallTable& table);
 
 // The whole x86-64 table, built once.
 const kernel::SyscallTable& syscall_table();
