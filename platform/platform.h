@@ -9,6 +9,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <span>
 #include <string_view>
 #include <vector>
 
@@ -58,6 +59,11 @@ class Context {
   virtual void interrupt() = 0;
   // Releases per-thread platform resources (a stub thread) tied to this context.
   virtual void release() {}
+  // The thread's FPU/SSE/AVX state in the XSAVE layout Linux puts in a
+  // signal frame (legacy area with its software bytes, XSAVE header and
+  // components), and setting it back (rt_sigreturn).
+  virtual Result<std::vector<uint8_t>> fpstate(AddressSpace& as) = 0;
+  virtual Result<void> set_fpstate(AddressSpace& as, std::span<const uint8_t> state) = 0;
 };
 
 class Platform {

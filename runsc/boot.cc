@@ -117,6 +117,10 @@ int run_boot(int gofer_fd, int config_fd) {
   for (int s : {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2}) sigaddset(&forwarded, s);
   pthread_sigmask(SIG_BLOCK, &forwarded, nullptr);
 
+  // A write to a closed pipe (the caller's stdout, an application pipe) is
+  // an EPIPE for the Sentry to pass on, never a host SIGPIPE that kills it.
+  ::signal(SIGPIPE, SIG_IGN);
+
   // Local time for log lines is read now, while /etc/localtime is reachable.
   ::tzset();
   if (auto r = pivot_to_empty_root(); !r) {
@@ -153,7 +157,14 @@ int run_boot(int gofer_fd, int config_fd) {
   kernel.boot_log().add("Root filesystem mounted through the gofer, read-only");
   kernel.boot_log().add("Starting the first program as pid 1");
 
-  kernel::Task init(kernel, kernel.allocate_tid());
+  const int init_pid = kernel.allocate_tid();
+  auto init_task = std::make_shared<kernel::Task>(kernel, init_pid, std::make_shared<kernel::ThreadGroup>(init_pid));
+  init_task->group().leader = init_task;
+  {
+    std::lock_guard lock(kernel.tree_mutex());
+    kernel.add_task_locked(init_task);
+  }
+  kernel::Task& init = *init_task;
   init.creds().ruid = init.creds().euid = init.creds().suid = init.creds().fsuid = config->uid;
   init.creds().rgid = init.creds().egid = init.creds().sgid = init.creds().fsgid = config->gid;
   init.creds().groups = config->groups;
@@ -177,9 +188,19 @@ int run_boot(int gofer_fd, int config_fd) {
   }
 
   std::thread signal_thread([&init, forwarded] {
+    // pid 1 only takes the signals it handles (pid_namespaces(7)), so a
+    // program without a SIGTERM handler outlives the first SIGTERM, as in
+    // a container. A second SIGINT, SIGTERM, SIGHUP or SIGQUIT means it:
+    // pid 1 gets SIGKILL, which comes from outside and cannot be refused.
+    int termination_requests = 0;
     for (;;) {
       int sig = 0;
       if (sigwait(&forwarded, &sig) != 0) continue;
+      if (sig != SIGUSR1 && sig != SIGUSR2 && ++termination_requests > 1) {
+        log::debug("boot: second termination signal ({}): SIGKILL to pid 1", sig);
+        init.post_external_signal(SIGKILL);
+        continue;
+      }
       log::debug("boot: forwarding signal {} to pid 1", sig);
       init.post_external_signal(sig);
     }

@@ -59,7 +59,11 @@ Result<uint64_t> do_write(Task& t, int fd, std::vector<iovec> spans, int64_t off
   if (!(*f)->writable()) return Err(EBADF);
   if (spans.empty()) return ok(0);
   auto n = (*f)->write(spans, offset);
-  if (!n) return Err(n.error());
+  if (!n) {
+    // Writing to a pipe nobody reads also raises SIGPIPE (pipe(7)).
+    if (n.error() == EPIPE) t.send_signal(SIGPIPE);
+    return Err(n.error());
+  }
   return *n;
 }
 
@@ -151,7 +155,10 @@ Result<uint64_t> do_openat(Task& t, int dirfd, uint64_t path_addr, int flags, ui
     if ((*dentry)->is_symlink()) return Err(ELOOP);  // O_NOFOLLOW on a link
     bool wants_write = (flags & O_ACCMODE) != O_RDONLY || (flags & O_TRUNC);
     if ((*dentry)->is_dir() && (flags & O_ACCMODE) != O_RDONLY) return Err(EISDIR);
-    if (wants_write && (*dentry)->inode().read_only()) return Err(EROFS);
+    // A read-only mount refuses writes to regular files and directories
+    // only; device nodes on it stay writable (sb_permission()).
+    const mode_t type = (*dentry)->inode().file_type();
+    if (wants_write && (*dentry)->inode().read_only() && (S_ISREG(type) || S_ISDIR(type))) return Err(EROFS);
     auto opened = (*dentry)->inode().open(flags & ~(O_CREAT | O_EXCL | O_NOCTTY | O_CLOEXEC));
     if (!opened) return Err(opened.error());
     file = std::move(*opened);

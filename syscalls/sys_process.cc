@@ -16,7 +16,7 @@ namespace {
 using kernel::Arg;
 
 Result<uint64_t> sys_exit(Task& t, const SyscallArgs& a) {
-  // One thread per group for now: exit ends the group.
+  // Every task is the only thread of its process: exit ends the process.
   t.exit_group(kernel::ExitStatus{a.i(0) & 0xff, 0});
   return ok();
 }
@@ -32,13 +32,78 @@ Result<uint64_t> sys_getuid(Task& t, const SyscallArgs&) { return t.creds().ruid
 Result<uint64_t> sys_geteuid(Task& t, const SyscallArgs&) { return t.creds().euid; }
 Result<uint64_t> sys_getgid(Task& t, const SyscallArgs&) { return t.creds().rgid; }
 Result<uint64_t> sys_getegid(Task& t, const SyscallArgs&) { return t.creds().egid; }
-// The first program leads its own session and process group.
-Result<uint64_t> sys_getpgrp(Task& t, const SyscallArgs&) { return static_cast<uint64_t>(t.pid()); }
-Result<uint64_t> sys_getpgid(Task& t, const SyscallArgs& a) {
-  if (a.i(0) != 0 && a.i(0) != t.pid()) return Err(ESRCH);
-  return static_cast<uint64_t>(t.pid());
+Result<uint64_t> sys_getpgrp(Task& t, const SyscallArgs&) {
+  std::lock_guard lock(t.kernel().tree_mutex());
+  return static_cast<uint64_t>(t.group().pgid);
 }
-Result<uint64_t> sys_getsid(Task& t, const SyscallArgs& a) { return sys_getpgid(t, a); }
+
+// The process `pid` names for getpgid/getsid/setpgid: 0 is the caller.
+std::shared_ptr<kernel::ThreadGroup> process_for(Task& t, int pid) {
+  if (pid == 0) return t.group_ptr();
+  auto g = t.kernel().find_process_locked(pid);
+  return g;
+}
+
+Result<uint64_t> sys_getpgid(Task& t, const SyscallArgs& a) {
+  if (a.i(0) < 0) return Err(ESRCH);
+  std::lock_guard lock(t.kernel().tree_mutex());
+  auto g = process_for(t, a.i(0));
+  if (!g) return Err(ESRCH);
+  return static_cast<uint64_t>(g->pgid);
+}
+
+Result<uint64_t> sys_getsid(Task& t, const SyscallArgs& a) {
+  if (a.i(0) < 0) return Err(ESRCH);
+  std::lock_guard lock(t.kernel().tree_mutex());
+  auto g = process_for(t, a.i(0));
+  if (!g) return Err(ESRCH);
+  return static_cast<uint64_t>(g->sid);
+}
+
+// setpgid(2), with the checks of kernel/sys.c in their order.
+Result<uint64_t> sys_setpgid(Task& t, const SyscallArgs& a) {
+  int pid = a.i(0);
+  int pgid = a.i(1);
+  if (pgid < 0) return Err(EINVAL);
+  kernel::Kernel& k = t.kernel();
+  std::lock_guard lock(k.tree_mutex());
+  kernel::ThreadGroup& self = t.group();
+  if (pid == 0) pid = self.pid;
+  if (pgid == 0) pgid = pid;
+  auto target = k.find_process_locked(pid);
+  if (!target || target->zombie) return Err(ESRCH);
+  const bool is_child = target->parent.lock().get() == &self;
+  if (target.get() != &self) {
+    if (!is_child) return Err(ESRCH);
+    if (target->sid != self.sid) return Err(EPERM);
+    if (target->did_exec) return Err(EACCES);
+  }
+  if (target->sid == target->pid) return Err(EPERM);  // a session leader
+  if (pgid != pid) {
+    // Joining a group: it must exist in the caller's session.
+    bool found = false;
+    for (const auto& [p, g] : k.processes_locked()) {
+      if (g->pgid == pgid && g->sid == self.sid && !g->zombie) found = true;
+    }
+    if (!found) return Err(EPERM);
+  }
+  target->pgid = pgid;
+  return ok();
+}
+
+// setsid(2): EPERM for a process group leader, or when a process group
+// with the caller's pid as its ID exists.
+Result<uint64_t> sys_setsid(Task& t, const SyscallArgs&) {
+  kernel::Kernel& k = t.kernel();
+  std::lock_guard lock(k.tree_mutex());
+  kernel::ThreadGroup& self = t.group();
+  for (const auto& [p, g] : k.processes_locked()) {
+    if (g->pgid == self.pid) return Err(EPERM);
+  }
+  self.sid = self.pid;
+  self.pgid = self.pid;
+  return static_cast<uint64_t>(self.pid);
+}
 
 Result<uint64_t> sys_getresuid(Task& t, const SyscallArgs& a) {
   uint32_t ids[3] = {t.creds().ruid, t.creds().euid, t.creds().suid};
@@ -278,6 +343,8 @@ void register_process(kernel::SyscallTable& tb) {
   tb.set(SYS_getpgrp, "getpgrp", sys_getpgrp);
   tb.set(SYS_getpgid, "getpgid", sys_getpgid, {A::kInt});
   tb.set(SYS_getsid, "getsid", sys_getsid, {A::kInt});
+  tb.set(SYS_setpgid, "setpgid", sys_setpgid, {A::kInt, A::kInt});
+  tb.set(SYS_setsid, "setsid", sys_setsid);
   tb.set(SYS_getresuid, "getresuid", sys_getresuid, {A::kPtr, A::kPtr, A::kPtr});
   tb.set(SYS_getresgid, "getresgid", sys_getresgid, {A::kPtr, A::kPtr, A::kPtr});
   tb.set(SYS_getgroups, "getgroups", sys_getgroups, {A::kInt, A::kPtr});

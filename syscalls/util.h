@@ -45,6 +45,10 @@ void register_time(kernel::SyscallTable& table);
 void register_signal(kernel::SyscallTable& table);
 void register_futex(kernel::SyscallTable& table);
 void register_readonly_fs(kernel::SyscallTable& table);
+void register_clone(kernel::SyscallTable& table);
+void register_wait(kernel::SyscallTable& table);
+void register_pipe(kernel::SyscallTable& table);
+void register_poll(kernel::SyscallTable& table);
 
 // The whole x86-64 table, built once.
 const kernel::SyscallTable& syscall_table();

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <fcntl.h>
+#include <poll.h>
 #include <sys/stat.h>
 #include <sys/uio.h>
 
@@ -115,8 +116,13 @@ class FileDescription {
   }
   // For mmap: null means the file cannot be mapped (ENODEV).
   virtual std::shared_ptr<mm::Mappable> mappable() { return nullptr; }
-  // Whether read or write would not block now (used by poll later).
   virtual bool seekable() const { return false; }
+  // poll(2): a host FD whose readiness is this file's (pipes, stdio), or
+  // -1 when readiness() answers instead.
+  virtual int host_poll_fd() const { return -1; }
+  // The poll events that hold now for a file that never blocks (regular
+  // files, directories, memory devices): always readable and writable.
+  virtual short readiness(short events) const { return events & (POLLIN | POLLOUT | POLLRDNORM | POLLWRNORM); }
 
   // O_ACCMODE plus status flags (O_APPEND, O_NONBLOCK, ...), as F_GETFL shows them.
   int flags() const { return flags_; }

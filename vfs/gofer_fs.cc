@@ -8,6 +8,7 @@
 #include <optional>
 
 #include "gofer/client.h"
+#include "vfs/devices.h"
 #include "vfs/host_file.h"
 
 namespace runsc::vfs {
@@ -136,8 +137,10 @@ class GoferInode final : public Inode, public std::enable_shared_from_this<Gofer
     }
     if (flags & O_DIRECTORY) return Err(ENOTDIR);
     if (S_ISLNK(stat_.st_mode)) return Err(ELOOP);
-    // Only regular files come over as host FDs; devices, FIFOs and sockets
-    // of the host are never opened on the application's behalf.
+    // The Sentry's own memory devices stand in for device nodes of the root.
+    if (S_ISCHR(stat_.st_mode)) return open_char_device(stat_.st_rdev, flags);
+    // Only regular files come over as host FDs; other devices, FIFOs and
+    // sockets of the host are never opened on the application's behalf.
     if (!S_ISREG(stat_.st_mode)) return Err(EACCES);
     int host_flags = (flags & (O_ACCMODE | O_APPEND | O_TRUNC)) | O_CLOEXEC | O_NOFOLLOW;
     auto fd = client_->open(handle_, host_flags);

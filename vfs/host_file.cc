@@ -5,6 +5,8 @@
 #include <sys/ioctl.h>
 #include <unistd.h>
 
+#include <vector>
+
 #include "common/interrupt.h"
 #include "sentry/mm/vma.h"
 
@@ -49,9 +51,24 @@ HostFileDescription::HostFileDescription(UniqueFd fd, int flags, bool tty_ioctls
   is_regular_ = ::fstat(fd_.get(), &st) == 0 && (S_ISREG(st.st_mode) || S_ISBLK(st.st_mode));
 }
 
+std::shared_ptr<HostFileDescription> HostFileDescription::pipe_end(UniqueFd fd, int flags) {
+  auto f = std::make_shared<HostFileDescription>(std::move(fd), flags);
+  f->host_nonblocking_ = true;
+  return f;
+}
+
 Result<size_t> HostFileDescription::read(std::span<const iovec> dst, int64_t offset) {
   if (!readable()) return Err(EBADF);
   if (offset >= 0) return retry(::preadv, fd_.get(), dst, offset);
+  if (host_nonblocking_) {
+    for (;;) {
+      ssize_t n = ::readv(fd_.get(), dst.data(), static_cast<int>(dst.size()));
+      if (n >= 0) return static_cast<size_t>(n);
+      if (errno == EINTR) continue;
+      if (errno != EAGAIN || (flags_ & O_NONBLOCK)) return ErrFromErrno();
+      if (int e = wait_fd_or_interrupt(fd_.get(), POLLIN); e != 0) return Err(e);
+    }
+  }
   // Pipes and terminals may block: wait interruptibly first.
   if (!is_regular_) {
     if (int e = wait_fd_or_interrupt(fd_.get(), POLLIN); e != 0) return Err(e);
@@ -66,6 +83,7 @@ Result<size_t> HostFileDescription::read(std::span<const iovec> dst, int64_t off
 Result<size_t> HostFileDescription::write(std::span<const iovec> src, int64_t offset) {
   if (!writable()) return Err(EBADF);
   if (offset >= 0) return retry(::pwritev, fd_.get(), src, offset);
+  if (host_nonblocking_) return write_nonblocking_host(src);
   if (!is_regular_) {
     if (int e = wait_fd_or_interrupt(fd_.get(), POLLOUT); e != 0) return Err(e);
   }
@@ -74,6 +92,45 @@ Result<size_t> HostFileDescription::write(std::span<const iovec> src, int64_t of
     if (n >= 0) return static_cast<size_t>(n);
     if (errno != EINTR) return ErrFromErrno();
   }
+}
+
+// pipe(7): a blocking write returns once everything is written, waiting
+// for room as often as needed; an interruption after some bytes went
+// returns that count. Writes of at most PIPE_BUF bytes are atomic because
+// the host pipe makes them so: all or EAGAIN.
+Result<size_t> HostFileDescription::write_nonblocking_host(std::span<const iovec> src) {
+  std::vector<iovec> rest(src.begin(), src.end());
+  size_t total = 0;
+  for (const auto& v : rest) total += v.iov_len;
+  size_t done = 0;
+  while (done < total || total == 0) {
+    ssize_t n = ::writev(fd_.get(), rest.data(), static_cast<int>(rest.size()));
+    if (n >= 0) {
+      done += static_cast<size_t>(n);
+      if (total == 0 || (flags_ & O_NONBLOCK)) break;
+      // Drop what was written from the front of the iovecs.
+      size_t skip = static_cast<size_t>(n);
+      while (!rest.empty() && skip >= rest.front().iov_len) {
+        skip -= rest.front().iov_len;
+        rest.erase(rest.begin());
+      }
+      if (!rest.empty()) {
+        rest.front().iov_base = static_cast<uint8_t*>(rest.front().iov_base) + skip;
+        rest.front().iov_len -= skip;
+      }
+      continue;
+    }
+    if (errno == EINTR) continue;
+    if (errno != EAGAIN || (flags_ & O_NONBLOCK)) {
+      if (done > 0) break;
+      return ErrFromErrno();
+    }
+    if (int e = wait_fd_or_interrupt(fd_.get(), POLLOUT); e != 0) {
+      if (done > 0) break;
+      return Err(e);
+    }
+  }
+  return done;
 }
 
 Result<int64_t> HostFileDescription::seek(int64_t offset, int whence) {
@@ -89,6 +146,13 @@ Result<struct stat> HostFileDescription::stat() {
 }
 
 Result<int64_t> HostFileDescription::ioctl(uint64_t cmd, uint64_t arg, UserMemory& mem) {
+  if (host_nonblocking_ && cmd == FIONREAD) {
+    // The bytes waiting in the pipe (pipe(7)).
+    int n = 0;
+    if (::ioctl(fd_.get(), FIONREAD, &n) != 0) return ErrFromErrno();
+    if (auto r = mem.copy_out(arg, &n, sizeof(n)); !r) return Err(r.error());
+    return 0;
+  }
   if (!tty_ioctls_) return Err(ENOTTY);
   // Only the two read-only terminal queries that programs use to decide how
   // to format output; everything else about the host terminal stays hidden.

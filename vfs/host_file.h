@@ -3,6 +3,8 @@
 // plain readv/preadv on that FD, with no copy through the Sentry.
 #pragma once
 
+#include <memory>
+
 #include "common/unique_fd.h"
 #include "vfs/file.h"
 
@@ -13,6 +15,10 @@ class HostFileDescription final : public FileDescription {
   // `tty_ioctls`: forward the terminal queries TCGETS and TIOCGWINSZ to the
   // host FD (only for the caller's own stdio).
   HostFileDescription(UniqueFd fd, int flags, bool tty_ioctls = false);
+  // One end of a pipe the Sentry made with pipe2(O_NONBLOCK) on the host:
+  // blocking reads and writes wait interruptibly and retry, so several
+  // tasks sharing the pipe never block uninterruptibly in the host.
+  static std::shared_ptr<HostFileDescription> pipe_end(UniqueFd fd, int flags);
 
   Result<size_t> read(std::span<const iovec> dst, int64_t offset) override;
   Result<size_t> write(std::span<const iovec> src, int64_t offset) override;
@@ -22,13 +28,18 @@ class HostFileDescription final : public FileDescription {
   std::shared_ptr<mm::Mappable> mappable() override;
   bool seekable() const override { return is_regular_; }
   int host_fd() const { return fd_.get(); }
+  // Regular files never block; everything else is polled on the host.
+  int host_poll_fd() const override { return is_regular_ ? -1 : fd_.get(); }
 
  private:
+  Result<size_t> write_nonblocking_host(std::span<const iovec> src);
+
   // Shared with the Mappable view handed to mmap, which may outlive this.
   std::shared_ptr<UniqueFd> shared_fd_;
   UniqueFd& fd_;
   bool tty_ioctls_;
   bool is_regular_ = false;
+  bool host_nonblocking_ = false;
 };
 
 }  // namespace runsc::vfs

@@ -9,6 +9,7 @@
 #include <sys/ptrace.h>
 #include <sys/rseq.h>
 #include <sys/syscall.h>
+#include <sys/uio.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -23,6 +24,8 @@ namespace runsc::platform {
 namespace {
 
 constexpr uint64_t kPageSize = 4096;
+// Enough for every XSAVE component x86-64 defines today (AMX included).
+constexpr size_t kMaxXstateSize = 16384;
 // The signal interrupt() sends to a running stub thread. Any signal stops a
 // tracee in signal-delivery-stop before it acts, and the tracer suppresses it.
 constexpr int kInterruptSignal = SIGSTOP;
@@ -249,6 +252,26 @@ class PtraceContext final : public Context {
     SwitchResult result = run(t, regs);
     running_tid_.store(-1);
     return result;
+  }
+
+  Result<std::vector<uint8_t>> fpstate(AddressSpace& as) override {
+    auto thread = static_cast<PtraceAddressSpace&>(as).thread_for_current();
+    if (!thread) return Err(thread.error());
+    std::vector<uint8_t> buf(kMaxXstateSize);
+    iovec v{buf.data(), buf.size()};
+    if (::ptrace(PTRACE_GETREGSET, (*thread)->tid, reinterpret_cast<void*>(NT_X86_XSTATE), &v) < 0)
+      return ErrFromErrno();
+    buf.resize(v.iov_len);
+    return buf;
+  }
+
+  Result<void> set_fpstate(AddressSpace& as, std::span<const uint8_t> state) override {
+    auto thread = static_cast<PtraceAddressSpace&>(as).thread_for_current();
+    if (!thread) return Err(thread.error());
+    iovec v{const_cast<uint8_t*>(state.data()), state.size()};
+    if (::ptrace(PTRACE_SETREGSET, (*thread)->tid, reinterpret_cast<void*>(NT_X86_XSTATE), &v) < 0)
+      return ErrFromErrno();
+    return {};
   }
 
   void interrupt() override {

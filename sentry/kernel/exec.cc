@@ -226,12 +226,21 @@ Result<void> Task::exec(const ExecRequest& request) {
   regs_.ss = 0x2b;  // __USER_DS
   regs_.eflags = 0x202;
   regs_replaced_ = true;
-  for (auto& a : actions_) {
-    // execve resets handled signals to SIG_DFL; ignored ones stay ignored.
-    if (a.handler != reinterpret_cast<uint64_t>(SIG_IGN)) a = SignalAction{};
+  {
+    std::lock_guard lock(signal_mu_);
+    for (auto& a : actions_) {
+      // execve resets handled signals to SIG_DFL; ignored ones stay ignored.
+      if (a.handler != reinterpret_cast<uint64_t>(SIG_IGN)) a = SignalAction{};
+    }
   }
   auto slash = path.rfind('/');
   comm_ = path.substr(slash == std::string::npos ? 0 : slash + 1).substr(0, 15);
+  {
+    std::lock_guard lock(kernel_.tree_mutex());
+    group_->did_exec = true;
+  }
+  // A vfork(2) parent resumes once its child has a new image.
+  release_vfork_parent();
   log::debug("task {}: exec {} entry {:#x}", tid_, path, entry);
   return {};
 }

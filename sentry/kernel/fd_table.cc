@@ -8,6 +8,14 @@ std::shared_ptr<vfs::FileDescription> FdTable::get(int fd) const {
   return slots_[static_cast<size_t>(fd)].file;
 }
 
+std::shared_ptr<FdTable> FdTable::copy() const {
+  auto table = std::make_shared<FdTable>();
+  std::lock_guard lock(mu_);
+  table->slots_ = slots_;
+  table->limit_ = limit_;
+  return table;
+}
+
 Result<int> FdTable::install(std::shared_ptr<vfs::FileDescription> file, bool cloexec, int min_fd) {
   std::lock_guard lock(mu_);
   if (min_fd < 0 || min_fd >= limit_) return Err(EINVAL);

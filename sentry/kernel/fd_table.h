@@ -23,6 +23,8 @@ class FdTable {
   Result<void> close(int fd);
   Result<bool> cloexec(int fd) const;
   Result<void> set_cloexec(int fd, bool on);
+  // fork(2) without CLONE_FILES: a new table naming the same descriptions.
+  std::shared_ptr<FdTable> copy() const;
   // execve(2) closes the FD_CLOEXEC descriptors.
   void close_on_exec();
   int limit() const { return limit_; }

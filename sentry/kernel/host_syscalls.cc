@@ -21,7 +21,9 @@ std::vector<seccomp::Rule> sentry_host_syscalls() {
       Rule{SYS_preadv}, Rule{SYS_pwritev}, Rule{SYS_lseek}, Rule{SYS_close}, Rule{SYS_fstat},
       Rule{SYS_newfstatat, {{3, AT_EMPTY_PATH}}},
       Rule{SYS_sendmsg}, Rule{SYS_recvmsg}, Rule{SYS_poll}, Rule{SYS_ppoll}, Rule{SYS_eventfd2},
-      Rule{SYS_ioctl, {{1, TCGETS}}}, Rule{SYS_ioctl, {{1, TIOCGWINSZ}}},
+      Rule{SYS_ioctl, {{1, TCGETS}}}, Rule{SYS_ioctl, {{1, TIOCGWINSZ}}}, Rule{SYS_ioctl, {{1, FIONREAD}}},
+      // Application pipes are host pipes the Sentry holds (pipe(2)).
+      Rule{SYS_pipe2, {{1, O_CLOEXEC | O_NONBLOCK}}}, Rule{SYS_pipe2, {{1, O_CLOEXEC | O_NONBLOCK | O_DIRECT}}},
       Rule{SYS_fcntl, {{1, F_GETFL}}}, Rule{SYS_fcntl, {{1, F_SETFL}}}, Rule{SYS_fcntl, {{1, F_GETFD}}},
       Rule{SYS_fcntl, {{1, F_SETFD}}}, Rule{SYS_fcntl, {{1, F_DUPFD_CLOEXEC}}},
       // Threads and their synchronisation (glibc's pthreads).

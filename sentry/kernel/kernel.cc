@@ -4,6 +4,8 @@
 
 #include <cstring>
 
+#include "sentry/kernel/task.h"
+
 namespace runsc::kernel {
 
 void BootLog::add(std::string_view message, int level) {
@@ -42,6 +44,25 @@ std::string Kernel::hostname() const { return options_.hostname; }
 
 int64_t Kernel::monotonic_ns() const {
   return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - boot_).count();
+}
+
+void Kernel::add_task_locked(const std::shared_ptr<Task>& task) {
+  tasks_[task->tid()] = task;
+  processes_.emplace(task->pid(), task->group_ptr());
+}
+
+void Kernel::remove_task_locked(int tid) { tasks_.erase(tid); }
+
+void Kernel::remove_process_locked(int pid) { processes_.erase(pid); }
+
+std::shared_ptr<ThreadGroup> Kernel::find_process_locked(int pid) const {
+  auto it = processes_.find(pid);
+  return it == processes_.end() ? nullptr : it->second;
+}
+
+std::shared_ptr<Task> Kernel::find_task_locked(int tid) const {
+  auto it = tasks_.find(tid);
+  return it == tasks_.end() ? nullptr : it->second.lock();
 }
 
 }  // namespace runsc::kernel

@@ -7,6 +7,7 @@
 #include <chrono>
 #include <cstdint>
 #include <memory>
+#include <map>
 #include <mutex>
 #include <string>
 #include <vector>
@@ -18,6 +19,7 @@
 namespace runsc::kernel {
 
 class Task;
+struct ThreadGroup;
 struct SyscallTable;
 
 // The kernel log that dmesg(1) reads through syslog(2): our own boot
@@ -67,6 +69,18 @@ class Kernel {
 
   int allocate_tid() { return next_tid_.fetch_add(1); }
 
+  // The process tree: every process (live or zombie) by pid, and the live
+  // tasks by tid. tree_mutex() guards them and every ThreadGroup's tree
+  // fields (parent, children, pgid, sid, zombie, exit status).
+  std::mutex& tree_mutex() { return tree_mu_; }
+  // With tree_mutex() held.
+  void add_task_locked(const std::shared_ptr<Task>& task);
+  void remove_task_locked(int tid);
+  void remove_process_locked(int pid);
+  std::shared_ptr<ThreadGroup> find_process_locked(int pid) const;
+  std::shared_ptr<Task> find_task_locked(int tid) const;
+  const std::map<int, std::shared_ptr<ThreadGroup>>& processes_locked() const { return processes_; }
+
  private:
   KernelOptions options_;
   std::chrono::steady_clock::time_point boot_;
@@ -76,6 +90,9 @@ class Kernel {
   const SyscallTable& syscalls_;
   BootLog boot_log_;
   std::atomic<int> next_tid_{1};
+  std::mutex tree_mu_;
+  std::map<int, std::shared_ptr<ThreadGroup>> processes_;
+  std::map<int, std::weak_ptr<Task>> tasks_;
 };
 
 }  // namespace runsc::kernel

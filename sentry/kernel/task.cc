@@ -1,9 +1,11 @@
 #include "sentry/kernel/task.h"
 
+#include <poll.h>
 #include <sys/eventfd.h>
 #include <unistd.h>
 
 #include <cstring>
+#include <thread>
 
 #include "common/interrupt.h"
 #include "common/log.h"
@@ -12,9 +14,10 @@
 
 namespace runsc::kernel {
 
-Task::Task(Kernel& kernel, int tid)
-    : kernel_(kernel), tid_(tid), fds_(std::make_shared<FdTable>()), fs_(std::make_shared<FsContext>()),
-      context_(kernel.platform().new_context()), interrupt_fd_(::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) {
+Task::Task(Kernel& kernel, int tid, std::shared_ptr<ThreadGroup> group)
+    : kernel_(kernel), tid_(tid), group_(std::move(group)), fds_(std::make_shared<FdTable>()),
+      fs_(std::make_shared<FsContext>()), context_(kernel.platform().new_context()),
+      interrupt_fd_(::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)), wake_fd_(::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) {
   // The limits a process gets from Linux's init task (include/asm-generic/resource.h).
   for (auto& r : rlimits_) r = {RLIM_INFINITY, RLIM_INFINITY};
   rlimits_[RLIMIT_STACK] = {8 << 20, RLIM_INFINITY};
@@ -29,6 +32,35 @@ Task::Task(Kernel& kernel, int tid)
 }
 
 Task::~Task() = default;
+
+int Task::ppid() const {
+  std::lock_guard lock(kernel_.tree_mutex());
+  auto parent = group_->parent.lock();
+  return parent ? parent->pid : 0;
+}
+
+void Task::wake() {
+  uint64_t one = 1;
+  (void)!::write(wake_fd_.get(), &one, sizeof(one));
+}
+
+int Task::block(int timeout_ms) {
+  pollfd fds[2] = {{wake_fd_.get(), POLLIN, 0}, {interrupt_fd_.get(), POLLIN, 0}};
+  for (;;) {
+    int n = ::poll(fds, 2, timeout_ms);
+    if (n < 0 && errno == EINTR) continue;
+    if (n == 0) return ETIMEDOUT;
+    if (fds[1].revents & POLLIN) return EINTR;
+    uint64_t value;
+    (void)!::read(wake_fd_.get(), &value, sizeof(value));
+    return 0;
+  }
+}
+
+void Task::release_vfork_parent() {
+  if (vfork_done_.exchange(true)) return;
+  if (auto parent = vfork_parent_.lock()) parent->wake();
+}
 
 void Task::interrupt() {
   uint64_t one = 1;
@@ -55,56 +87,17 @@ void Task::exit_group(ExitStatus status) {
 void Task::check_pending() {
   int signo = pending_external_signal_.exchange(0);
   if (signo == 0) return;
-  const SignalAction& action = actions_[static_cast<size_t>(signo - 1)];
-  if (action.handler == reinterpret_cast<uint64_t>(SIG_IGN)) {
-    log::debug("task {}: external signal {} ignored by the application", tid_, signo);
+  // A signal from outside the sandbox (runsc forwarding what it got): it
+  // comes from an ancestor PID namespace, so si_pid is 0; pid 1 still
+  // only takes it with a handler, except SIGKILL (pid_namespaces(7)).
+  if (pid() == 1 && signo == SIGKILL) {
+    exit_group(ExitStatus{0, SIGKILL});
     return;
   }
-  // Until signal delivery lands, a signal the application did not ignore
-  // ends it as the default action of SIGINT/SIGTERM/SIGHUP/SIGQUIT would.
-  log::debug("task {}: external signal {} terminates the application", tid_, signo);
-  exit_group(ExitStatus{0, signo});
-}
-
-void Task::send_signal(int signo) {
-  if (signo < 1 || signo > 64) return;
-  pending_signals_ |= 1ULL << (signo - 1);
-}
-
-namespace {
-
-// Signals whose default action is to do nothing (signal(7)). The stop
-// signals are in the list too until job control arrives.
-bool default_is_ignore(int signo) {
-  switch (signo) {
-    case SIGCHLD: case SIGCONT: case SIGURG: case SIGWINCH:
-    case SIGSTOP: case SIGTSTP: case SIGTTIN: case SIGTTOU:
-      return true;
-    default:
-      return false;
-  }
-}
-
-}  // namespace
-
-void Task::act_on_signals() {
-  // SIGKILL and SIGSTOP cannot be blocked (signal_mask_ never holds them).
-  uint64_t deliverable = pending_signals_ & ~signal_mask_;
-  while (deliverable != 0 && !exiting_) {
-    const int signo = __builtin_ctzll(deliverable) + 1;
-    deliverable &= deliverable - 1;
-    pending_signals_ &= ~(1ULL << (signo - 1));
-    const SignalAction& action = actions_[static_cast<size_t>(signo - 1)];
-    const bool dfl = action.handler == reinterpret_cast<uint64_t>(SIG_DFL) || signo == SIGKILL;
-    if (action.handler == reinterpret_cast<uint64_t>(SIG_IGN) || (dfl && default_is_ignore(signo))) continue;
-    if (!dfl) {
-      // Handler frames arrive with the processes work.
-      log::debug("task {}: signal {} has a handler; running handlers is not supported yet, dropped", tid_, signo);
-      continue;
-    }
-    log::debug("task {}: signal {} terminates the application (default action)", tid_, signo);
-    exit_group(ExitStatus{0, signo});
-  }
+  siginfo_t info{};
+  info.si_signo = signo;
+  info.si_code = SI_USER;
+  send_signal(info);
 }
 
 ExitStatus Task::run() {
@@ -130,9 +123,12 @@ ExitStatus Task::run() {
         break;
     }
   }
-  // Release the address space now: its stub process goes with it.
-  mm_.reset();
+  exit_process();
   return exit_status_;
+}
+
+void Task::start(std::shared_ptr<Task> task) {
+  std::thread([task = std::move(task)] { task->run(); }).detach();
 }
 
 void Task::handle_syscall() {
@@ -153,23 +149,31 @@ void Task::handle_syscall() {
   }
   if (!regs_replaced_) {
     regs_.rax = result ? *result : static_cast<uint64_t>(-static_cast<int64_t>(result.error()));
+    // A syscall a signal cut short may be restarted once the signal is
+    // dealt with (signal(7), "Interruption of system calls").
+    if (!result && result.error() == EINTR) restart_ = info ? info->restart : Restart::kNever;
   }
   if (strace) log_syscall_exit(*this, entry_text, info, result, regs_replaced_);
 }
 
-void Task::handle_fault(const siginfo_t& info) {
+void Task::handle_fault(const siginfo_t& host_info) {
+  siginfo_t info = host_info;
   if (info.si_signo == SIGSEGV || info.si_signo == SIGBUS) {
     uint64_t addr = reinterpret_cast<uint64_t>(info.si_addr);
     // A fault in a page the Sentry has not mapped into the stub yet is how
     // memory gets populated: resolve it and let the application retry.
     if (info.si_code != SI_KERNEL && mm_->handle_fault(addr)) return;
-    log::debug("task {}: fatal fault signal {} at {:#x} (rip {:#x})", tid_, info.si_signo, addr, regs_.rip);
+    // The host's si_code reflects what the stub has mapped, which is lazy;
+    // the application's view is its VMAs: no VMA, SEGV_MAPERR, else ACCERR.
+    if (info.si_signo == SIGSEGV && info.si_code != SI_KERNEL) {
+      info.si_code = mm_->has_vma(addr) ? SEGV_ACCERR : SEGV_MAPERR;
+    }
+    log::debug("task {}: fault signal {} code {} at {:#x} (rip {:#x})", tid_, info.si_signo, info.si_code, addr,
+               regs_.rip);
   } else {
-    log::debug("task {}: fatal signal {} (code {}) at rip {:#x}", tid_, info.si_signo, info.si_code, regs_.rip);
+    log::debug("task {}: fault signal {} (code {}) at rip {:#x}", tid_, info.si_signo, info.si_code, regs_.rip);
   }
-  // Signal frames arrive with the processes work; for now a synchronous
-  // signal ends the program as its default action does.
-  exit_group(ExitStatus{0, info.si_signo});
+  force_signal(info);
 }
 
 }  // namespace runsc::kernel

@@ -8,6 +8,8 @@
 #include <atomic>
 #include <cstdint>
 #include <memory>
+#include <optional>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -15,6 +17,8 @@
 #include "platform/platform.h"
 #include "sentry/kernel/fd_table.h"
 #include "sentry/kernel/kernel.h"
+#include "sentry/kernel/syscall_table.h"
+#include "sentry/kernel/thread_group.h"
 #include "sentry/mm/mm.h"
 #include "vfs/file.h"
 
@@ -27,6 +31,11 @@ struct FsContext {
   uint32_t umask = 022;
 };
 
+// Linux's values, which glibc's headers hide or make sysconf() calls.
+inline constexpr uint64_t kSaRestorer = 0x04000000;
+inline constexpr int kSsAutodisarm = 1 << 31;
+inline constexpr uint64_t kMinSigStkSz = 2048;
+
 // A signal disposition as rt_sigaction(2) stores it (the kernel's
 // struct sigaction layout: handler, flags, restorer, mask).
 struct SignalAction {
@@ -36,13 +45,6 @@ struct SignalAction {
   uint64_t mask = 0;
 };
 
-// How the thread group ended: exit(n) or a fatal signal.
-struct ExitStatus {
-  int code = 0;
-  int signal = 0;
-  // The status as a shell reports it: code, or 128+signal.
-  int shell_status() const { return signal ? 128 + signal : code; }
-};
 
 struct ExecRequest {
   std::string path;
@@ -50,15 +52,30 @@ struct ExecRequest {
   std::vector<std::string> envp;
 };
 
-class Task : public vfs::UserMemory {
+// What clone(2), fork(2) and vfork(2) ask for.
+struct CloneRequest {
+  uint64_t flags = 0;  // CLONE_*, without the exit signal
+  int exit_signal = SIGCHLD;
+  uint64_t stack = 0;  // new %rsp; 0 keeps the parent's
+  uint64_t parent_tid = 0, child_tid = 0, tls = 0;
+};
+
+class Task : public vfs::UserMemory, public std::enable_shared_from_this<Task> {
  public:
-  Task(Kernel& kernel, int tid);
+  Task(Kernel& kernel, int tid, std::shared_ptr<ThreadGroup> group);
   ~Task() override;
 
   Kernel& kernel() { return kernel_; }
   int tid() const { return tid_; }
-  int pid() const { return tid_; }  // one thread per group for now
-  int ppid() const { return 0; }
+  int pid() const { return group_->pid; }
+  // The parent's pid; 0 for pid 1, whose parent is outside the sandbox.
+  int ppid() const;
+  ThreadGroup& group() { return *group_; }
+  const std::shared_ptr<ThreadGroup>& group_ptr() const { return group_; }
+
+  // clone(2) for a new process (no CLONE_VM or CLONE_THREAD yet): the child
+  // task, already running on its own Sentry thread. Returns its tid.
+  Result<int> clone(const CloneRequest& request);
 
   mm::MemoryManager& mm() { return *mm_; }
   FdTable& fds() { return *fds_; }
@@ -71,8 +88,11 @@ class Task : public vfs::UserMemory {
   void set_fds(std::shared_ptr<FdTable> fds) { fds_ = std::move(fds); }
   void set_fs(std::shared_ptr<FsContext> fs) { fs_ = std::move(fs); }
 
-  // Runs the task until its thread group exits; returns how it ended.
+  // Runs the task until its thread group exits; returns how it ended. The
+  // task has then left the process tree (a zombie until reaped).
   ExitStatus run();
+  // Starts run() on a new Sentry thread.
+  static void start(std::shared_ptr<Task> task);
 
   // Called by syscalls: ends the group (exit_group) or this thread (exit).
   void exit_group(ExitStatus status);
@@ -88,15 +108,50 @@ class Task : public vfs::UserMemory {
   int interrupt_fd() const { return interrupt_fd_.get(); }
   // Consumes an interruption; true if there was one.
   bool take_interrupt();
+  // Wakes the task from block() (WaitQueue::notify_all). Any thread.
+  void wake();
+  // Blocks until wake() (0), an interruption (EINTR, left pending for the
+  // run loop) or `timeout_ms` (ETIMEDOUT; < 0: none).
+  int block(int timeout_ms = -1);
+  // vfork(2): the parent waits until its child execs or exits.
+  void release_vfork_parent();
 
-  // Signal bookkeeping (delivery arrives with the processes work).
+  // Signals (sentry/kernel/signals.cc).
   std::array<SignalAction, 64>& signal_actions() { return actions_; }
-  uint64_t& signal_mask() { return signal_mask_; }
-  uint64_t pending_signals() const { return pending_signals_; }
-  // Sends `signo` to this task from inside the sandbox (kill, tgkill). It
-  // stays pending while blocked; otherwise its disposition is applied
-  // before the task next runs.
-  void send_signal(int signo);
+  uint64_t signal_mask() const { return signal_mask_.load(); }
+  // Sets the mask; SIGKILL and SIGSTOP can never be blocked.
+  void set_signal_mask(uint64_t mask);
+  // rt_sigsuspend, ppoll, pselect6: `mask` applies while the task waits;
+  // the current one comes back after the handler the wait ends with runs
+  // (it is what the signal frame saves), or at once if none does.
+  void set_temporary_mask(uint64_t mask);
+  void restore_temporary_mask();
+  uint64_t pending_signals() const { return pending_signals_.load(); }
+  // Sends a signal to this task from inside the sandbox (kill, tgkill,
+  // SIGCHLD, SIGPIPE). An ignored, unblocked signal is dropped at once (as
+  // Linux's sig_ignored()); a blocked one stays pending; otherwise the task
+  // is interrupted and the signal delivered before it next runs. Any thread.
+  void send_signal(const siginfo_t& info);
+  void send_signal(int signo);  // SI_KERNEL-less SI_USER from the task itself
+  // A synchronous fault (SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGTRAP): it is
+  // delivered even if blocked or ignored, by resetting it to the default
+  // action then, as force_sig_info() does.
+  void force_signal(const siginfo_t& info);
+  // Takes the lowest pending signal among `allowed`, with its siginfo.
+  std::optional<siginfo_t> dequeue_signal(uint64_t allowed);
+  // Guards signal_actions() and the queue against senders on other threads.
+  std::mutex& signal_mutex() { return signal_mu_; }
+  // rt_sigreturn(2): restores the context saved by the handler's frame.
+  Result<void> sigreturn();
+  struct AltStack {
+    uint64_t sp = 0;
+    uint64_t size = 0;
+    int flags = SS_DISABLE;  // SS_DISABLE, or 0 / kSsAutodisarm when set
+  };
+  AltStack& altstack() { return altstack_; }
+  bool on_altstack(uint64_t sp) const {
+    return !(altstack_.flags & SS_DISABLE) && sp > altstack_.sp && sp - altstack_.sp <= altstack_.size;
+  }
 
   // Whether the current syscall replaced the registers wholesale (execve),
   // so the dispatcher must not store a return value in %rax.
@@ -117,11 +172,22 @@ class Task : public vfs::UserMemory {
   void handle_syscall();
   void handle_fault(const siginfo_t& info);
   void check_pending();
-  // Applies the disposition of every pending, unblocked signal.
+  // Applies the disposition of every pending, unblocked signal: runs
+  // handlers by building their frames, or the default action.
   void act_on_signals();
+  // Builds the rt_sigframe for `info` and points the registers at the handler.
+  Result<void> setup_frame(const siginfo_t& info, const SignalAction& action);
+
+  // After the last syscall: frees what the process held, makes it a zombie,
+  // hands its children to pid 1 and tells its parent (exit_notify()).
+  void exit_process();
 
   Kernel& kernel_;
   int tid_;
+  std::shared_ptr<ThreadGroup> group_;
+  // The vfork(2) parent waiting for this task to exec or exit.
+  std::weak_ptr<Task> vfork_parent_;
+  std::atomic<bool> vfork_done_{false};
   std::shared_ptr<mm::MemoryManager> mm_;
   std::shared_ptr<FdTable> fds_;
   std::shared_ptr<FsContext> fs_;
@@ -129,8 +195,14 @@ class Task : public vfs::UserMemory {
   platform::Registers regs_{};
   std::unique_ptr<platform::Context> context_;
   std::array<SignalAction, 64> actions_{};
-  uint64_t signal_mask_ = 0;
-  uint64_t pending_signals_ = 0;
+  std::atomic<uint64_t> signal_mask_{0};
+  std::atomic<uint64_t> pending_signals_{0};
+  std::vector<siginfo_t> signal_queue_;  // guarded by signal_mu_
+  std::mutex signal_mu_;
+  std::optional<uint64_t> saved_mask_;
+  AltStack altstack_;
+  Restart restart_ = Restart::kNone;
+  bool forced_ = false;  // the next dequeued signal came from force_signal()
   bool regs_replaced_ = false;
   uint64_t clear_child_tid_ = 0;
   uint64_t robust_list_ = 0;
@@ -139,6 +211,7 @@ class Task : public vfs::UserMemory {
   bool exiting_ = false;
   ExitStatus exit_status_;
   UniqueFd interrupt_fd_;
+  UniqueFd wake_fd_;
   std::atomic<int> pending_external_signal_{0};
 };
 

@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <iterator>
+#include <vector>
 
 namespace runsc::mm {
 
@@ -37,8 +38,38 @@ Result<uint64_t> MemoryFile::allocate(uint64_t length) {
   return offset;
 }
 
+void MemoryFile::add_ref(uint64_t offset, uint64_t length) {
+  std::lock_guard lock(mu_);
+  for (uint64_t page = offset; page < offset + length; page += 4096) ++extra_refs_[page];
+}
+
 void MemoryFile::release(uint64_t offset, uint64_t length) {
   if (length == 0) return;
+  {
+    std::unique_lock lock(mu_);
+    auto first = extra_refs_.lower_bound(offset);
+    if (first != extra_refs_.end() && first->first < offset + length) {
+      // Some pages are shared: drop a reference from those and free only
+      // the runs of pages that had a single one.
+      std::vector<std::pair<uint64_t, uint64_t>> runs;
+      uint64_t run_start = offset;
+      for (uint64_t page = offset; page < offset + length; page += 4096) {
+        auto it = extra_refs_.find(page);
+        if (it == extra_refs_.end()) continue;
+        if (page > run_start) runs.emplace_back(run_start, page - run_start);
+        run_start = page + 4096;
+        if (--it->second == 0) extra_refs_.erase(it);
+      }
+      if (offset + length > run_start) runs.emplace_back(run_start, offset + length - run_start);
+      lock.unlock();
+      for (auto [o, l] : runs) free_range(o, l);
+      return;
+    }
+  }
+  free_range(offset, length);
+}
+
+void MemoryFile::free_range(uint64_t offset, uint64_t length) {
   // Punching a hole returns the pages to the host and makes them read as
   // zero for whoever allocates them next.
   ::fallocate(fd_.get(), FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, static_cast<off_t>(offset),

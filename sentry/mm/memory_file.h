@@ -25,8 +25,12 @@ class MemoryFile {
   int fd() const { return fd_.get(); }
   // Reserves `length` (page multiple) bytes; the pages read as zero.
   Result<uint64_t> allocate(uint64_t length);
-  // Returns the range to the allocator and frees its pages on the host.
+  // Drops one reference to each page of the range; pages nobody refers
+  // to any more go back to the allocator and are freed on the host.
   void release(uint64_t offset, uint64_t length);
+  // One more reference to each page of an allocated range: a MAP_SHARED
+  // mapping that fork(2) gives to the child as well.
+  void add_ref(uint64_t offset, uint64_t length);
   uint8_t* at(uint64_t offset) const { return base_ + offset; }
   uint64_t allocated_bytes() const;
 
@@ -40,6 +44,10 @@ class MemoryFile {
   uint64_t bump_ = 0;                       // everything above is never used
   std::map<uint64_t, uint64_t> free_;       // offset -> length, below bump_
   uint64_t in_use_ = 0;
+  // Page offset -> references beyond the first, for shared pages only.
+  std::map<uint64_t, uint32_t> extra_refs_;
+
+  void free_range(uint64_t offset, uint64_t length);
 };
 
 }  // namespace runsc::mm

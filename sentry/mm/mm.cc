@@ -25,6 +25,31 @@ MemoryManager::~MemoryManager() {
   for (auto& [start, entry] : pmas_) memfile_.release(entry.value.memfile_offset, entry.end - start);
 }
 
+Result<std::unique_ptr<MemoryManager>> MemoryManager::fork(std::unique_ptr<platform::AddressSpace> as) {
+  auto child = std::make_unique<MemoryManager>(memfile_, std::move(as));
+  std::lock_guard lock(mu_);
+  child->vmas_ = vmas_;
+  child->brk_base_ = brk_base_;
+  child->brk_ = brk_;
+  for (const auto& [start, entry] : pmas_) {
+    const uint64_t length = entry.end - start;
+    const Vma* vma = vmas_.find(start);
+    uint64_t offset;
+    if (vma && vma->shared) {
+      offset = entry.value.memfile_offset;
+      memfile_.add_ref(offset, length);
+    } else {
+      auto copy = memfile_.allocate(length);
+      if (!copy) return Err(copy.error());  // child's destructor releases what it got
+      std::memcpy(memfile_.at(*copy), memfile_.at(entry.value.memfile_offset), length);
+      offset = *copy;
+    }
+    // Nothing is in the child's stub yet: its pages map in on fault.
+    child->pmas_.insert(start, entry.end, Pma{offset, false});
+  }
+  return child;
+}
+
 Result<uint64_t> MemoryManager::find_free_locked(uint64_t length, uint64_t hint, bool below_2g) {
   if (hint >= kMinMmapAddr && hint + length > hint && hint + length <= platform::kMaxUserAddress &&
       vmas_.is_free(hint, hint + length))
@@ -302,6 +327,11 @@ Result<void> MemoryManager::populate_locked(uint64_t start, uint64_t end, const 
     cursor = gap_end;
   }
   return {};
+}
+
+bool MemoryManager::has_vma(uint64_t addr) {
+  std::lock_guard lock(mu_);
+  return vmas_.find(addr) != nullptr;
 }
 
 Result<void> MemoryManager::handle_fault(uint64_t addr) {

@@ -52,6 +52,10 @@ class MemoryManager {
 
   platform::AddressSpace& address_space() { return *as_; }
 
+  // fork(2): a copy of this address space on `as`. Private pages are
+  // copied now (no copy-on-write yet); MAP_SHARED pages are shared.
+  Result<std::unique_ptr<MemoryManager>> fork(std::unique_ptr<platform::AddressSpace> as);
+
   Result<uint64_t> mmap(const MmapRequest& req);
   Result<void> munmap(uint64_t addr, uint64_t length);
   Result<void> mprotect(uint64_t addr, uint64_t length, int prot);
@@ -64,6 +68,8 @@ class MemoryManager {
   // An application fault at `addr`. Ok when the page is now mapped and the
   // application may retry; EFAULT when the access is a real violation.
   Result<void> handle_fault(uint64_t addr);
+  // Whether a VMA covers `addr` (SIGSEGV's si_code: ACCERR, not MAPERR).
+  bool has_vma(uint64_t addr);
 
   // Sentry access to application memory, with the VMA's permissions
   // checked: EFAULT for any byte the application could not access itself.

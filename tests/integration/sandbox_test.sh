@@ -59,11 +59,16 @@ else
   libs=$(grep -c -E 'libc|runsc/runsc|\[heap\]' /proc/$stub/maps)
   [ "$libs" = 0 ] && pass "the stub maps none of the Sentry's memory" || fail "the stub still maps Sentry memory"
 fi
+# pid 1 without a handler ignores SIGTERM, as in a container; a second
+# SIGTERM becomes SIGKILL.
+kill -TERM "$bg"
+sleep 0.3
+if kill -0 "$bg" 2>/dev/null; then pass "pid 1 without a SIGTERM handler survives SIGTERM"; else fail "pid 1 died of a SIGTERM it does not handle"; fi
 kill -TERM "$bg"
 wait "$bg"
 st=$?
 bg=""
-[ "$st" = 143 ] && pass "SIGTERM to runsc do reaches the program (exit 143)" || fail "SIGTERM exit status $st, want 143"
+[ "$st" = 137 ] && pass "a second SIGTERM kills pid 1 (exit 137)" || fail "second SIGTERM: exit status $st, want 137"
 
 # 3. What users check: uname and dmesg.
 out=$("$runsc" do -- uname -a)
@@ -93,6 +98,20 @@ n=$(wc -l <"$tmp/err")
 st=$?; n=$(wc -l <"$tmp/err")
 [ "$st" = 1 ] && [ "$n" = 1 ] && pass "unwritable debug log: exit 1 and one line: $(cat "$tmp/err")" ||
   fail "unwritable debug log: status $st, $n lines"
+
+# A SIGTERM that pid 1 handles reaches its handler (a shell's trap).
+"$runsc" do -- /bin/busybox sh -c 'trap "echo got TERM; exit 3" TERM; echo ready; while :; do sleep 1; done' >"$tmp/trap.out" 2>&1 &
+bg=$!
+for _ in $(seq 1 100); do grep -q ready "$tmp/trap.out" 2>/dev/null && break; sleep 0.05; done
+kill -TERM "$bg"
+wait "$bg"
+st=$?
+bg=""
+if [ "$st" = 3 ] && grep -q "got TERM" "$tmp/trap.out"; then
+  pass "SIGTERM reaches pid 1's handler (trap ran, exit 3)"
+else
+  fail "trapped SIGTERM: status $st, output: $(cat "$tmp/trap.out")"
+fi
 
 # 5. --cwd and --env.
 out=$("$runsc" do --cwd /usr/share -- /bin/busybox pwd 2>&1)

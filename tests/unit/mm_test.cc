@@ -194,5 +194,43 @@ TEST_F(MemoryManagerTest, MadviseDontneedZeroesPrivateAnonymousMemory) {
   EXPECT_EQ(std::string(back, 4), std::string(4, '\0'));
 }
 
+TEST_F(MemoryManagerTest, ForkCopiesPrivateMemoryAndSharesSharedMemory) {
+  uint64_t priv = map_anon(2 * kPageSize, PROT_READ | PROT_WRITE);
+  MmapRequest shared_req;
+  shared_req.length = kPageSize;
+  shared_req.prot = PROT_READ | PROT_WRITE;
+  shared_req.flags = MAP_SHARED | MAP_ANONYMOUS;
+  auto shared = mm_->mmap(shared_req);
+  ASSERT_TRUE(shared);
+  ASSERT_TRUE(mm_->copy_out(priv, "parent", 6));
+  ASSERT_TRUE(mm_->copy_out(*shared, "before", 6));
+  const uint64_t allocated_before = file_->allocated_bytes();
+
+  std::vector<Call> child_calls;
+  auto child = mm_->fork(std::make_unique<RecordingAddressSpace>(&child_calls));
+  ASSERT_TRUE(child) << child.error();
+  EXPECT_TRUE(child_calls.empty()) << "the child's pages map in on fault, not at fork";
+  EXPECT_GT(file_->allocated_bytes(), allocated_before) << "private pages are copied";
+
+  char buf[7] = {};
+  ASSERT_TRUE((*child)->copy_in(priv, buf, 6));
+  EXPECT_STREQ(buf, "parent");
+  // Private: writes on either side stay on that side.
+  ASSERT_TRUE((*child)->copy_out(priv, "child!", 6));
+  ASSERT_TRUE(mm_->copy_in(priv, buf, 6));
+  EXPECT_STREQ(buf, "parent");
+  // Shared: a write by the child is seen by the parent.
+  ASSERT_TRUE((*child)->copy_out(*shared, "after!", 6));
+  ASSERT_TRUE(mm_->copy_in(*shared, buf, 6));
+  EXPECT_STREQ(buf, "after!");
+  // The shared page outlives the child, and is freed with the parent.
+  child->reset();
+  ASSERT_TRUE(mm_->copy_in(*shared, buf, 6));
+  EXPECT_STREQ(buf, "after!");
+  EXPECT_EQ(file_->allocated_bytes(), allocated_before);
+  mm_.reset();
+  EXPECT_EQ(file_->allocated_bytes(), 0u);
+}
+
 }  // namespace
 }  // namespace runsc::mm

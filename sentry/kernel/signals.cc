@@ -1,0 +1,339 @@
+// Signal generation and delivery, as kernel/signal.c and
+// arch/x86/kernel/signal.c do it: queueing with siginfo, default actions,
+// and handler frames (struct rt_sigframe: return address, ucontext with
+// the interrupted registers and mask, siginfo, then the XSAVE area).
+#include <sys/syscall.h>
+
+#include <cstring>
+
+#include "common/log.h"
+#include "sentry/kernel/task.h"
+
+namespace runsc::kernel {
+namespace {
+
+constexpr uint64_t bit(int signo) { return 1ULL << (signo - 1); }
+constexpr uint64_t kUnblockable = bit(SIGKILL) | bit(SIGSTOP);
+constexpr uint64_t kSigDfl = 0;
+constexpr uint64_t kSigIgn = 1;
+
+// The kernel's x86-64 struct sigcontext (asm/sigcontext.h).
+struct Sigcontext {
+  uint64_t r8, r9, r10, r11, r12, r13, r14, r15;
+  uint64_t rdi, rsi, rbp, rbx, rdx, rax, rcx, rsp, rip, eflags;
+  uint16_t cs, gs, fs, ss;
+  uint64_t err, trapno, oldmask, cr2;
+  uint64_t fpstate;  // address of the XSAVE area, 0 if none
+  uint64_t reserved[8];
+};
+static_assert(sizeof(Sigcontext) == 256);
+
+struct KernelStack {
+  uint64_t sp;
+  int32_t flags;
+  int32_t pad;
+  uint64_t size;
+};
+
+struct Ucontext {
+  uint64_t flags;
+  uint64_t link;
+  KernelStack stack;
+  Sigcontext mcontext;
+  uint64_t sigmask;
+};
+
+struct RtSigframe {
+  uint64_t pretcode;  // sa_restorer: where the handler returns
+  Ucontext uc;
+  siginfo_t info;
+};
+static_assert(sizeof(RtSigframe) == 440);
+
+constexpr uint64_t kUcFpXstate = 0x1, kUcSigcontextSs = 0x2, kUcStrictRestoreSs = 0x4;
+constexpr uint32_t kFpXstateMagic2 = 0x46505845;
+constexpr uint64_t kUserCs = 0x33, kUserDs = 0x2b;
+// The flags rt_sigreturn takes from the frame (FIX_EFLAGS): AC OF DF TF SF ZF AF PF CF RF.
+constexpr uint64_t kFixEflags = 0x40000 | 0x800 | 0x400 | 0x100 | 0x80 | 0x40 | 0x10 | 0x4 | 0x1 | 0x10000;
+// Cleared on entry to a handler: DF, RF, TF.
+constexpr uint64_t kHandlerClearEflags = 0x400 | 0x10000 | 0x100;
+
+enum class DefaultAction { kTerminate, kCore, kIgnore, kStop, kContinue };
+
+// signal(7)'s table of default actions.
+DefaultAction default_action(int signo) {
+  switch (signo) {
+    case SIGCHLD: case SIGURG: case SIGWINCH:
+      return DefaultAction::kIgnore;
+    case SIGCONT:
+      return DefaultAction::kContinue;
+    case SIGSTOP: case SIGTSTP: case SIGTTIN: case SIGTTOU:
+      return DefaultAction::kStop;
+    case SIGQUIT: case SIGILL: case SIGTRAP: case SIGABRT: case SIGBUS: case SIGFPE: case SIGSEGV:
+    case SIGXCPU: case SIGXFSZ: case SIGSYS:
+      return DefaultAction::kCore;
+    default:
+      return DefaultAction::kTerminate;
+  }
+}
+
+bool ignored_by(const SignalAction& action, int signo) {
+  if (signo == SIGKILL || signo == SIGSTOP) return false;
+  if (action.handler == kSigIgn) return true;
+  if (action.handler != kSigDfl) return false;
+  // Stops are not implemented yet (job control): like ignored until then.
+  DefaultAction d = default_action(signo);
+  return d == DefaultAction::kIgnore || d == DefaultAction::kContinue || d == DefaultAction::kStop;
+}
+
+}  // namespace
+
+void Task::set_signal_mask(uint64_t mask) {
+  signal_mask_.store(mask & ~kUnblockable);
+  // Unblocking may make a pending signal deliverable.
+  if (pending_signals_.load() & ~signal_mask_.load()) interrupt();
+}
+
+void Task::set_temporary_mask(uint64_t mask) {
+  if (!saved_mask_) saved_mask_ = signal_mask_.load();
+  set_signal_mask(mask);
+}
+
+void Task::restore_temporary_mask() {
+  if (!saved_mask_) return;
+  set_signal_mask(*saved_mask_);
+  saved_mask_.reset();
+}
+
+void Task::send_signal(int signo) {
+  siginfo_t info{};
+  info.si_signo = signo;
+  info.si_code = SI_USER;
+  info.si_pid = pid();
+  info.si_uid = creds_.ruid;
+  send_signal(info);
+}
+
+void Task::send_signal(const siginfo_t& info) {
+  const int signo = info.si_signo;
+  if (signo < 1 || signo > 64) return;
+  {
+    std::lock_guard lock(signal_mu_);
+    const SignalAction& action = actions_[static_cast<size_t>(signo - 1)];
+    // pid 1 gets only the signals it has a handler for, SIGKILL and SIGSTOP
+    // included, when they come from inside its PID namespace (pid_namespaces(7)).
+    if (pid() == 1 && action.handler == kSigDfl) return;
+    const bool blocked = (signal_mask_.load() & bit(signo)) != 0;
+    // An ignored, unblocked signal is discarded without waking anyone; a
+    // blocked one stays pending, since the handler may change before it is
+    // unblocked (sig_ignored() in kernel/signal.c).
+    if (ignored_by(action, signo) && !blocked) return;
+    // Standard signals do not queue: one pending instance at most.
+    // Real-time ones (32 and up) queue each instance with its siginfo.
+    if (signo < SIGRTMIN && (pending_signals_.load() & bit(signo))) return;
+    signal_queue_.push_back(info);
+    pending_signals_.fetch_or(bit(signo));
+    if (blocked) return;
+  }
+  interrupt();
+}
+
+void Task::force_signal(const siginfo_t& info) {
+  {
+    std::lock_guard lock(signal_mu_);
+    SignalAction& action = actions_[static_cast<size_t>(info.si_signo - 1)];
+    const bool blocked = (signal_mask_.load() & bit(info.si_signo)) != 0;
+    if (blocked || action.handler == kSigIgn) action.handler = kSigDfl;
+    if (blocked) signal_mask_.fetch_and(~bit(info.si_signo));
+    // A synchronous fault terminates even pid 1 (force_sig_info_to_task()).
+    signal_queue_.push_back(info);
+    pending_signals_.fetch_or(bit(info.si_signo));
+  }
+  forced_ = true;
+}
+
+std::optional<siginfo_t> Task::dequeue_signal(uint64_t allowed) {
+  std::lock_guard lock(signal_mu_);
+  uint64_t candidates = pending_signals_.load() & allowed;
+  if (candidates == 0) return std::nullopt;
+  // Synchronous faults first (Linux's SYNCHRONOUS_MASK), then the lowest.
+  constexpr uint64_t kSynchronous = bit(SIGSEGV) | bit(SIGBUS) | bit(SIGILL) | bit(SIGTRAP) | bit(SIGFPE) | bit(SIGSYS);
+  if (candidates & kSynchronous) candidates &= kSynchronous;
+  const int signo = __builtin_ctzll(candidates) + 1;
+  siginfo_t info{};
+  bool more = false;
+  for (auto it = signal_queue_.begin(); it != signal_queue_.end(); ++it) {
+    if (it->si_signo != signo) continue;
+    info = *it;
+    signal_queue_.erase(it);
+    for (const auto& rest : signal_queue_) more |= rest.si_signo == signo;
+    break;
+  }
+  if (!more) pending_signals_.fetch_and(~bit(signo));
+  return info;
+}
+
+void Task::act_on_signals() {
+  const Restart restart = restart_;
+  restart_ = Restart::kNone;
+  bool handler_ran = false;
+  while (!exiting_) {
+    auto info = dequeue_signal(~signal_mask_.load());
+    if (!info) break;
+    const int signo = info->si_signo;
+    SignalAction action;
+    {
+      std::lock_guard lock(signal_mu_);
+      action = actions_[static_cast<size_t>(signo - 1)];
+    }
+    const bool forced = forced_;
+    forced_ = false;
+    if (action.handler == kSigIgn && signo != SIGKILL && signo != SIGSTOP) continue;
+    if (action.handler == kSigDfl || signo == SIGKILL || signo == SIGSTOP) {
+      if (pid() == 1 && !forced) continue;  // filtered at sending, unless sent before the handler was reset
+      switch (default_action(signo)) {
+        case DefaultAction::kIgnore:
+        case DefaultAction::kContinue:
+        case DefaultAction::kStop:  // job control comes later
+          continue;
+        case DefaultAction::kTerminate:
+        case DefaultAction::kCore:
+          log::debug("task {}: signal {} terminates the process (default action)", tid_, signo);
+          // No core files are written (RLIMIT_CORE is 0), so WCOREDUMP stays clear.
+          exit_group(ExitStatus{0, signo});
+          return;
+      }
+    }
+    // A handler. An interrupted syscall restarts first if SA_RESTART says
+    // so (and the frame saves the restarted registers); otherwise it
+    // returns EINTR, which is already in %rax.
+    if (!handler_ran && restart == Restart::kIfSaRestart && (action.flags & SA_RESTART)) {
+      regs_.rax = regs_.orig_rax;
+      regs_.rip -= 2;
+    }
+    handler_ran = true;
+    if (auto r = setup_frame(*info, action); !r) {
+      // A frame that cannot be written is fatal, as force_sigsegv() makes it.
+      log::debug("task {}: cannot build the frame for signal {}: {}", tid_, signo, std::strerror(r.error()));
+      exit_group(ExitStatus{0, SIGSEGV});
+      return;
+    }
+  }
+  // Interrupted, but no handler ran: the syscall restarts transparently.
+  if (!handler_ran && restart != Restart::kNone && !exiting_) {
+    regs_.rax = regs_.orig_rax;
+    regs_.rip -= 2;
+  }
+  // A temporary mask (rt_sigsuspend) ends here unless a frame saved it.
+  restore_temporary_mask();
+}
+
+Result<void> Task::setup_frame(const siginfo_t& info, const SignalAction& action) {
+  const int signo = info.si_signo;
+  // x86-64 has no default restorer: without kSaRestorer the frame is bad.
+  if (!(action.flags & kSaRestorer)) return Err(EFAULT);
+  uint64_t sp = regs_.rsp - 128;  // skip the red zone (get_sigframe())
+  const bool was_on_altstack = on_altstack(regs_.rsp);
+  if ((action.flags & SA_ONSTACK) && !(altstack_.flags & SS_DISABLE) && !was_on_altstack) {
+    sp = altstack_.sp + altstack_.size;
+  }
+  // __save_altstack(): the settings as they were, before kSsAutodisarm.
+  const KernelStack saved_stack{altstack_.sp, altstack_.flags, 0, altstack_.size};
+  if ((action.flags & SA_ONSTACK) && (altstack_.flags & kSsAutodisarm) && !was_on_altstack) {
+    altstack_ = AltStack{};
+  }
+
+  // The XSAVE area, 64-byte aligned, followed by FP_XSTATE_MAGIC2.
+  uint64_t fpstate_addr = 0;
+  auto fp = context_->fpstate(mm_->address_space());
+  if (fp) {
+    sp = (sp - fp->size() - sizeof(kFpXstateMagic2)) & ~uint64_t{63};
+    fpstate_addr = sp;
+    if (auto r = mm_->copy_out(sp, fp->data(), fp->size()); !r) return r;
+    if (auto r = mm_->copy_out(sp + fp->size(), &kFpXstateMagic2, sizeof(kFpXstateMagic2)); !r) return r;
+  } else {
+    log::debug("task {}: no FPU state for the signal frame: {}", tid_, std::strerror(fp.error()));
+  }
+  // The frame: aligned so that the handler starts as if called
+  // ((sp + 8) % 16 == 0), as the ABI expects at a function entry.
+  const uint64_t frame_addr = ((sp - sizeof(RtSigframe)) & ~uint64_t{15}) - 8;
+
+  RtSigframe frame{};
+  frame.pretcode = action.restorer;
+  frame.uc.flags = kUcSigcontextSs | kUcStrictRestoreSs | (fp ? kUcFpXstate : 0);
+  frame.uc.stack = saved_stack;
+  Sigcontext& sc = frame.uc.mcontext;
+  sc.r8 = regs_.r8, sc.r9 = regs_.r9, sc.r10 = regs_.r10, sc.r11 = regs_.r11;
+  sc.r12 = regs_.r12, sc.r13 = regs_.r13, sc.r14 = regs_.r14, sc.r15 = regs_.r15;
+  sc.rdi = regs_.rdi, sc.rsi = regs_.rsi, sc.rbp = regs_.rbp, sc.rbx = regs_.rbx;
+  sc.rdx = regs_.rdx, sc.rax = regs_.rax, sc.rcx = regs_.rcx, sc.rsp = regs_.rsp;
+  sc.rip = regs_.rip, sc.eflags = regs_.eflags;
+  sc.cs = static_cast<uint16_t>(regs_.cs), sc.ss = static_cast<uint16_t>(regs_.ss);
+  sc.fpstate = fpstate_addr;
+  sc.oldmask = signal_mask_.load();
+  if (signo == SIGSEGV || signo == SIGBUS) sc.cr2 = reinterpret_cast<uint64_t>(info.si_addr);
+  // The mask to come back to: the one before a temporary mask (rt_sigsuspend).
+  frame.uc.sigmask = saved_mask_ ? *saved_mask_ : signal_mask_.load();
+  saved_mask_.reset();
+  frame.info = info;
+  if (auto r = mm_->copy_out(frame_addr, &frame, sizeof(frame)); !r) return r;
+
+  // The handler runs with (rdi, rsi, rdx) = (signo, &info, &uc).
+  regs_.rsp = frame_addr;
+  regs_.rip = action.handler;
+  regs_.rdi = static_cast<uint64_t>(signo);
+  regs_.rsi = frame_addr + offsetof(RtSigframe, info);
+  regs_.rdx = frame_addr + offsetof(RtSigframe, uc);
+  regs_.rax = 0;
+  regs_.eflags &= ~kHandlerClearEflags;
+  regs_.cs = kUserCs;
+  regs_.ss = kUserDs;
+  regs_.orig_rax = static_cast<uint64_t>(-1);
+
+  uint64_t mask = signal_mask_.load() | action.mask;
+  if (!(action.flags & SA_NODEFER)) mask |= bit(signo);
+  signal_mask_.store(mask & ~kUnblockable);
+  if (action.flags & SA_RESETHAND) {
+    std::lock_guard lock(signal_mu_);
+    SignalAction& slot = actions_[static_cast<size_t>(signo - 1)];
+    slot.handler = kSigDfl;
+    slot.flags &= ~static_cast<uint64_t>(SA_SIGINFO);
+  }
+  return {};
+}
+
+Result<void> Task::sigreturn() {
+  // The handler's `ret` popped pretcode: the ucontext starts at %rsp.
+  const uint64_t uc_addr = regs_.rsp;
+  Ucontext uc;
+  if (auto r = mm_->copy_in(uc_addr, &uc, sizeof(uc)); !r) return r;
+  const Sigcontext& sc = uc.mcontext;
+  regs_.r8 = sc.r8, regs_.r9 = sc.r9, regs_.r10 = sc.r10, regs_.r11 = sc.r11;
+  regs_.r12 = sc.r12, regs_.r13 = sc.r13, regs_.r14 = sc.r14, regs_.r15 = sc.r15;
+  regs_.rdi = sc.rdi, regs_.rsi = sc.rsi, regs_.rbp = sc.rbp, regs_.rbx = sc.rbx;
+  regs_.rdx = sc.rdx, regs_.rax = sc.rax, regs_.rcx = sc.rcx, regs_.rsp = sc.rsp;
+  regs_.rip = sc.rip;
+  regs_.eflags = (regs_.eflags & ~kFixEflags) | (sc.eflags & kFixEflags);
+  regs_.cs = kUserCs;
+  regs_.ss = kUserDs;
+  regs_.orig_rax = static_cast<uint64_t>(-1);  // never a syscall restart
+  set_signal_mask(uc.sigmask);
+  if (sc.fpstate) {
+    auto size = context_->fpstate(mm_->address_space());  // the size this CPU's XSAVE area has
+    if (!size) return Err(size.error());
+    std::vector<uint8_t> state(size->size());
+    if (auto r = mm_->copy_in(sc.fpstate, state.data(), state.size()); !r) return r;
+    if (auto r = context_->set_fpstate(mm_->address_space(), state); !r) return r;
+  }
+  // restore_altstack(): the frame's stack settings, if they are valid now.
+  if (!on_altstack(regs_.rsp)) {
+    if (uc.stack.flags & SS_DISABLE) {
+      altstack_ = AltStack{};
+    } else if (uc.stack.size >= kMinSigStkSz) {
+      altstack_ = AltStack{uc.stack.sp, uc.stack.size, uc.stack.flags & kSsAutodisarm};
+    }
+  }
+  return {};
+}
+
+}  // namespace runsc::kernel

@@ -1,0 +1,48 @@
+// ThreadGroup: a process. Its pid, its place in the process tree, its
+// process group and session, and what its parent collects with wait4(2)
+// once it has exited. Every task is still the only thread of its group
+// (clone(CLONE_THREAD) comes later), so the group's one task is its leader.
+#pragma once
+
+#include <signal.h>
+
+#include <memory>
+#include <vector>
+
+#include "sentry/kernel/wait_queue.h"
+
+namespace runsc::kernel {
+
+class Task;
+
+// How a process ended: exit(n) or a fatal signal.
+struct ExitStatus {
+  int code = 0;
+  int signal = 0;
+  bool core_dumped = false;
+  // The status as a shell reports it: code, or 128+signal.
+  int shell_status() const { return signal ? 128 + signal : code; }
+  // The status word wait4(2) stores (WIFEXITED, WTERMSIG, WCOREDUMP).
+  int wait_status() const { return signal ? (signal | (core_dumped ? 0x80 : 0)) : (code & 0xff) << 8; }
+};
+
+struct ThreadGroup {
+  explicit ThreadGroup(int pid_) : pid(pid_), pgid(pid_), sid(pid_) {}
+
+  const int pid;
+  // Everything below is guarded by Kernel::tree_mutex().
+  std::weak_ptr<ThreadGroup> parent;  // empty for pid 1
+  std::vector<std::shared_ptr<ThreadGroup>> children;
+  int pgid;
+  int sid;
+  // The signal the parent gets when this process ends (clone's low byte).
+  int exit_signal = SIGCHLD;
+  bool did_exec = false;  // setpgid(2) on a child that has exec'd: EACCES
+  std::weak_ptr<Task> leader;
+  bool zombie = false;  // exited; waits for its parent to reap it
+  ExitStatus exit_status;
+  // Tasks of this process blocked in wait4/waitid for a child.
+  WaitQueue child_waiters;
+};
+
+}  // namespace runsc::kernel

@@ -1,0 +1,176 @@
+// wait4(2) and waitid(2): collecting children that have exited. Stopped
+// and continued children (WUNTRACED, WCONTINUED) arrive with job control.
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+
+#include "syscalls/util.h"
+
+namespace runsc::syscalls {
+namespace {
+
+using kernel::Arg;
+using kernel::ThreadGroup;
+
+struct WaitSelector {
+  enum class Kind { kAny, kPid, kPgid } kind = Kind::kAny;
+  int id = 0;
+};
+
+struct Reaped {
+  int pid = 0;
+  kernel::ExitStatus status;
+};
+
+bool selects(const WaitSelector& sel, const ThreadGroup& child, int options) {
+  switch (sel.kind) {
+    case WaitSelector::Kind::kPid: if (child.pid != sel.id) return false; break;
+    case WaitSelector::Kind::kPgid: if (child.pgid != sel.id) return false; break;
+    case WaitSelector::Kind::kAny: break;
+  }
+  // A "clone" child reports to its parent with a signal other than
+  // SIGCHLD; __WCLONE waits only for those, __WALL for all (wait4(2)).
+  if (options & __WALL) return true;
+  const bool clone_child = child.exit_signal != SIGCHLD;
+  return clone_child == ((options & __WCLONE) != 0);
+}
+
+// The common loop of do_wait(): a zombie child that matches, or 0 with
+// WNOHANG when matching children are all alive, or ECHILD when none match.
+Result<Reaped> wait_for_child(Task& t, const WaitSelector& sel, int options) {
+  kernel::Kernel& k = t.kernel();
+  ThreadGroup& self = t.group();
+  for (;;) {
+    {
+      std::lock_guard lock(k.tree_mutex());
+      bool any = false;
+      for (auto it = self.children.begin(); it != self.children.end(); ++it) {
+        const auto& child = *it;
+        if (!selects(sel, *child, options)) continue;
+        any = true;
+        if (!child->zombie) continue;
+        Reaped r{child->pid, child->exit_status};
+        if (!(options & WNOWAIT)) {
+          k.remove_process_locked(child->pid);
+          self.children.erase(it);
+        }
+        return r;
+      }
+      if (!any) return Err(ECHILD);
+      if (options & WNOHANG) return Reaped{};
+      self.child_waiters.add(&t);
+    }
+    // Wake-ups between the check above and here are kept by the wake FD.
+    int e = t.block();
+    self.child_waiters.remove(&t);
+    if (e == EINTR) return Err(EINTR);
+  }
+}
+
+Result<uint64_t> sys_wait4(Task& t, const SyscallArgs& a) {
+  const int pid = a.i(0);
+  const int options = a.i(2);
+  if (options & ~(WNOHANG | WUNTRACED | WCONTINUED | __WNOTHREAD | __WCLONE | __WALL)) return Err(EINVAL);
+  WaitSelector sel;
+  if (pid == INT32_MIN) return Err(ESRCH);  // -INT_MIN overflows (kernel_wait4)
+  if (pid > 0) {
+    sel = {WaitSelector::Kind::kPid, pid};
+  } else if (pid == 0) {
+    std::lock_guard lock(t.kernel().tree_mutex());
+    sel = {WaitSelector::Kind::kPgid, t.group().pgid};
+  } else if (pid < -1) {
+    sel = {WaitSelector::Kind::kPgid, -pid};
+  }
+  auto r = wait_for_child(t, sel, options);
+  if (!r) return Err(r.error());
+  if (r->pid == 0) return ok(0);
+  if (a.u(1)) {
+    const int status = r->status.wait_status();
+    if (auto w = t.mm().copy_out(a.u(1), &status, sizeof(status)); !w) return Err(w.error());
+  }
+  if (a.u(3)) {
+    rusage usage{};  // CPU accounting arrives with getrusage
+    if (auto w = t.mm().copy_out(a.u(3), &usage, sizeof(usage)); !w) return Err(w.error());
+  }
+  return static_cast<uint64_t>(r->pid);
+}
+
+// The SIGCHLD siginfo fields waitid(2) fills in.
+struct ChildInfo {
+  int32_t signo, errno_, code, pad;
+  int32_t pid;
+  uint32_t uid;
+  int32_t status;
+  int32_t pad2;
+  int64_t utime, stime;
+};
+static_assert(offsetof(ChildInfo, pid) == 16 && offsetof(ChildInfo, utime) == 32);
+
+Result<uint64_t> sys_waitid(Task& t, const SyscallArgs& a) {
+  const int idtype = a.i(0);
+  const int id = a.i(1);
+  const int options = a.i(3);
+  if (options & ~(WNOHANG | WNOWAIT | WEXITED | WSTOPPED | WCONTINUED | __WNOTHREAD | __WCLONE | __WALL))
+    return Err(EINVAL);
+  if (!(options & (WEXITED | WSTOPPED | WCONTINUED))) return Err(EINVAL);
+  WaitSelector sel;
+  switch (idtype) {
+    case P_ALL: break;
+    case P_PID:
+      if (id <= 0) return Err(EINVAL);
+      sel = {WaitSelector::Kind::kPid, id};
+      break;
+    case P_PGID: {
+      if (id < 0) return Err(EINVAL);
+      std::lock_guard lock(t.kernel().tree_mutex());
+      sel = {WaitSelector::Kind::kPgid, id ? id : t.group().pgid};
+      break;
+    }
+    default:
+      return Err(EINVAL);  // P_PIDFD needs pidfds
+  }
+  Result<Reaped> r = Err(ECHILD);
+  if (options & WEXITED) {
+    r = wait_for_child(t, sel, options);
+  } else {
+    // Only stopped/continued children wanted: none ever are yet.
+    std::lock_guard lock(t.kernel().tree_mutex());
+    bool any = false;
+    for (const auto& child : t.group().children) any |= selects(sel, *child, options);
+    if (!any) return Err(ECHILD);
+    if (!(options & WNOHANG)) return Err(ECHILD);
+    r = Reaped{};
+  }
+  if (!r) return Err(r.error());
+  if (a.u(2)) {
+    ChildInfo info{};  // WNOHANG with nothing to report: all zero
+    if (r->pid != 0) {
+      info.signo = SIGCHLD;
+      info.pid = r->pid;
+      info.uid = t.creds().ruid;
+      if (r->status.signal) {
+        info.code = r->status.core_dumped ? CLD_DUMPED : CLD_KILLED;
+        info.status = r->status.signal;
+      } else {
+        info.code = CLD_EXITED;
+        info.status = r->status.code;
+      }
+    }
+    if (auto w = t.mm().copy_out(a.u(2), &info, sizeof(info)); !w) return Err(w.error());
+  }
+  if (a.u(4)) {
+    rusage usage{};
+    if (auto w = t.mm().copy_out(a.u(4), &usage, sizeof(usage)); !w) return Err(w.error());
+  }
+  return ok(0);
+}
+
+}  // namespace
+
+void register_wait(kernel::SyscallTable& tb) {
+  using A = Arg;
+  tb.set(SYS_wait4, "wait4", sys_wait4, {A::kInt, A::kPtr, A::kHex, A::kPtr});
+  tb.set(SYS_waitid, "waitid", sys_waitid, {A::kInt, A::kInt, A::kPtr, A::kHex, A::kPtr});
+}
+
+}  // namespace runsc::syscalls
