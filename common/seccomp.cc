@@ -71,7 +71,8 @@ Result<void> install_allowlist(std::span<const Rule> allow, const char* who) {
   for (const Rule& rule : allow) {
     std::vector<scmp_arg_cmp> cmps;
     for (const ArgEq& a : rule.args) cmps.push_back(SCMP_CMP64(a.index, SCMP_CMP_EQ, a.value));
-    int rc = ::seccomp_rule_add_array(ctx, SCMP_ACT_ALLOW, rule.nr, static_cast<unsigned>(cmps.size()),
+    const uint32_t action = rule.fail_with ? SCMP_ACT_ERRNO(static_cast<uint32_t>(rule.fail_with)) : SCMP_ACT_ALLOW;
+    int rc = ::seccomp_rule_add_array(ctx, action, rule.nr, static_cast<unsigned>(cmps.size()),
                                       cmps.empty() ? nullptr : cmps.data());
     // EEXIST: an unconditional rule already covers this form.
     if (rc < 0 && rc != -EEXIST) {

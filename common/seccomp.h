@@ -23,6 +23,10 @@ struct ArgEq {
 struct Rule {
   int nr;
   std::vector<ArgEq> args = {};
+  // Not 0: the syscall is not run but fails with this errno, for calls
+  // libraries make on their own and cope with failing (glibc's malloc
+  // reading /proc). The process never gets to use the call.
+  int fail_with = 0;
 };
 
 // Installs `allow` for every thread of the calling process (and whatever it

@@ -2,6 +2,7 @@
 // pivoted to an empty read-only tmpfs), builds the kernel, and runs the
 // first program as pid 1 until it exits.
 #include <fcntl.h>
+#include <malloc.h>
 #include <signal.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
@@ -120,6 +121,12 @@ int run_boot(int gofer_fd, int config_fd) {
   // A write to a closed pipe (the caller's stdout, an application pipe) is
   // an EPIPE for the Sentry to pass on, never a host SIGPIPE that kills it.
   ::signal(SIGPIPE, SIG_IGN);
+
+  // glibc sizes its malloc arenas from the CPU count the first time a
+  // second thread allocates, by opening /sys/devices/system/cpu/online: a
+  // host path, which the seccomp allowlist refuses. A fixed limit means
+  // it never asks.
+  ::mallopt(M_ARENA_MAX, 8);
 
   // Local time for log lines is read now, while /etc/localtime is reachable.
   ::tzset();

@@ -7,6 +7,7 @@ packages=(
   libseccomp-dev libabsl-dev libspdlog-dev libfmt-dev nlohmann-json3-dev libcli11-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   busybox-static proot
+  bash coreutils findutils grep sed mawk gzip tar python3 perl-base
 )
 missing=()
 for p in "${packages[@]}"; do

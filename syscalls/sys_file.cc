@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "syscalls/util.h"
+#include "vfs/host_file.h"
 
 namespace runsc::syscalls {
 namespace {
@@ -421,6 +422,14 @@ Result<uint64_t> sys_fcntl(Task& t, const SyscallArgs& a) {
     case F_SETFL:
       (*f)->set_status_flags(a.i(2));
       return ok();
+    case F_GETPIPE_SZ:
+    case F_SETPIPE_SZ: {
+      auto* host = dynamic_cast<vfs::HostFileDescription*>(f->get());
+      if (!host) return Err(EBADF);
+      auto r = host->pipe_size(a.i(1) == F_GETPIPE_SZ ? -1 : a.i(2));
+      if (!r) return Err(r.error());
+      return static_cast<uint64_t>(*r);
+    }
     default:
       return Err(EINVAL);
   }

@@ -64,7 +64,7 @@ Result<uint64_t> sys_getsid(Task& t, const SyscallArgs& a) {
 Result<uint64_t> sys_setpgid(Task& t, const SyscallArgs& a) {
   int pid = a.i(0);
   int pgid = a.i(1);
-  if (pgid < 0) return Err(EINVAL);
+  if (pgid < 0 || pid < 0) return Err(EINVAL);
   kernel::Kernel& k = t.kernel();
   std::lock_guard lock(k.tree_mutex());
   kernel::ThreadGroup& self = t.group();
@@ -305,6 +305,19 @@ Result<uint64_t> sys_prctl(Task& t, const SyscallArgs& a) {
     }
     case PR_GET_DUMPABLE:
       return ok(1);
+    case PR_SET_CHILD_SUBREAPER: {
+      std::lock_guard lock(t.kernel().tree_mutex());
+      t.group().child_subreaper = a.u(1) != 0;
+      return ok();
+    }
+    case PR_GET_CHILD_SUBREAPER: {
+      int32_t value;
+      {
+        std::lock_guard lock(t.kernel().tree_mutex());
+        value = t.group().child_subreaper ? 1 : 0;
+      }
+      return t.mm().copy_out(a.u(1), &value, sizeof(value)) ? ok() : Err(EFAULT);
+    }
     case PR_SET_DUMPABLE:
     case PR_SET_PDEATHSIG:
     case PR_SET_NO_NEW_PRIVS:

@@ -32,6 +32,7 @@ Result<uint64_t> sys_rt_sigaction(Task& t, const SyscallArgs& a) {
     old = slot;
     if (a.u(1)) slot = next;
   }
+  if (a.u(1)) t.discard_pending_if_ignored(sig);
   if (a.u(2)) {
     if (auto r = t.mm().copy_out(a.u(2), &old, sizeof(old)); !r) return Err(r.error());
   }

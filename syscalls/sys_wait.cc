@@ -1,5 +1,5 @@
-// wait4(2) and waitid(2): collecting children that have exited. Stopped
-// and continued children (WUNTRACED, WCONTINUED) arrive with job control.
+// wait4(2) and waitid(2): collecting children that have exited, stopped
+// (WUNTRACED, WSTOPPED) or continued (WCONTINUED).
 #include <sys/resource.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -18,9 +18,23 @@ struct WaitSelector {
 };
 
 struct Reaped {
+  enum class Kind { kExited, kStopped, kContinued } kind = Kind::kExited;
   int pid = 0;
   kernel::ExitStatus status;
+  int stop_signal = 0;
+  // The status word wait4(2) stores.
+  int wait_status() const {
+    switch (kind) {
+      case Kind::kStopped: return (stop_signal << 8) | 0x7f;
+      case Kind::kContinued: return 0xffff;
+      case Kind::kExited: break;
+    }
+    return status.wait_status();
+  }
 };
+
+// WEXITED is implied by wait4; WSTOPPED is WUNTRACED's other name.
+constexpr int kWantExited = WEXITED;
 
 bool selects(const WaitSelector& sel, const ThreadGroup& child, int options) {
   switch (sel.kind) {
@@ -48,13 +62,25 @@ Result<Reaped> wait_for_child(Task& t, const WaitSelector& sel, int options) {
         const auto& child = *it;
         if (!selects(sel, *child, options)) continue;
         any = true;
-        if (!child->zombie) continue;
-        Reaped r{child->pid, child->exit_status};
-        if (!(options & WNOWAIT)) {
-          k.remove_process_locked(child->pid);
-          self.children.erase(it);
+        if (child->zombie) {
+          if (!(options & kWantExited)) continue;
+          Reaped r{Reaped::Kind::kExited, child->pid, child->exit_status};
+          if (!(options & WNOWAIT)) {
+            k.remove_process_locked(child->pid);
+            self.children.erase(it);
+          }
+          return r;
         }
-        return r;
+        if ((options & WSTOPPED) && child->stop_to_report) {
+          Reaped r{Reaped::Kind::kStopped, child->pid, {}, child->stop_to_report};
+          if (!(options & WNOWAIT)) child->stop_to_report = 0;
+          return r;
+        }
+        if ((options & WCONTINUED) && child->continue_to_report) {
+          Reaped r{Reaped::Kind::kContinued, child->pid, {}, 0};
+          if (!(options & WNOWAIT)) child->continue_to_report = false;
+          return r;
+        }
       }
       if (!any) return Err(ECHILD);
       if (options & WNOHANG) return Reaped{};
@@ -81,11 +107,11 @@ Result<uint64_t> sys_wait4(Task& t, const SyscallArgs& a) {
   } else if (pid < -1) {
     sel = {WaitSelector::Kind::kPgid, -pid};
   }
-  auto r = wait_for_child(t, sel, options);
+  auto r = wait_for_child(t, sel, options | kWantExited);
   if (!r) return Err(r.error());
   if (r->pid == 0) return ok(0);
   if (a.u(1)) {
-    const int status = r->status.wait_status();
+    const int status = r->wait_status();
     if (auto w = t.mm().copy_out(a.u(1), &status, sizeof(status)); !w) return Err(w.error());
   }
   if (a.u(3)) {
@@ -129,18 +155,7 @@ Result<uint64_t> sys_waitid(Task& t, const SyscallArgs& a) {
     default:
       return Err(EINVAL);  // P_PIDFD needs pidfds
   }
-  Result<Reaped> r = Err(ECHILD);
-  if (options & WEXITED) {
-    r = wait_for_child(t, sel, options);
-  } else {
-    // Only stopped/continued children wanted: none ever are yet.
-    std::lock_guard lock(t.kernel().tree_mutex());
-    bool any = false;
-    for (const auto& child : t.group().children) any |= selects(sel, *child, options);
-    if (!any) return Err(ECHILD);
-    if (!(options & WNOHANG)) return Err(ECHILD);
-    r = Reaped{};
-  }
+  Result<Reaped> r = wait_for_child(t, sel, options);
   if (!r) return Err(r.error());
   if (a.u(2)) {
     ChildInfo info{};  // WNOHANG with nothing to report: all zero
@@ -148,7 +163,13 @@ Result<uint64_t> sys_waitid(Task& t, const SyscallArgs& a) {
       info.signo = SIGCHLD;
       info.pid = r->pid;
       info.uid = t.creds().ruid;
-      if (r->status.signal) {
+      if (r->kind == Reaped::Kind::kStopped) {
+        info.code = CLD_STOPPED;
+        info.status = r->stop_signal;
+      } else if (r->kind == Reaped::Kind::kContinued) {
+        info.code = CLD_CONTINUED;
+        info.status = SIGCONT;
+      } else if (r->status.signal) {
         info.code = r->status.core_dumped ? CLD_DUMPED : CLD_KILLED;
         info.status = r->status.signal;
       } else {

@@ -133,6 +133,13 @@ Result<size_t> HostFileDescription::write_nonblocking_host(std::span<const iovec
   return done;
 }
 
+Result<int> HostFileDescription::pipe_size(int new_size) {
+  if (!host_nonblocking_) return Err(EBADF);
+  int r = new_size < 0 ? ::fcntl(fd_.get(), F_GETPIPE_SZ) : ::fcntl(fd_.get(), F_SETPIPE_SZ, new_size);
+  if (r < 0) return ErrFromErrno();
+  return r;
+}
+
 Result<int64_t> HostFileDescription::seek(int64_t offset, int whence) {
   off_t r = ::lseek(fd_.get(), offset, whence);
   if (r < 0) return ErrFromErrno();

@@ -216,7 +216,12 @@ Result<void> Task::exec(const ExecRequest& request) {
   if (!image) return Err(image.error());
   if (auto r = mm->copy_out(image->sp, image->bytes.data(), image->bytes.size()); !r) return Err(r.error());
 
-  // Commit: the new image replaces the old one.
+  // Commit: the new image replaces the old one. did_exec is set before
+  // the close-on-exec FDs go, since their closing is observable.
+  {
+    std::lock_guard lock(kernel_.tree_mutex());
+    group_->did_exec = true;
+  }
   mm_ = std::move(mm);
   fds_->close_on_exec();
   std::memset(&regs_, 0, sizeof(regs_));
@@ -226,6 +231,8 @@ Result<void> Task::exec(const ExecRequest& request) {
   regs_.ss = 0x2b;  // __USER_DS
   regs_.eflags = 0x202;
   regs_replaced_ = true;
+  // The alternate signal stack was in the old image (execve(2)).
+  altstack_ = AltStack{};
   {
     std::lock_guard lock(signal_mu_);
     for (auto& a : actions_) {
@@ -235,10 +242,6 @@ Result<void> Task::exec(const ExecRequest& request) {
   }
   auto slash = path.rfind('/');
   comm_ = path.substr(slash == std::string::npos ? 0 : slash + 1).substr(0, 15);
-  {
-    std::lock_guard lock(kernel_.tree_mutex());
-    group_->did_exec = true;
-  }
   // A vfork(2) parent resumes once its child has a new image.
   release_vfork_parent();
   log::debug("task {}: exec {} entry {:#x}", tid_, path, entry);

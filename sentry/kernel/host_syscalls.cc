@@ -1,5 +1,6 @@
 #include "sentry/kernel/host_syscalls.h"
 
+#include <errno.h>
 #include <fcntl.h>
 #include <linux/falloc.h>
 #include <sys/syscall.h>
@@ -26,6 +27,7 @@ std::vector<seccomp::Rule> sentry_host_syscalls() {
       Rule{SYS_pipe2, {{1, O_CLOEXEC | O_NONBLOCK}}}, Rule{SYS_pipe2, {{1, O_CLOEXEC | O_NONBLOCK | O_DIRECT}}},
       Rule{SYS_fcntl, {{1, F_GETFL}}}, Rule{SYS_fcntl, {{1, F_SETFL}}}, Rule{SYS_fcntl, {{1, F_GETFD}}},
       Rule{SYS_fcntl, {{1, F_SETFD}}}, Rule{SYS_fcntl, {{1, F_DUPFD_CLOEXEC}}},
+      Rule{SYS_fcntl, {{1, F_GETPIPE_SZ}}}, Rule{SYS_fcntl, {{1, F_SETPIPE_SZ}}},
       // Threads and their synchronisation (glibc's pthreads).
       Rule{SYS_futex}, Rule{SYS_clone3}, Rule{SYS_set_robust_list}, Rule{SYS_rseq}, Rule{SYS_sched_yield},
       Rule{SYS_gettid}, Rule{SYS_getpid}, Rule{SYS_exit}, Rule{SYS_exit_group},
@@ -35,6 +37,9 @@ std::vector<seccomp::Rule> sentry_host_syscalls() {
       // sched_getaffinity).
       Rule{SYS_clock_gettime}, Rule{SYS_gettimeofday}, Rule{SYS_clock_nanosleep}, Rule{SYS_nanosleep},
       Rule{SYS_getrandom}, Rule{SYS_sysinfo}, Rule{SYS_sched_getaffinity},
+      // Never run: glibc's malloc opens /proc/sys/vm/overcommit_memory when
+      // it shrinks a thread's heap and takes the default if that fails.
+      Rule{SYS_openat, {}, ENOENT},
   };
 }
 

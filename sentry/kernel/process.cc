@@ -97,18 +97,26 @@ void Task::exit_process() {
     group_->zombie = true;
     group_->exit_status = exit_status_;
     kernel_.remove_task_locked(tid_);
-    // Orphans go to pid 1 (no subreapers yet).
-    auto init = kernel_.find_process_locked(1);
-    bool init_has_zombie = false;
+    // Orphans go to the nearest living ancestor that is a child subreaper
+    // (PR_SET_CHILD_SUBREAPER), else to pid 1 (find_new_reaper()).
+    std::shared_ptr<ThreadGroup> reaper;
+    for (auto a = group_->parent.lock(); a; a = a->parent.lock()) {
+      if (a->child_subreaper && !a->zombie) {
+        reaper = a;
+        break;
+      }
+    }
+    if (!reaper) reaper = kernel_.find_process_locked(1);
+    bool reaper_has_zombie = false;
     for (auto& child : group_->children) {
-      if (init && init != group_) {
-        child->parent = init;
-        init->children.push_back(child);
-        init_has_zombie |= child->zombie;
+      if (reaper && reaper != group_) {
+        child->parent = reaper;
+        reaper->children.push_back(child);
+        reaper_has_zombie |= child->zombie;
       }
     }
     group_->children.clear();
-    if (init && init_has_zombie) init->child_waiters.notify_all();
+    if (reaper && reaper_has_zombie) reaper->child_waiters.notify_all();
 
     parent = group_->parent.lock();
     if (parent) {

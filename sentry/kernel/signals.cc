@@ -81,9 +81,8 @@ bool ignored_by(const SignalAction& action, int signo) {
   if (signo == SIGKILL || signo == SIGSTOP) return false;
   if (action.handler == kSigIgn) return true;
   if (action.handler != kSigDfl) return false;
-  // Stops are not implemented yet (job control): like ignored until then.
   DefaultAction d = default_action(signo);
-  return d == DefaultAction::kIgnore || d == DefaultAction::kContinue || d == DefaultAction::kStop;
+  return d == DefaultAction::kIgnore || d == DefaultAction::kContinue;
 }
 
 }  // namespace
@@ -117,17 +116,33 @@ void Task::send_signal(int signo) {
 void Task::send_signal(const siginfo_t& info) {
   const int signo = info.si_signo;
   if (signo < 1 || signo > 64) return;
+  constexpr uint64_t kStopSignals = bit(SIGSTOP) | bit(SIGTSTP) | bit(SIGTTIN) | bit(SIGTTOU);
+  // prepare_signal(): a stop signal cancels a pending SIGCONT and SIGCONT
+  // cancels pending stops and resumes a stopped process, whatever its
+  // disposition (SIGKILL resumes it too, to die).
+  if (kStopSignals & bit(signo)) {
+    std::lock_guard lock(signal_mu_);
+    std::erase_if(signal_queue_, [](const siginfo_t& i) { return i.si_signo == SIGCONT; });
+    pending_signals_.fetch_and(~bit(SIGCONT));
+  } else if (signo == SIGCONT || signo == SIGKILL) {
+    {
+      std::lock_guard lock(signal_mu_);
+      std::erase_if(signal_queue_, [](const siginfo_t& i) { return (kStopSignals & bit(i.si_signo)) != 0; });
+      pending_signals_.fetch_and(~kStopSignals);
+    }
+    if (signo == SIGCONT) continue_process();
+    wake();
+  }
   {
     std::lock_guard lock(signal_mu_);
     const SignalAction& action = actions_[static_cast<size_t>(signo - 1)];
-    // pid 1 gets only the signals it has a handler for, SIGKILL and SIGSTOP
-    // included, when they come from inside its PID namespace (pid_namespaces(7)).
-    if (pid() == 1 && action.handler == kSigDfl) return;
     const bool blocked = (signal_mask_.load() & bit(signo)) != 0;
-    // An ignored, unblocked signal is discarded without waking anyone; a
-    // blocked one stays pending, since the handler may change before it is
-    // unblocked (sig_ignored() in kernel/signal.c).
-    if (ignored_by(action, signo) && !blocked) return;
+    // A blocked signal is always queued: the handler may change before it
+    // is unblocked (sig_ignored() in kernel/signal.c). An unblocked one
+    // that would be ignored is discarded without waking anyone; for pid 1
+    // that includes every signal it has no handler for, SIGKILL and SIGSTOP
+    // too, when they come from inside its PID namespace (pid_namespaces(7)).
+    if (!blocked && (ignored_by(action, signo) || (pid() == 1 && action.handler == kSigDfl))) return;
     // Standard signals do not queue: one pending instance at most.
     // Real-time ones (32 and up) queue each instance with its siginfo.
     if (signo < SIGRTMIN && (pending_signals_.load() & bit(signo))) return;
@@ -150,6 +165,17 @@ void Task::force_signal(const siginfo_t& info) {
     pending_signals_.fetch_or(bit(info.si_signo));
   }
   forced_ = true;
+}
+
+void Task::discard_pending_if_ignored(int signo) {
+  std::lock_guard lock(signal_mu_);
+  const SignalAction& action = actions_[static_cast<size_t>(signo - 1)];
+  const bool ignored = action.handler == kSigIgn ||
+                       (action.handler == kSigDfl && (default_action(signo) == DefaultAction::kIgnore ||
+                                                      default_action(signo) == DefaultAction::kContinue));
+  if (!ignored) return;
+  std::erase_if(signal_queue_, [signo](const siginfo_t& i) { return i.si_signo == signo; });
+  pending_signals_.fetch_and(~bit(signo));
 }
 
 std::optional<siginfo_t> Task::dequeue_signal(uint64_t allowed) {
@@ -194,7 +220,9 @@ void Task::act_on_signals() {
       switch (default_action(signo)) {
         case DefaultAction::kIgnore:
         case DefaultAction::kContinue:
-        case DefaultAction::kStop:  // job control comes later
+          continue;
+        case DefaultAction::kStop:
+          stop_process(signo);
           continue;
         case DefaultAction::kTerminate:
         case DefaultAction::kCore:
@@ -226,6 +254,63 @@ void Task::act_on_signals() {
   }
   // A temporary mask (rt_sigsuspend) ends here unless a frame saved it.
   restore_temporary_mask();
+}
+
+void Task::notify_parent_of_job_control(int code, int status) {
+  std::shared_ptr<ThreadGroup> parent;
+  bool send = true;
+  {
+    std::lock_guard lock(kernel_.tree_mutex());
+    parent = group_->parent.lock();
+  }
+  if (!parent) return;
+  auto leader = parent->leader.lock();
+  if (leader) {
+    std::lock_guard lock(leader->signal_mu_);
+    // SA_NOCLDSTOP: no SIGCHLD when children stop or resume (sigaction(2)).
+    send = !(leader->actions_[SIGCHLD - 1].flags & SA_NOCLDSTOP);
+  }
+  if (send && leader) {
+    siginfo_t info{};
+    info.si_signo = SIGCHLD;
+    info.si_code = code;
+    info.si_pid = group_->pid;
+    info.si_uid = creds_.ruid;
+    info.si_status = status;
+    leader->send_signal(info);
+  }
+  parent->child_waiters.notify_all();
+}
+
+void Task::stop_process(int signo) {
+  {
+    std::lock_guard lock(kernel_.tree_mutex());
+    group_->stopped = true;
+    group_->stop_to_report = signo;
+    group_->continue_to_report = false;
+  }
+  log::debug("task {}: stopped by signal {}", tid_, signo);
+  notify_parent_of_job_control(CLD_STOPPED, signo);
+  // Stay stopped until SIGCONT (continue_process) or SIGKILL.
+  for (;;) {
+    {
+      std::lock_guard lock(kernel_.tree_mutex());
+      if (!group_->stopped) break;
+    }
+    if (pending_signals_.load() & bit(SIGKILL)) break;
+    if (block() == EINTR) take_interrupt();
+  }
+}
+
+void Task::continue_process() {
+  {
+    std::lock_guard lock(kernel_.tree_mutex());
+    if (!group_->stopped) return;
+    group_->stopped = false;
+    group_->stop_to_report = 0;
+    group_->continue_to_report = true;
+  }
+  notify_parent_of_job_control(CLD_CONTINUED, SIGCONT);
 }
 
 Result<void> Task::setup_frame(const siginfo_t& info, const SignalAction& action) {
@@ -275,8 +360,29 @@ Result<void> Task::setup_frame(const siginfo_t& info, const SignalAction& action
   // The mask to come back to: the one before a temporary mask (rt_sigsuspend).
   frame.uc.sigmask = saved_mask_ ? *saved_mask_ : signal_mask_.load();
   saved_mask_.reset();
+  if (fault_ && fault_->signo == signo) {
+    sc.trapno = fault_->trapno;
+    sc.err = fault_->err;
+  }
+  fault_.reset();
   frame.info = info;
   if (auto r = mm_->copy_out(frame_addr, &frame, sizeof(frame)); !r) return r;
+  // The handler starts with a clean FPU (fpu__clear_user_states()): the
+  // default control words, empty registers; the frame keeps the old state.
+  if (fp && fp->size() >= 520) {
+    std::vector<uint8_t> clean(fp->size(), 0);
+    std::memcpy(clean.data() + 464, fp->data() + 464, 48);  // software bytes
+    const uint16_t fcw = 0x37f;
+    const uint32_t mxcsr = 0x1f80, mxcsr_mask = 0xffff;
+    const uint64_t xstate_bv = 0x3;  // x87 and SSE as given here; the rest in init state
+    std::memcpy(clean.data() + 0, &fcw, sizeof(fcw));
+    std::memcpy(clean.data() + 24, &mxcsr, sizeof(mxcsr));
+    std::memcpy(clean.data() + 28, &mxcsr_mask, sizeof(mxcsr_mask));
+    std::memcpy(clean.data() + 512, &xstate_bv, sizeof(xstate_bv));
+    if (auto r = context_->set_fpstate(mm_->address_space(), clean); !r) {
+      log::debug("task {}: cannot reset the FPU for a handler: {}", tid_, std::strerror(r.error()));
+    }
+  }
 
   // The handler runs with (rdi, rsi, rdx) = (signo, &info, &uc).
   regs_.rsp = frame_addr;

@@ -170,8 +170,21 @@ void Task::handle_fault(const siginfo_t& host_info) {
     }
     log::debug("task {}: fault signal {} code {} at {:#x} (rip {:#x})", tid_, info.si_signo, info.si_code, addr,
                regs_.rip);
+    // A page fault (#PF, 14) from user mode (error code bit 2). The host
+    // does not tell us whether it was a write; an access refused by a
+    // readable VMA can only have been one (bit 1). SI_KERNEL: #GP (13).
+    uint64_t err = 4;
+    if (info.si_code == SEGV_ACCERR && mm_->vma_prot(addr) == PROT_READ) err |= 2;
+    fault_ = FaultDetails{info.si_signo, info.si_code == SI_KERNEL ? 13u : 14u, err};
   } else {
     log::debug("task {}: fault signal {} (code {}) at rip {:#x}", tid_, info.si_signo, info.si_code, regs_.rip);
+    // The exception behind it: #DE (0) or #MF/#XM for SIGFPE, #UD (6) for
+    // SIGILL, #BP (3) for SIGTRAP from int3.
+    uint64_t trapno = 0;
+    if (info.si_signo == SIGILL) trapno = 6;
+    if (info.si_signo == SIGTRAP) trapno = 3;
+    if (info.si_signo == SIGFPE && info.si_code != FPE_INTDIV && info.si_code != FPE_INTOVF) trapno = 19;
+    fault_ = FaultDetails{info.si_signo, trapno, 0};
   }
   force_signal(info);
 }

@@ -137,6 +137,8 @@ class Task : public vfs::UserMemory, public std::enable_shared_from_this<Task> {
   // delivered even if blocked or ignored, by resetting it to the default
   // action then, as force_sig_info() does.
   void force_signal(const siginfo_t& info);
+  // rt_sigaction(2) to an ignoring disposition drops what is pending.
+  void discard_pending_if_ignored(int signo);
   // Takes the lowest pending signal among `allowed`, with its siginfo.
   std::optional<siginfo_t> dequeue_signal(uint64_t allowed);
   // Guards signal_actions() and the queue against senders on other threads.
@@ -175,6 +177,11 @@ class Task : public vfs::UserMemory, public std::enable_shared_from_this<Task> {
   // Applies the disposition of every pending, unblocked signal: runs
   // handlers by building their frames, or the default action.
   void act_on_signals();
+  // Job control: the default action of SIGSTOP and friends (waits here
+  // until SIGCONT or SIGKILL), and SIGCONT's resumption of it.
+  void stop_process(int signo);
+  void continue_process();
+  void notify_parent_of_job_control(int code, int status);
   // Builds the rt_sigframe for `info` and points the registers at the handler.
   Result<void> setup_frame(const siginfo_t& info, const SignalAction& action);
 
@@ -202,7 +209,14 @@ class Task : public vfs::UserMemory, public std::enable_shared_from_this<Task> {
   std::optional<uint64_t> saved_mask_;
   AltStack altstack_;
   Restart restart_ = Restart::kNone;
-  bool forced_ = false;  // the next dequeued signal came from force_signal()
+  bool forced_ = false;
+  // The hardware details of the last fault, for its signal frame's
+  // sigcontext (trapno, err), as the CPU exception reported them.
+  struct FaultDetails {
+    int signo;
+    uint64_t trapno, err;
+  };
+  std::optional<FaultDetails> fault_;  // the next dequeued signal came from force_signal()
   bool regs_replaced_ = false;
   uint64_t clear_child_tid_ = 0;
   uint64_t robust_list_ = 0;

@@ -37,9 +37,15 @@ struct ThreadGroup {
   int sid;
   // The signal the parent gets when this process ends (clone's low byte).
   int exit_signal = SIGCHLD;
-  bool did_exec = false;  // setpgid(2) on a child that has exec'd: EACCES
+  bool did_exec = false;
+  bool child_subreaper = false;  // prctl(PR_SET_CHILD_SUBREAPER)  // setpgid(2) on a child that has exec'd: EACCES
   std::weak_ptr<Task> leader;
   bool zombie = false;  // exited; waits for its parent to reap it
+  // Job control (signal(7) "stop" and "continue"): stopped until SIGCONT;
+  // a stop or continue not yet collected by wait4(WUNTRACED/WCONTINUED).
+  bool stopped = false;
+  int stop_to_report = 0;  // the stop signal, 0 when nothing to report
+  bool continue_to_report = false;
   ExitStatus exit_status;
   // Tasks of this process blocked in wait4/waitid for a child.
   WaitQueue child_waiters;

@@ -334,6 +334,12 @@ bool MemoryManager::has_vma(uint64_t addr) {
   return vmas_.find(addr) != nullptr;
 }
 
+int MemoryManager::vma_prot(uint64_t addr) {
+  std::lock_guard lock(mu_);
+  const Vma* v = vmas_.find(addr);
+  return v ? v->prot : -1;
+}
+
 Result<void> MemoryManager::handle_fault(uint64_t addr) {
   std::lock_guard lock(mu_);
   auto vit = vmas_.ranges().find(addr);

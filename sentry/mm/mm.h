@@ -70,6 +70,8 @@ class MemoryManager {
   Result<void> handle_fault(uint64_t addr);
   // Whether a VMA covers `addr` (SIGSEGV's si_code: ACCERR, not MAPERR).
   bool has_vma(uint64_t addr);
+  // The protection of the VMA covering `addr`, or -1.
+  int vma_prot(uint64_t addr);
 
   // Sentry access to application memory, with the VMA's permissions
   // checked: EFAULT for any byte the application could not access itself.
