@@ -34,6 +34,13 @@ class AddressSpace {
   virtual Result<void> map(uint64_t addr, uint64_t memfile_offset, uint64_t length, int prot) = 0;
   virtual Result<void> unmap(uint64_t addr, uint64_t length) = 0;
   virtual Result<void> protect(uint64_t addr, uint64_t length, int prot) = 0;
+  // Threads (CLONE_VM): called by a Sentry thread already running a task in
+  // this address space, prepares room for one more Sentry thread to run
+  // another task in it (the ptrace platform starts a stub thread).
+  virtual Result<void> spawn_thread() = 0;
+  // The calling Sentry thread stops running tasks in this address space
+  // (its task exits or execs while others still use it).
+  virtual void release_thread() = 0;
 };
 
 enum class StopReason {

@@ -5,6 +5,7 @@
 #include <linux/filter.h>
 #include <linux/seccomp.h>
 #include <sys/mman.h>
+#include <sched.h>
 #include <sys/prctl.h>
 #include <sys/ptrace.h>
 #include <sys/rseq.h>
@@ -15,7 +16,10 @@
 
 #include <cstddef>
 #include <cstring>
+#include <map>
+#include <mutex>
 #include <unordered_map>
+#include <vector>
 
 #include "common/log.h"
 #include "platform/ptrace/stub.h"
@@ -30,9 +34,12 @@ constexpr size_t kMaxXstateSize = 16384;
 // tracee in signal-delivery-stop before it acts, and the tracer suppresses it.
 constexpr int kInterruptSignal = SIGSTOP;
 
-uint64_t stub_syscall_addr() {
-  return kStubAddr + static_cast<uint64_t>(runsc_stub_syscall - runsc_stub_start);
-}
+uint64_t stub_addr(const uint8_t* symbol) { return kStubAddr + static_cast<uint64_t>(symbol - runsc_stub_start); }
+uint64_t stub_syscall_addr() { return stub_addr(runsc_stub_syscall); }
+
+// The flags of a stub thread: a thread of the stub process, nothing else.
+constexpr uint64_t kStubThreadFlags =
+    CLONE_VM | CLONE_FS | CLONE_FILES | CLONE_SIGHAND | CLONE_THREAD | CLONE_SYSVSEM;
 
 pid_t gettid_raw() { return static_cast<pid_t>(::syscall(SYS_gettid)); }
 
@@ -114,32 +121,72 @@ class PtraceAddressSpace final : public AddressSpace {
     return {};
   }
 
-  // The stub thread the calling Sentry thread traces, creating the stub
-  // process on first use. ptrace requests are only accepted from the
-  // tracer thread, so each Sentry thread drives its own stub thread.
+  Result<void> spawn_thread() override {
+    auto r = inject_at(stub_addr(runsc_stub_clone), SYS_clone, kStubThreadFlags);
+    if (!r) return Err(r.error());
+    std::lock_guard lock(mu_);
+    parked_.push_back(static_cast<pid_t>(*r));
+    return {};
+  }
+
+  void release_thread() override {
+    const pid_t self = gettid_raw();
+    StubThread t;
+    {
+      std::lock_guard lock(mu_);
+      auto it = threads_.find(self);
+      if (it == threads_.end()) return;
+      t = it->second;
+      threads_.erase(it);
+    }
+    // Park it in pause() untraced, for the next Sentry thread that needs one.
+    Registers r = t.base;
+    r.rip = stub_addr(runsc_stub_park);
+    r.orig_rax = static_cast<uint64_t>(-1);
+    if (::ptrace(PTRACE_SETREGS, t.tid, nullptr, &r) == 0 && ::ptrace(PTRACE_DETACH, t.tid, nullptr, nullptr) == 0) {
+      std::lock_guard lock(mu_);
+      parked_.push_back(t.tid);
+    }
+  }
+
+  // The stub thread the calling Sentry thread traces. ptrace requests are
+  // only accepted from the tracer thread, so each Sentry thread drives its
+  // own stub thread: the first one creates the stub process; later ones
+  // seize a parked thread that spawn_thread() made.
   Result<StubThread*> thread_for_current() {
-    pid_t self = gettid_raw();
+    const pid_t self = gettid_raw();
+    std::lock_guard lock(mu_);
+    auto it = threads_.find(self);
+    if (it != threads_.end()) return &it->second;
     if (main_.pid < 0) {
       auto created = create_stub();
       if (!created) return Err(created.error());
-      tracer_ = self;
-      return &main_;
+      return &threads_.emplace(self, main_).first->second;
     }
-    if (tracer_ == self) return &main_;
-    // A second tracer thread needs its own stub thread (application
-    // threads); that arrives with the processes work.
-    log::warn("ptrace: address space used from a second Sentry thread");
-    return Err(ENOSYS);
+    if (parked_.empty()) {
+      log::warn("ptrace: no stub thread for a new Sentry thread in stub process {}", main_.pid);
+      return Err(ENOSYS);
+    }
+    const pid_t tid = parked_.back();
+    parked_.pop_back();
+    auto seized = seize(tid);
+    if (!seized) return Err(seized.error());
+    return &threads_.emplace(self, *seized).first->second;
   }
 
-  // Runs one host syscall in the stub, from the stub page.
   Result<uint64_t> inject(uint64_t nr, uint64_t a1 = 0, uint64_t a2 = 0, uint64_t a3 = 0, uint64_t a4 = 0,
                           uint64_t a5 = 0, uint64_t a6 = 0) {
+    return inject_at(stub_syscall_addr(), nr, a1, a2, a3, a4, a5, a6);
+  }
+
+  // Runs one host syscall in the stub, from the stub page at `at`.
+  Result<uint64_t> inject_at(uint64_t at, uint64_t nr, uint64_t a1 = 0, uint64_t a2 = 0, uint64_t a3 = 0,
+                             uint64_t a4 = 0, uint64_t a5 = 0, uint64_t a6 = 0) {
     auto thread = thread_for_current();
     if (!thread) return Err(thread.error());
     StubThread& t = **thread;
     Registers r = t.base;
-    r.rip = stub_syscall_addr();
+    r.rip = at;
     r.rax = nr;
     r.orig_rax = static_cast<uint64_t>(-1);
     r.rdi = a1;
@@ -177,6 +224,27 @@ class PtraceAddressSpace final : public AddressSpace {
   }
 
  private:
+  // Takes over a parked stub thread: PTRACE_SEIZE, then PTRACE_INTERRUPT
+  // out of its pause() into a stop from which the Sentry can run it.
+  Result<StubThread> seize(pid_t tid) {
+    if (::ptrace(PTRACE_SEIZE, tid, nullptr, PTRACE_O_TRACESYSGOOD | PTRACE_O_EXITKILL) < 0) return ErrFromErrno();
+    if (::ptrace(PTRACE_INTERRUPT, tid, nullptr, nullptr) < 0) return ErrFromErrno();
+    for (;;) {
+      auto status = wait_stub(tid);
+      if (!status) return Err(status.error());
+      if (!WIFSTOPPED(*status)) return Err(ESRCH);
+      if ((*status >> 16) == PTRACE_EVENT_STOP) break;
+      // A signal stop (an interrupt racing with the handover): suppress it.
+      if (::ptrace(PTRACE_CONT, tid, nullptr, nullptr) < 0) return ErrFromErrno();
+    }
+    StubThread t;
+    t.pid = main_.pid;
+    t.tid = tid;
+    t.base = main_.base;
+    log::debug("ptrace: Sentry thread {} runs stub thread {} of {}", gettid_raw(), tid, main_.pid);
+    return t;
+  }
+
   Result<void> create_stub() {
     // A raw fork: the child must only run code that needs no libc state,
     // because the parent is multi-threaded.
@@ -230,8 +298,10 @@ class PtraceAddressSpace final : public AddressSpace {
 
   int memfile_fd_;
   const StubFilter* filter_;
-  StubThread main_;
-  pid_t tracer_ = -1;
+  std::mutex mu_;
+  StubThread main_;                          // the stub process's first thread
+  std::map<pid_t, StubThread> threads_;      // by the Sentry thread tracing it
+  std::vector<pid_t> parked_;                // untraced, in pause(), for the taking
 };
 
 class PtraceContext final : public Context {
@@ -325,6 +395,10 @@ class PtracePlatform final : public Platform {
     return {
         // The tracer: stub creation, tracing, interruption, teardown.
         Rule{SYS_clone, {{0, SIGCHLD}}},  // a plain fork, nothing shared
+        // The stub page: new stub threads (runsc_stub_clone), which park in
+        // pause() until seized.
+        Rule{SYS_clone, {{0, kStubThreadFlags}}},
+        Rule{SYS_pause},
         Rule{SYS_ptrace},
         Rule{SYS_wait4},
         Rule{SYS_kill, {{1, SIGKILL}}},

@@ -6,5 +6,7 @@
 extern "C" {
 extern const uint8_t runsc_stub_start[];
 extern const uint8_t runsc_stub_syscall[];
+extern const uint8_t runsc_stub_clone[];
+extern const uint8_t runsc_stub_park[];
 extern const uint8_t runsc_stub_end[];
 }

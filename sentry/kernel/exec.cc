@@ -234,11 +234,20 @@ Result<void> Task::exec(const ExecRequest& request) {
   // The alternate signal stack was in the old image (execve(2)).
   altstack_ = AltStack{};
   {
-    std::lock_guard lock(signal_mu_);
-    for (auto& a : actions_) {
+    // The new image gets dispositions of its own, even if they were shared
+    // with another process (CLONE_SIGHAND), as de_thread() unshares them.
+    auto fresh = std::make_shared<SignalHandlers>();
+    {
+      std::lock_guard lock(sighand_->mu);
+      fresh->actions = sighand_->actions;
+    }
+    for (auto& a : fresh->actions) {
       // execve resets handled signals to SIG_DFL; ignored ones stay ignored.
       if (a.handler != reinterpret_cast<uint64_t>(SIG_IGN)) a = SignalAction{};
     }
+    auto old = sighand_;  // outlives the lock on its mutex
+    std::lock_guard lock(old->mu);
+    sighand_ = std::move(fresh);
   }
   auto slash = path.rfind('/');
   comm_ = path.substr(slash == std::string::npos ? 0 : slash + 1).substr(0, 15);

@@ -23,9 +23,11 @@ Result<int> Task::clone(const CloneRequest& req) {
   child->fds_ = (req.flags & CLONE_FILES) ? fds_ : fds_->copy();
   child->fs_ = (req.flags & CLONE_FS) ? fs_ : std::make_shared<FsContext>(*fs_);
   child->creds_ = creds_;
-  {
-    std::lock_guard lock(signal_mu_);
-    child->actions_ = actions_;
+  if (req.flags & CLONE_SIGHAND) {
+    child->sighand_ = sighand_;
+  } else {
+    std::lock_guard lock(sighand_->mu);
+    child->sighand_->actions = sighand_->actions;
   }
   child->signal_mask_.store(signal_mask_.load());
   child->comm_ = comm_;
@@ -125,8 +127,8 @@ void Task::exit_process() {
       bool auto_reap = false;
       if (group_->exit_signal == SIGCHLD) {
         if (auto leader = parent->leader.lock()) {
-          std::lock_guard signal_lock(leader->signal_mu_);
-          const SignalAction& a = leader->actions_[SIGCHLD - 1];
+          std::lock_guard signal_lock(leader->sighand_->mu);
+          const SignalAction& a = leader->sighand_->actions[SIGCHLD - 1];
           auto_reap = a.handler == reinterpret_cast<uint64_t>(SIG_IGN) || (a.flags & SA_NOCLDWAIT);
         }
       }

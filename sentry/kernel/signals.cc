@@ -121,12 +121,12 @@ void Task::send_signal(const siginfo_t& info) {
   // cancels pending stops and resumes a stopped process, whatever its
   // disposition (SIGKILL resumes it too, to die).
   if (kStopSignals & bit(signo)) {
-    std::lock_guard lock(signal_mu_);
+    std::lock_guard lock(sighand_->mu);
     std::erase_if(signal_queue_, [](const siginfo_t& i) { return i.si_signo == SIGCONT; });
     pending_signals_.fetch_and(~bit(SIGCONT));
   } else if (signo == SIGCONT || signo == SIGKILL) {
     {
-      std::lock_guard lock(signal_mu_);
+      std::lock_guard lock(sighand_->mu);
       std::erase_if(signal_queue_, [](const siginfo_t& i) { return (kStopSignals & bit(i.si_signo)) != 0; });
       pending_signals_.fetch_and(~kStopSignals);
     }
@@ -134,8 +134,8 @@ void Task::send_signal(const siginfo_t& info) {
     wake();
   }
   {
-    std::lock_guard lock(signal_mu_);
-    const SignalAction& action = actions_[static_cast<size_t>(signo - 1)];
+    std::lock_guard lock(sighand_->mu);
+    const SignalAction& action = sighand_->actions[static_cast<size_t>(signo - 1)];
     const bool blocked = (signal_mask_.load() & bit(signo)) != 0;
     // A blocked signal is always queued: the handler may change before it
     // is unblocked (sig_ignored() in kernel/signal.c). An unblocked one
@@ -155,8 +155,8 @@ void Task::send_signal(const siginfo_t& info) {
 
 void Task::force_signal(const siginfo_t& info) {
   {
-    std::lock_guard lock(signal_mu_);
-    SignalAction& action = actions_[static_cast<size_t>(info.si_signo - 1)];
+    std::lock_guard lock(sighand_->mu);
+    SignalAction& action = sighand_->actions[static_cast<size_t>(info.si_signo - 1)];
     const bool blocked = (signal_mask_.load() & bit(info.si_signo)) != 0;
     if (blocked || action.handler == kSigIgn) action.handler = kSigDfl;
     if (blocked) signal_mask_.fetch_and(~bit(info.si_signo));
@@ -168,8 +168,8 @@ void Task::force_signal(const siginfo_t& info) {
 }
 
 void Task::discard_pending_if_ignored(int signo) {
-  std::lock_guard lock(signal_mu_);
-  const SignalAction& action = actions_[static_cast<size_t>(signo - 1)];
+  std::lock_guard lock(sighand_->mu);
+  const SignalAction& action = sighand_->actions[static_cast<size_t>(signo - 1)];
   const bool ignored = action.handler == kSigIgn ||
                        (action.handler == kSigDfl && (default_action(signo) == DefaultAction::kIgnore ||
                                                       default_action(signo) == DefaultAction::kContinue));
@@ -179,7 +179,7 @@ void Task::discard_pending_if_ignored(int signo) {
 }
 
 std::optional<siginfo_t> Task::dequeue_signal(uint64_t allowed) {
-  std::lock_guard lock(signal_mu_);
+  std::lock_guard lock(sighand_->mu);
   uint64_t candidates = pending_signals_.load() & allowed;
   if (candidates == 0) return std::nullopt;
   // Synchronous faults first (Linux's SYNCHRONOUS_MASK), then the lowest.
@@ -209,8 +209,8 @@ void Task::act_on_signals() {
     const int signo = info->si_signo;
     SignalAction action;
     {
-      std::lock_guard lock(signal_mu_);
-      action = actions_[static_cast<size_t>(signo - 1)];
+      std::lock_guard lock(sighand_->mu);
+      action = sighand_->actions[static_cast<size_t>(signo - 1)];
     }
     const bool forced = forced_;
     forced_ = false;
@@ -266,9 +266,9 @@ void Task::notify_parent_of_job_control(int code, int status) {
   if (!parent) return;
   auto leader = parent->leader.lock();
   if (leader) {
-    std::lock_guard lock(leader->signal_mu_);
+    std::lock_guard lock(leader->sighand_->mu);
     // SA_NOCLDSTOP: no SIGCHLD when children stop or resume (sigaction(2)).
-    send = !(leader->actions_[SIGCHLD - 1].flags & SA_NOCLDSTOP);
+    send = !(leader->sighand_->actions[SIGCHLD - 1].flags & SA_NOCLDSTOP);
   }
   if (send && leader) {
     siginfo_t info{};
@@ -400,8 +400,8 @@ Result<void> Task::setup_frame(const siginfo_t& info, const SignalAction& action
   if (!(action.flags & SA_NODEFER)) mask |= bit(signo);
   signal_mask_.store(mask & ~kUnblockable);
   if (action.flags & SA_RESETHAND) {
-    std::lock_guard lock(signal_mu_);
-    SignalAction& slot = actions_[static_cast<size_t>(signo - 1)];
+    std::lock_guard lock(sighand_->mu);
+    SignalAction& slot = sighand_->actions[static_cast<size_t>(signo - 1)];
     slot.handler = kSigDfl;
     slot.flags &= ~static_cast<uint64_t>(SA_SIGINFO);
   }

@@ -46,6 +46,13 @@ struct SignalAction {
 };
 
 
+// The dispositions CLONE_SIGHAND shares; its mutex also guards the
+// pending-signal queues of the tasks sharing it (Linux's siglock).
+struct SignalHandlers {
+  std::mutex mu;
+  std::array<SignalAction, 64> actions{};
+};
+
 struct ExecRequest {
   std::string path;
   std::vector<std::string> argv;
@@ -117,7 +124,7 @@ class Task : public vfs::UserMemory, public std::enable_shared_from_this<Task> {
   void release_vfork_parent();
 
   // Signals (sentry/kernel/signals.cc).
-  std::array<SignalAction, 64>& signal_actions() { return actions_; }
+  std::array<SignalAction, 64>& signal_actions() { return sighand_->actions; }
   uint64_t signal_mask() const { return signal_mask_.load(); }
   // Sets the mask; SIGKILL and SIGSTOP can never be blocked.
   void set_signal_mask(uint64_t mask);
@@ -142,7 +149,7 @@ class Task : public vfs::UserMemory, public std::enable_shared_from_this<Task> {
   // Takes the lowest pending signal among `allowed`, with its siginfo.
   std::optional<siginfo_t> dequeue_signal(uint64_t allowed);
   // Guards signal_actions() and the queue against senders on other threads.
-  std::mutex& signal_mutex() { return signal_mu_; }
+  std::mutex& signal_mutex() { return sighand_->mu; }
   // rt_sigreturn(2): restores the context saved by the handler's frame.
   Result<void> sigreturn();
   struct AltStack {
@@ -201,11 +208,10 @@ class Task : public vfs::UserMemory, public std::enable_shared_from_this<Task> {
   Credentials creds_;
   platform::Registers regs_{};
   std::unique_ptr<platform::Context> context_;
-  std::array<SignalAction, 64> actions_{};
+  std::shared_ptr<SignalHandlers> sighand_ = std::make_shared<SignalHandlers>();
   std::atomic<uint64_t> signal_mask_{0};
   std::atomic<uint64_t> pending_signals_{0};
-  std::vector<siginfo_t> signal_queue_;  // guarded by signal_mu_
-  std::mutex signal_mu_;
+  std::vector<siginfo_t> signal_queue_;  // guarded by sighand_->mu
   std::optional<uint64_t> saved_mask_;
   AltStack altstack_;
   Restart restart_ = Restart::kNone;

@@ -30,6 +30,8 @@ class RecordingAddressSpace : public platform::AddressSpace {
     calls_->push_back({"protect", addr, length, prot});
     return {};
   }
+  Result<void> spawn_thread() override { return {}; }
+  void release_thread() override {}
 
  private:
   std::vector<Call>* calls_;
