@@ -1,8 +1,4 @@
-// fork(2), vfork(2), clone(2), clone3(2): new processes. Threads
-// (CLONE_THREAD) and a shared address space arrive with the platform's
-// per-thread stubs; until then CLONE_VM is honoured only together with
-// CLONE_VFORK, by giving the child a copy (posix_spawn and vfork users
-// exec or _exit at once, so only a write before exec would tell).
+// fork(2), vfork(2), clone(2), clone3(2): new processes and threads.
 #include <linux/sched.h>
 #include <sched.h>
 #include <sys/syscall.h>
@@ -29,10 +25,6 @@ Result<uint64_t> do_clone(Task& t, kernel::CloneRequest req) {
     log::debug("task {}: clone with namespace flags {:#x} is not supported", t.tid(), f & kNamespaceFlags);
     return Err(EPERM);
   }
-  if ((f & CLONE_THREAD) || ((f & CLONE_VM) && !(f & CLONE_VFORK))) {
-    log::debug("task {}: clone flags {:#x}: threads and shared address spaces are not supported yet", t.tid(), f);
-    return Err(ENOSYS);
-  }
   if (f & CLONE_PIDFD) {
     log::debug("task {}: clone with CLONE_PIDFD is not supported yet", t.tid());
     return Err(ENOSYS);
@@ -46,7 +38,7 @@ Result<uint64_t> sys_fork(Task& t, const SyscallArgs&) { return do_clone(t, kern
 
 Result<uint64_t> sys_vfork(Task& t, const SyscallArgs&) {
   kernel::CloneRequest req;
-  req.flags = CLONE_VM | CLONE_VFORK;
+  req.flags = CLONE_VM | CLONE_VFORK;  // the child borrows our memory until it execs or exits
   return do_clone(t, req);
 }
 

@@ -1,7 +1,6 @@
-// futex(2). Every task is still the only thread of its address space, so
-// no other task can ever wake a waiter: the checks, the value comparison,
-// the timeouts and the updates to user memory follow futex(2), and a wake
-// finds nobody. The wait queues arrive with threads (the processes work).
+// futex(2): waits and wakes through the kernel's FutexTable; the checks,
+// the value comparisons, the timeouts and the updates to user memory follow
+// futex(2). The PI operations take the lock only when it is free.
 #include <linux/futex.h>
 #include <sys/syscall.h>
 
@@ -20,17 +19,28 @@ Result<uint32_t> read_word(Task& t, uint64_t addr) {
   return value;
 }
 
-// Blocks until the timeout (or forever): nothing can FUTEX_WAKE us.
+// The queue a futex word belongs to: private futexes are per address
+// space; without FUTEX_PRIVATE_FLAG a word in MAP_SHARED memory is named
+// by its memory-file page, so every process mapping it meets there.
+Result<kernel::FutexKey> key_for(Task& t, uint64_t addr, int op) {
+  if (addr % 4 != 0) return Err(EINVAL);
+  if (!(op & FUTEX_PRIVATE_FLAG)) {
+    auto shared = t.mm().shared_offset(addr);
+    if (!shared) return Err(shared.error());
+    if (*shared) return kernel::FutexKey{0, **shared};
+  }
+  return kernel::FutexKey{reinterpret_cast<uintptr_t>(&t.mm()), addr};
+}
+
 Result<uint64_t> wait(Task& t, const SyscallArgs& a, bool absolute, uint32_t bitset) {
   if (bitset == 0) return Err(EINVAL);
-  auto value = read_word(t, a.u(0));
-  if (!value) return Err(value.error());
-  if (*value != static_cast<uint32_t>(a.u(2))) return Err(EAGAIN);
   const int cmd_flags = a.i(1);
+  auto key = key_for(t, a.u(0), cmd_flags);
+  if (!key) return Err(key.error());
   // FUTEX_WAIT's timeout is relative on CLOCK_MONOTONIC; FUTEX_WAIT_BITSET's
   // is absolute, on CLOCK_REALTIME when FUTEX_CLOCK_REALTIME is set.
   const int clock = (cmd_flags & FUTEX_CLOCK_REALTIME) ? CLOCK_REALTIME : CLOCK_MONOTONIC;
-  int64_t deadline = INT64_MAX;
+  int64_t deadline = -1;
   if (a.u(3) != 0) {
     timespec ts;
     if (auto r = t.mm().copy_in(a.u(3), &ts, sizeof(ts)); !r) return Err(r.error());
@@ -43,9 +53,15 @@ Result<uint64_t> wait(Task& t, const SyscallArgs& a, bool absolute, uint32_t bit
       deadline = to_ns(now) + to_ns(ts);
     }
   }
-  int64_t left = 0;
-  if (sleep_until(clock, deadline, &left) == EINTR) return Err(EINTR);
-  return Err(ETIMEDOUT);
+  const uint64_t addr = a.u(0);
+  const uint32_t expected = static_cast<uint32_t>(a.u(2));
+  auto still_expected = [&]() -> Result<bool> {
+    auto value = read_word(t, addr);
+    if (!value) return Err(value.error());
+    return *value == expected;
+  };
+  if (auto r = t.kernel().futexes().wait(t, *key, bitset, still_expected, clock, deadline); !r) return Err(r.error());
+  return ok(0);
 }
 
 // FUTEX_WAKE_OP's operation on *uaddr2 (futex(2), "FUTEX_WAKE_OP").
@@ -96,23 +112,40 @@ Result<uint64_t> sys_futex(Task& t, const SyscallArgs& a) {
       return wait(t, a, /*absolute=*/true, static_cast<uint32_t>(a.u(5)));
     case FUTEX_WAKE:
     case FUTEX_WAKE_BITSET: {
-      if (cmd == FUTEX_WAKE_BITSET && a.u(5) == 0) return Err(EINVAL);
-      if (a.u(0) % 4 != 0) return Err(EINVAL);
-      return ok(0);  // no waiters
+      const uint32_t bitset = cmd == FUTEX_WAKE_BITSET ? static_cast<uint32_t>(a.u(5)) : FUTEX_BITSET_MATCH_ANY;
+      if (bitset == 0) return Err(EINVAL);
+      auto key = key_for(t, a.u(0), a.i(1));
+      if (!key) return Err(key.error());
+      const int count = a.i(2) <= 0 ? 0 : a.i(2);
+      return static_cast<uint64_t>(t.kernel().futexes().wake(*key, count, bitset));
     }
     case FUTEX_REQUEUE:
     case FUTEX_CMP_REQUEUE: {
       if (a.i(2) < 0 || a.i(3) < 0) return Err(EINVAL);
-      auto value = read_word(t, a.u(0));
-      if (!value) return Err(value.error());
-      if (cmd == FUTEX_CMP_REQUEUE && *value != static_cast<uint32_t>(a.u(5))) return Err(EAGAIN);
-      return ok(0);
+      auto from = key_for(t, a.u(0), a.i(1));
+      if (!from) return Err(from.error());
+      auto to = key_for(t, a.u(4), a.i(1));
+      if (!to) return Err(to.error());
+      auto check = [&]() -> Result<bool> {
+        if (cmd != FUTEX_CMP_REQUEUE) return true;
+        auto value = read_word(t, a.u(0));
+        if (!value) return Err(value.error());
+        return *value == static_cast<uint32_t>(a.u(5));
+      };
+      // val2 (the requeue limit) travels in the timeout argument.
+      auto n = t.kernel().futexes().requeue(*from, *to, a.i(2), static_cast<int>(a.u(3)), check);
+      if (!n) return Err(n.error());
+      return static_cast<uint64_t>(*n);
     }
     case FUTEX_WAKE_OP: {
-      if (a.u(0) % 4 != 0) return Err(EINVAL);
-      auto r = wake_op_update(t, a.u(4), static_cast<uint32_t>(a.u(5)));
-      if (!r) return Err(r.error());
-      return ok(0);
+      auto key1 = key_for(t, a.u(0), a.i(1));
+      if (!key1) return Err(key1.error());
+      auto key2 = key_for(t, a.u(4), a.i(1));
+      if (!key2) return Err(key2.error());
+      auto op = [&]() { return wake_op_update(t, a.u(4), static_cast<uint32_t>(a.u(5))); };
+      auto n = t.kernel().futexes().wake_op(*key1, *key2, a.i(2), static_cast<int>(a.u(3)), op);
+      if (!n) return Err(n.error());
+      return static_cast<uint64_t>(*n);
     }
     case FUTEX_LOCK_PI:
     case FUTEX_LOCK_PI2:

@@ -15,9 +15,9 @@ namespace {
 
 using kernel::Arg;
 
+// exit(2) ends the calling thread; the process ends with its last thread.
 Result<uint64_t> sys_exit(Task& t, const SyscallArgs& a) {
-  // Every task is the only thread of its process: exit ends the process.
-  t.exit_group(kernel::ExitStatus{a.i(0) & 0xff, 0});
+  t.exit_thread(a.i(0) & 0xff);
   return ok();
 }
 Result<uint64_t> sys_exit_group(Task& t, const SyscallArgs& a) {

@@ -98,13 +98,7 @@ siginfo_t user_info(Task& sender, int sig, int code) {
 // Sends `sig` (0: only checks) to the process; a zombie accepts and drops it.
 void signal_process(kernel::Kernel& k, const std::shared_ptr<kernel::ThreadGroup>& g, const siginfo_t& info) {
   if (info.si_signo == 0) return;
-  std::shared_ptr<Task> leader;
-  {
-    std::lock_guard lock(k.tree_mutex());
-    if (g->zombie) return;
-    leader = g->leader.lock();
-  }
-  if (leader) leader->send_signal(info);
+  kernel::send_group_signal(k, *g, info);
 }
 
 Result<uint64_t> sys_kill(Task& t, const SyscallArgs& a) {

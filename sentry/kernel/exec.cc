@@ -216,12 +216,17 @@ Result<void> Task::exec(const ExecRequest& request) {
   if (!image) return Err(image.error());
   if (auto r = mm->copy_out(image->sp, image->bytes.data(), image->bytes.size()); !r) return Err(r.error());
 
+  // Past the point of no return: the other threads go first (de_thread()).
+  kill_other_threads();
   // Commit: the new image replaces the old one. did_exec is set before
   // the close-on-exec FDs go, since their closing is observable.
   {
     std::lock_guard lock(kernel_.tree_mutex());
     group_->did_exec = true;
   }
+  // A vfork child leaves the address space it borrowed: give back its
+  // stub thread there, which the parent's process still runs on.
+  if (mm_ && mm_.use_count() > 1) mm_->address_space().release_thread();
   mm_ = std::move(mm);
   fds_->close_on_exec();
   std::memset(&regs_, 0, sizeof(regs_));

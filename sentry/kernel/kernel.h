@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "platform/platform.h"
+#include "sentry/kernel/futex.h"
 #include "sentry/mm/memory_file.h"
 #include "vfs/file.h"
 
@@ -68,6 +69,7 @@ class Kernel {
   std::chrono::steady_clock::time_point boot_time() const { return boot_; }
 
   int allocate_tid() { return next_tid_.fetch_add(1); }
+  FutexTable& futexes() { return futexes_; }
 
   // The process tree: every process (live or zombie) by pid, and the live
   // tasks by tid. tree_mutex() guards them and every ThreadGroup's tree
@@ -90,6 +92,7 @@ class Kernel {
   const SyscallTable& syscalls_;
   BootLog boot_log_;
   std::atomic<int> next_tid_{1};
+  FutexTable futexes_;
   std::mutex tree_mu_;
   std::map<int, std::shared_ptr<ThreadGroup>> processes_;
   std::map<int, std::weak_ptr<Task>> tasks_;

@@ -7,19 +7,55 @@
 
 namespace runsc::kernel {
 
+std::shared_ptr<Task> signal_target_locked(ThreadGroup& g, int signo) {
+  // complete_signal(): the main thread if it does not block the signal,
+  // else any thread that does not, else the first one alive.
+  std::shared_ptr<Task> fallback;
+  if (auto leader = g.leader.lock(); leader && !leader->exiting()) {
+    if (!(leader->signal_mask() & (1ULL << (signo - 1)))) return leader;
+    fallback = leader;
+  }
+  for (const auto& weak : g.tasks) {
+    auto t = weak.lock();
+    if (!t || t->exiting()) continue;
+    if (!(t->signal_mask() & (1ULL << (signo - 1)))) return t;
+    if (!fallback) fallback = t;
+  }
+  return fallback;
+}
+
+void send_group_signal(Kernel& kernel, ThreadGroup& g, const siginfo_t& info) {
+  std::shared_ptr<Task> target;
+  {
+    std::lock_guard lock(kernel.tree_mutex());
+    if (g.zombie) return;
+    target = signal_target_locked(g, info.si_signo > 0 ? info.si_signo : 1);
+  }
+  if (target) target->send_signal(info);
+}
+
 Result<int> Task::clone(const CloneRequest& req) {
-  // A new address space is copied from ours; sharing one between Sentry
-  // threads (CLONE_VM: threads, posix_spawn's vfork) comes with threads.
-  auto as = kernel_.platform().new_address_space();
-  if (!as) return Err(as.error());
-  auto child_mm = mm_->fork(std::move(*as));
-  if (!child_mm) return Err(child_mm.error());
+  const bool share_vm = (req.flags & CLONE_VM) != 0;
+  const bool thread = (req.flags & CLONE_THREAD) != 0;
+  std::shared_ptr<mm::MemoryManager> child_mm;
+  if (share_vm) {
+    // Threads and vfork children run in this very address space; the
+    // platform makes room for one more Sentry thread in it.
+    if (auto r = mm_->address_space().spawn_thread(); !r) return Err(r.error());
+    child_mm = mm_;
+  } else {
+    auto as = kernel_.platform().new_address_space();
+    if (!as) return Err(as.error());
+    auto copy = mm_->fork(std::move(*as));
+    if (!copy) return Err(copy.error());
+    child_mm = std::shared_ptr<mm::MemoryManager>(std::move(*copy));
+  }
 
   const int tid = kernel_.allocate_tid();
-  auto group = std::make_shared<ThreadGroup>(tid);
-  group->exit_signal = req.exit_signal;
+  auto group = thread ? group_ : std::make_shared<ThreadGroup>(tid);
+  if (!thread) group->exit_signal = req.exit_signal;
   auto child = std::make_shared<Task>(kernel_, tid, group);
-  child->mm_ = std::shared_ptr<mm::MemoryManager>(std::move(*child_mm));
+  child->mm_ = std::move(child_mm);
   child->fds_ = (req.flags & CLONE_FILES) ? fds_ : fds_->copy();
   child->fs_ = (req.flags & CLONE_FS) ? fs_ : std::make_shared<FsContext>(*fs_);
   child->creds_ = creds_;
@@ -50,21 +86,27 @@ Result<int> Task::clone(const CloneRequest& req) {
 
   {
     std::lock_guard lock(kernel_.tree_mutex());
-    // CLONE_PARENT: a sibling, not a child (init's siblings would be
-    // outside the sandbox, so pid 1 may not ask for it: EINVAL as Linux).
-    std::shared_ptr<ThreadGroup> parent = group_;
-    if (req.flags & CLONE_PARENT) {
-      parent = group_->parent.lock();
-      if (!parent) return Err(EINVAL);
+    if (thread) {
+      if (group_->group_exiting) return Err(EAGAIN);
+      group_->tasks.push_back(child);
+    } else {
+      // CLONE_PARENT: a sibling, not a child (init's siblings would be
+      // outside the sandbox, so pid 1 may not ask for it: EINVAL as Linux).
+      std::shared_ptr<ThreadGroup> parent = group_;
+      if (req.flags & CLONE_PARENT) {
+        parent = group_->parent.lock();
+        if (!parent) return Err(EINVAL);
+      }
+      group->parent = parent;
+      group->pgid = group_->pgid;
+      group->sid = group_->sid;
+      group->leader = child;
+      group->tasks.push_back(child);
+      parent->children.push_back(group);
     }
-    group->parent = parent;
-    group->pgid = group_->pgid;
-    group->sid = group_->sid;
-    group->leader = child;
-    parent->children.push_back(group);
     kernel_.add_task_locked(child);
   }
-  log::debug("task {}: clone -> new process {}", tid_, tid);
+  log::debug("task {}: clone -> new {} {}", tid_, thread ? "thread" : "process", tid);
   Task::start(child);
 
   if (req.flags & CLONE_VFORK) {
@@ -78,69 +120,43 @@ Result<int> Task::clone(const CloneRequest& req) {
   return tid;
 }
 
-void Task::exit_process() {
-  // exit_mm(), exit_files(), exit_fs(): what the process held goes now, so
-  // pipe readers see EOF and the stub process is gone before the parent
-  // can observe the exit.
+void Task::exit_task() {
+  // CLONE_CHILD_CLEARTID: zero the word and wake one waiter (pthread_join).
+  if (clear_child_tid_ && mm_) {
+    const uint32_t zero = 0;
+    if (mm_->copy_out(clear_child_tid_, &zero, sizeof(zero))) {
+      kernel_.futexes().wake(FutexKey{reinterpret_cast<uintptr_t>(mm_.get()), clear_child_tid_}, 1, ~0u);
+    }
+    clear_child_tid_ = 0;
+  }
+  // exit_mm(), exit_files(), exit_fs(): what the thread held goes now, so
+  // pipe readers see EOF and the stub is gone before the parent can
+  // observe the exit. An address space others still use only loses this
+  // thread's stub thread.
+  if (mm_ && mm_.use_count() > 1) mm_->address_space().release_thread();
   mm_.reset();
   fds_.reset();
   fs_.reset();
   release_vfork_parent();
-  if (clear_child_tid_) {
-    // CLONE_CHILD_CLEARTID: nothing to write into any more once the
-    // address space is gone (threads will need it).
-    clear_child_tid_ = 0;
-  }
 
   std::shared_ptr<ThreadGroup> parent;
   bool notify_parent = false;
+  bool last = false;
   {
     std::lock_guard lock(kernel_.tree_mutex());
-    group_->zombie = true;
-    group_->exit_status = exit_status_;
     kernel_.remove_task_locked(tid_);
-    // Orphans go to the nearest living ancestor that is a child subreaper
-    // (PR_SET_CHILD_SUBREAPER), else to pid 1 (find_new_reaper()).
-    std::shared_ptr<ThreadGroup> reaper;
-    for (auto a = group_->parent.lock(); a; a = a->parent.lock()) {
-      if (a->child_subreaper && !a->zombie) {
-        reaper = a;
-        break;
-      }
-    }
-    if (!reaper) reaper = kernel_.find_process_locked(1);
-    bool reaper_has_zombie = false;
-    for (auto& child : group_->children) {
-      if (reaper && reaper != group_) {
-        child->parent = reaper;
-        reaper->children.push_back(child);
-        reaper_has_zombie |= child->zombie;
-      }
-    }
-    group_->children.clear();
-    if (reaper && reaper_has_zombie) reaper->child_waiters.notify_all();
-
-    parent = group_->parent.lock();
-    if (parent) {
-      // A parent that ignores SIGCHLD (or set SA_NOCLDWAIT) leaves no zombie
-      // behind (wait(2), NOTES).
-      bool auto_reap = false;
-      if (group_->exit_signal == SIGCHLD) {
-        if (auto leader = parent->leader.lock()) {
-          std::lock_guard signal_lock(leader->sighand_->mu);
-          const SignalAction& a = leader->sighand_->actions[SIGCHLD - 1];
-          auto_reap = a.handler == reinterpret_cast<uint64_t>(SIG_IGN) || (a.flags & SA_NOCLDWAIT);
-        }
-      }
-      if (auto_reap) {
-        std::erase(parent->children, group_);
-        kernel_.remove_process_locked(group_->pid);
-      }
-      notify_parent = true;
-    } else {
-      kernel_.remove_process_locked(group_->pid);
+    std::erase_if(group_->tasks, [this](const std::weak_ptr<Task>& w) {
+      auto t = w.lock();
+      return !t || t.get() == this;
+    });
+    if (group_->leader.lock().get() == this) group_->leader_exit_status = exit_status_;
+    last = group_->tasks.empty();
+    if (last) {
+      exit_status_ = group_->group_exiting ? group_->group_exit_status : group_->leader_exit_status;
+      exit_process_locked(parent, notify_parent);
     }
   }
+  group_->thread_exit_waiters.notify_all();
   if (notify_parent) {
     if (group_->exit_signal > 0) {
       // do_notify_parent(): what ended the child, in SIGCHLD's siginfo.
@@ -150,9 +166,55 @@ void Task::exit_process() {
       info.si_pid = group_->pid;
       info.si_uid = creds_.ruid;
       info.si_status = exit_status_.signal ? exit_status_.signal : exit_status_.code;
-      if (auto leader = parent->leader.lock()) leader->send_signal(info);
+      send_group_signal(kernel_, *parent, info);
     }
     parent->child_waiters.notify_all();
+  }
+}
+
+void Task::exit_process_locked(std::shared_ptr<ThreadGroup>& parent, bool& notify_parent) {
+  group_->zombie = true;
+  group_->exit_status = exit_status_;
+  // Orphans go to the nearest living ancestor that is a child subreaper
+  // (PR_SET_CHILD_SUBREAPER), else to pid 1 (find_new_reaper()).
+  std::shared_ptr<ThreadGroup> reaper;
+  for (auto a = group_->parent.lock(); a; a = a->parent.lock()) {
+    if (a->child_subreaper && !a->zombie) {
+      reaper = a;
+      break;
+    }
+  }
+  if (!reaper) reaper = kernel_.find_process_locked(1);
+  bool reaper_has_zombie = false;
+  for (auto& child : group_->children) {
+    if (reaper && reaper != group_) {
+      child->parent = reaper;
+      reaper->children.push_back(child);
+      reaper_has_zombie |= child->zombie;
+    }
+  }
+  group_->children.clear();
+  if (reaper && reaper_has_zombie) reaper->child_waiters.notify_all();
+
+  parent = group_->parent.lock();
+  if (parent) {
+    // A parent that ignores SIGCHLD (or set SA_NOCLDWAIT) leaves no zombie
+    // behind (wait(2), NOTES).
+    bool auto_reap = false;
+    if (group_->exit_signal == SIGCHLD) {
+      if (auto someone = signal_target_locked(*parent, SIGCHLD)) {
+        std::lock_guard signal_lock(someone->sighand_->mu);
+        const SignalAction& a = someone->sighand_->actions[SIGCHLD - 1];
+        auto_reap = a.handler == reinterpret_cast<uint64_t>(SIG_IGN) || (a.flags & SA_NOCLDWAIT);
+      }
+    }
+    if (auto_reap) {
+      std::erase(parent->children, group_);
+      kernel_.remove_process_locked(group_->pid);
+    }
+    notify_parent = true;
+  } else {
+    kernel_.remove_process_locked(group_->pid);
   }
 }
 

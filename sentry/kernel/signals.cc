@@ -258,26 +258,27 @@ void Task::act_on_signals() {
 
 void Task::notify_parent_of_job_control(int code, int status) {
   std::shared_ptr<ThreadGroup> parent;
-  bool send = true;
+  std::shared_ptr<Task> someone;
   {
     std::lock_guard lock(kernel_.tree_mutex());
     parent = group_->parent.lock();
+    if (parent) someone = signal_target_locked(*parent, SIGCHLD);
   }
   if (!parent) return;
-  auto leader = parent->leader.lock();
-  if (leader) {
-    std::lock_guard lock(leader->sighand_->mu);
+  bool send = someone != nullptr;
+  if (someone) {
+    std::lock_guard lock(someone->sighand_->mu);
     // SA_NOCLDSTOP: no SIGCHLD when children stop or resume (sigaction(2)).
-    send = !(leader->sighand_->actions[SIGCHLD - 1].flags & SA_NOCLDSTOP);
+    send = !(someone->sighand_->actions[SIGCHLD - 1].flags & SA_NOCLDSTOP);
   }
-  if (send && leader) {
+  if (send) {
     siginfo_t info{};
     info.si_signo = SIGCHLD;
     info.si_code = code;
     info.si_pid = group_->pid;
     info.si_uid = creds_.ruid;
     info.si_status = status;
-    leader->send_signal(info);
+    someone->send_signal(info);
   }
   parent->child_waiters.notify_all();
 }

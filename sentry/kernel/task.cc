@@ -79,9 +79,57 @@ void Task::post_external_signal(int signo) {
 }
 
 void Task::exit_group(ExitStatus status) {
-  if (exiting_) return;
-  exiting_ = true;
+  if (exiting_.exchange(true)) return;
   exit_status_ = status;
+  std::vector<std::shared_ptr<Task>> others;
+  {
+    std::lock_guard lock(kernel_.tree_mutex());
+    if (!group_->group_exiting) {
+      group_->group_exiting = true;
+      group_->group_exit_status = status;
+    }
+    for (const auto& w : group_->tasks) {
+      if (auto t = w.lock(); t && t.get() != this) others.push_back(std::move(t));
+    }
+  }
+  // zap_other_threads(): every other thread leaves at its next stop.
+  for (auto& t : others) t->interrupt();
+}
+
+void Task::exit_thread(int code) {
+  if (exiting_.exchange(true)) return;
+  exit_status_ = ExitStatus{code, 0};
+}
+
+void Task::kill_other_threads() {
+  std::vector<std::shared_ptr<Task>> others;
+  {
+    std::lock_guard lock(kernel_.tree_mutex());
+    for (const auto& w : group_->tasks) {
+      if (auto t = w.lock(); t && t.get() != this) others.push_back(std::move(t));
+    }
+  }
+  if (others.empty()) return;
+  for (auto& t : others) {
+    t->exit_thread(0);
+    t->interrupt();
+  }
+  others.clear();
+  // de_thread(): wait until they are gone.
+  for (;;) {
+    group_->thread_exit_waiters.add(this);
+    bool alone;
+    {
+      std::lock_guard lock(kernel_.tree_mutex());
+      alone = group_->tasks.size() <= 1;
+    }
+    if (alone) {
+      group_->thread_exit_waiters.remove(this);
+      return;
+    }
+    if (block() == EINTR) take_interrupt();
+    group_->thread_exit_waiters.remove(this);
+  }
 }
 
 void Task::check_pending() {
@@ -103,6 +151,12 @@ void Task::check_pending() {
 ExitStatus Task::run() {
   current_interrupt_fd() = interrupt_fd_.get();
   while (!exiting_) {
+    if (group_->group_exiting.load()) {
+      std::lock_guard lock(kernel_.tree_mutex());
+      exit_status_ = group_->group_exit_status;
+      exiting_ = true;
+      break;
+    }
     check_pending();
     act_on_signals();
     if (exiting_) break;
@@ -123,7 +177,7 @@ ExitStatus Task::run() {
         break;
     }
   }
-  exit_process();
+  exit_task();
   return exit_status_;
 }
 

@@ -67,6 +67,12 @@ struct CloneRequest {
   uint64_t parent_tid = 0, child_tid = 0, tls = 0;
 };
 
+class Task;
+// With the tree lock: the thread of `g` a process-directed `signo` goes to.
+std::shared_ptr<Task> signal_target_locked(ThreadGroup& g, int signo);
+// Sends `info` to the process `g` (one of its threads takes it).
+void send_group_signal(Kernel& kernel, ThreadGroup& g, const siginfo_t& info);
+
 class Task : public vfs::UserMemory, public std::enable_shared_from_this<Task> {
  public:
   Task(Kernel& kernel, int tid, std::shared_ptr<ThreadGroup> group);
@@ -101,9 +107,13 @@ class Task : public vfs::UserMemory, public std::enable_shared_from_this<Task> {
   // Starts run() on a new Sentry thread.
   static void start(std::shared_ptr<Task> task);
 
-  // Called by syscalls: ends the group (exit_group) or this thread (exit).
+  // Called by syscalls: ends the group (exit_group, fatal signals) or only
+  // this thread (exit(2)).
   void exit_group(ExitStatus status);
-  bool exiting() const { return exiting_; }
+  void exit_thread(int code);
+  // execve(2) in a multi-threaded process: the other threads exit first.
+  void kill_other_threads();
+  bool exiting() const { return exiting_.load(); }
 
   // Asks the task to stop: makes blocking syscalls return EINTR and the
   // platform return to the Sentry. Safe from any thread.
@@ -192,9 +202,12 @@ class Task : public vfs::UserMemory, public std::enable_shared_from_this<Task> {
   // Builds the rt_sigframe for `info` and points the registers at the handler.
   Result<void> setup_frame(const siginfo_t& info, const SignalAction& action);
 
-  // After the last syscall: frees what the process held, makes it a zombie,
-  // hands its children to pid 1 and tells its parent (exit_notify()).
-  void exit_process();
+  // After the last syscall: frees what the thread held; the last thread
+  // out makes the process a zombie, hands its children to a reaper and
+  // tells its parent (exit_notify()).
+  void exit_task();
+  // With the tree lock: the process of the last thread has ended.
+  void exit_process_locked(std::shared_ptr<ThreadGroup>& parent, bool& notify_parent);
 
   Kernel& kernel_;
   int tid_;
@@ -228,7 +241,7 @@ class Task : public vfs::UserMemory, public std::enable_shared_from_this<Task> {
   uint64_t robust_list_ = 0;
   std::string comm_;
   std::array<rlimit, RLIM_NLIMITS> rlimits_;
-  bool exiting_ = false;
+  std::atomic<bool> exiting_{false};
   ExitStatus exit_status_;
   UniqueFd interrupt_fd_;
   UniqueFd wake_fd_;

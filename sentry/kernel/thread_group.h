@@ -1,11 +1,11 @@
-// ThreadGroup: a process. Its pid, its place in the process tree, its
-// process group and session, and what its parent collects with wait4(2)
-// once it has exited. Every task is still the only thread of its group
-// (clone(CLONE_THREAD) comes later), so the group's one task is its leader.
+// ThreadGroup: a process. Its pid, its threads, its place in the process
+// tree, its process group and session, and what its parent collects with
+// wait4(2) once every thread has exited.
 #pragma once
 
 #include <signal.h>
 
+#include <atomic>
 #include <memory>
 #include <vector>
 
@@ -40,6 +40,14 @@ struct ThreadGroup {
   bool did_exec = false;
   bool child_subreaper = false;  // prctl(PR_SET_CHILD_SUBREAPER)  // setpgid(2) on a child that has exec'd: EACCES
   std::weak_ptr<Task> leader;
+  std::vector<std::weak_ptr<Task>> tasks;  // the live threads
+  // exit_group(2) or a fatal signal: every thread is on its way out, and
+  // the process ends with this status.
+  std::atomic<bool> group_exiting{false};
+  ExitStatus group_exit_status;
+  ExitStatus leader_exit_status;  // exit(2) of the leader, if threads outlive it
+  // Threads waiting for the others to go (execve's de_thread()).
+  WaitQueue thread_exit_waiters;
   bool zombie = false;  // exited; waits for its parent to reap it
   // Job control (signal(7) "stop" and "continue"): stopped until SIGCONT;
   // a stop or continue not yet collected by wait4(WUNTRACED/WCONTINUED).

@@ -334,6 +334,15 @@ bool MemoryManager::has_vma(uint64_t addr) {
   return vmas_.find(addr) != nullptr;
 }
 
+Result<std::optional<uint64_t>> MemoryManager::shared_offset(uint64_t addr) {
+  std::lock_guard lock(mu_);
+  auto page = page_for_access_locked(addr, false);
+  if (!page) return Err(page.error());
+  const Vma* vma = vmas_.find(addr);
+  if (!vma || !vma->shared) return std::optional<uint64_t>{};
+  return std::optional<uint64_t>{static_cast<uint64_t>(*page - memfile_.at(0))};
+}
+
 int MemoryManager::vma_prot(uint64_t addr) {
   std::lock_guard lock(mu_);
   const Vma* v = vmas_.find(addr);

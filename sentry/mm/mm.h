@@ -5,6 +5,8 @@
 // lazily, on the application's faults or when the Sentry touches them.
 #pragma once
 
+#include <optional>
+
 #include <sys/uio.h>
 
 #include <cstdint>
@@ -70,6 +72,10 @@ class MemoryManager {
   Result<void> handle_fault(uint64_t addr);
   // Whether a VMA covers `addr` (SIGSEGV's si_code: ACCERR, not MAPERR).
   bool has_vma(uint64_t addr);
+  // For a shared futex: the memory-file offset behind `addr` when it lies in
+  // a MAP_SHARED mapping (the same for every process mapping it), or
+  // nullopt for private memory. EFAULT for an unreadable address.
+  Result<std::optional<uint64_t>> shared_offset(uint64_t addr);
   // The protection of the VMA covering `addr`, or -1.
   int vma_prot(uint64_t addr);
 

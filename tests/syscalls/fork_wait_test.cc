@@ -500,8 +500,6 @@ TEST_F(ForkTest, SubreaperAdoptsOrphans) {
 volatile int vfork_shared = 0;
 
 TEST_F(VforkTest, ChildRunsFirstInSharedMemoryThenExits) {
-  if (getenv("SYSCALL_TEST_SANDBOX"))
-    GTEST_SKIP() << "the sandbox gives a vfork child a copy of the parent's memory until CLONE_VM (threads) lands";
   vfork_shared = 0;
   pid_t pid = vfork();
   if (pid == 0) {
