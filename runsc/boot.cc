@@ -167,6 +167,7 @@ int run_boot(int gofer_fd, int config_fd) {
   const int init_pid = kernel.allocate_tid();
   auto init_task = std::make_shared<kernel::Task>(kernel, init_pid, std::make_shared<kernel::ThreadGroup>(init_pid));
   init_task->group().leader = init_task;
+  init_task->group().tasks.push_back(init_task);
   {
     std::lock_guard lock(kernel.tree_mutex());
     kernel.add_task_locked(init_task);

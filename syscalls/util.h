@@ -49,6 +49,7 @@ void register_clone(kernel::SyscallTable& table);
 void register_wait(kernel::SyscallTable& table);
 void register_pipe(kernel::SyscallTable& table);
 void register_poll(kernel::SyscallTable& table);
+void register_timer(kernel::SyscallTable& table);
 
 // The whole x86-64 table, built once.
 const kernel::SyscallTable& syscall_table();

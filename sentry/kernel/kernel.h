@@ -14,6 +14,7 @@
 
 #include "platform/platform.h"
 #include "sentry/kernel/futex.h"
+#include "sentry/kernel/timers.h"
 #include "sentry/mm/memory_file.h"
 #include "vfs/file.h"
 
@@ -70,6 +71,7 @@ class Kernel {
 
   int allocate_tid() { return next_tid_.fetch_add(1); }
   FutexTable& futexes() { return futexes_; }
+  TimerService& timers() { return timers_; }
 
   // The process tree: every process (live or zombie) by pid, and the live
   // tasks by tid. tree_mutex() guards them and every ThreadGroup's tree
@@ -93,6 +95,7 @@ class Kernel {
   BootLog boot_log_;
   std::atomic<int> next_tid_{1};
   FutexTable futexes_;
+  TimerService timers_;
   std::mutex tree_mu_;
   std::map<int, std::shared_ptr<ThreadGroup>> processes_;
   std::map<int, std::weak_ptr<Task>> tasks_;

@@ -6,7 +6,9 @@
 #include <signal.h>
 
 #include <atomic>
+#include <map>
 #include <memory>
+#include <mutex>
 #include <vector>
 
 #include "sentry/kernel/wait_queue.h"
@@ -46,6 +48,23 @@ struct ThreadGroup {
   std::atomic<bool> group_exiting{false};
   ExitStatus group_exit_status;
   ExitStatus leader_exit_status;  // exit(2) of the leader, if threads outlive it
+  // Interval timers (setitimer(2): REAL, VIRTUAL, PROF) and POSIX timers
+  // (timer_create(2)), guarded by timers_mu.
+  struct Timer {
+    int64_t deadline_ns = 0;  // CLOCK_MONOTONIC; 0 when disarmed
+    int64_t interval_ns = 0;
+    uint64_t service_id = 0;  // the TimerService entry while armed
+    int signo = 0;
+    int notify = 0;            // SIGEV_SIGNAL, SIGEV_NONE, SIGEV_THREAD_ID
+    int target_tid = 0;        // SIGEV_THREAD_ID
+    uint64_t value = 0;        // sigev_value
+    int overrun = 0;
+    uint64_t generation = 0;   // bumps on every (re)arm, so stale firings are ignored
+  };
+  std::mutex timers_mu;
+  Timer itimers[3];
+  std::map<int, Timer> posix_timers;
+  int next_timer_id = 0;
   // Threads waiting for the others to go (execve's de_thread()).
   WaitQueue thread_exit_waiters;
   bool zombie = false;  // exited; waits for its parent to reap it

@@ -1,0 +1,308 @@
+// Timers: alarm(2), setitimer(2)/getitimer(2), the POSIX timers of
+// timer_create(2), and the accounting calls times(2) and getrusage(2).
+// Timers run on the kernel's TimerService and send their signal to the
+// process (or, with SIGEV_THREAD_ID, to one thread) when they expire.
+// ITIMER_VIRTUAL and ITIMER_PROF count time as ITIMER_REAL does: the
+// Sentry does not account the application's CPU time yet.
+#include <signal.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <sys/time.h>
+#include <sys/times.h>
+
+#include "common/log.h"
+#include "syscalls/util.h"
+
+namespace runsc::syscalls {
+namespace {
+
+using kernel::Arg;
+using kernel::ThreadGroup;
+using Timer = ThreadGroup::Timer;
+
+constexpr int kItimerSignals[3] = {SIGALRM, SIGVTALRM, SIGPROF};
+constexpr int kItimerBase = 1 << 20;  // timer keys for itimers; POSIX timer ids are below
+
+int64_t tv_ns(const timeval& tv) { return tv.tv_sec * 1000000000LL + tv.tv_usec * 1000LL; }
+timeval ns_tv(int64_t ns) { return timeval{ns / 1000000000, (ns % 1000000000) / 1000}; }
+timespec ns_ts(int64_t ns) { return timespec{ns / 1000000000, ns % 1000000000}; }
+
+Timer* find_timer_locked(ThreadGroup& g, int key) {
+  if (key >= kItimerBase) return &g.itimers[key - kItimerBase];
+  auto it = g.posix_timers.find(key);
+  return it == g.posix_timers.end() ? nullptr : &it->second;
+}
+
+void arm_locked(kernel::Kernel& k, const std::shared_ptr<ThreadGroup>& g, Timer& tm, int key);
+
+// The TimerService callback: sends the signal and re-arms a periodic timer.
+void fire(kernel::Kernel& k, const std::weak_ptr<ThreadGroup>& weak, int key, uint64_t generation) {
+  auto g = weak.lock();
+  log::debug("timer {} fires (process {})", key, g ? g->pid : 0);
+  if (!g) return;
+  siginfo_t info{};
+  int target_tid = 0;
+  {
+    std::lock_guard lock(g->timers_mu);
+    Timer* tm = find_timer_locked(*g, key);
+    if (!tm || tm->generation != generation || tm->deadline_ns == 0) return;
+    if (tm->interval_ns > 0) {
+      // Expirations missed while the signal was on its way are overruns.
+      const int64_t now = kernel::monotonic_now_ns();
+      int64_t next = tm->deadline_ns + tm->interval_ns;
+      int missed = 0;
+      while (next <= now) {
+        next += tm->interval_ns;
+        ++missed;
+      }
+      tm->overrun = missed;
+      tm->deadline_ns = next;
+      arm_locked(k, g, *tm, key);
+    } else {
+      tm->deadline_ns = 0;
+    }
+    if (tm->notify == SIGEV_NONE) return;
+    info.si_signo = tm->signo;
+    if (key >= kItimerBase) {
+      info.si_code = SI_KERNEL;
+    } else {
+      info.si_code = SI_TIMER;
+      info.si_timerid = key;
+      info.si_overrun = tm->overrun;
+      info.si_value.sival_ptr = reinterpret_cast<void*>(tm->value);
+    }
+    target_tid = tm->notify == SIGEV_THREAD_ID ? tm->target_tid : 0;
+  }
+  if (target_tid) {
+    std::shared_ptr<Task> target;
+    {
+      std::lock_guard lock(k.tree_mutex());
+      target = k.find_task_locked(target_tid);
+    }
+    if (target) target->send_signal(info);
+    return;
+  }
+  kernel::send_group_signal(k, *g, info);
+}
+
+void arm_locked(kernel::Kernel& k, const std::shared_ptr<ThreadGroup>& g, Timer& tm, int key) {
+  const uint64_t generation = tm.generation;
+  std::weak_ptr<ThreadGroup> weak = g;
+  tm.service_id = k.timers().schedule(tm.deadline_ns, [&k, weak, key, generation] { fire(k, weak, key, generation); });
+}
+
+// Disarms, then arms with `value_ns` from now (0: stays disarmed). Returns
+// the old (remaining, interval).
+std::pair<int64_t, int64_t> set_timer_locked(kernel::Kernel& k, const std::shared_ptr<ThreadGroup>& g, Timer& tm,
+                                             int key, int64_t value_ns, int64_t interval_ns, bool absolute) {
+  const int64_t now = kernel::monotonic_now_ns();
+  std::pair<int64_t, int64_t> old{tm.deadline_ns ? std::max<int64_t>(tm.deadline_ns - now, 1) : 0, tm.interval_ns};
+  if (tm.service_id) k.timers().cancel(tm.service_id);
+  tm.service_id = 0;
+  ++tm.generation;
+  tm.deadline_ns = 0;
+  tm.interval_ns = interval_ns;
+  tm.overrun = 0;
+  if (value_ns > 0) {
+    tm.deadline_ns = absolute ? std::max(value_ns, now) : now + value_ns;
+    arm_locked(k, g, tm, key);
+  }
+  return old;
+}
+
+Result<uint64_t> sys_setitimer(Task& t, const SyscallArgs& a) {
+  const int which = a.i(0);
+  if (which < 0 || which > 2) return Err(EINVAL);
+  itimerval next{};
+  if (a.u(1)) {
+    if (auto r = t.mm().copy_in(a.u(1), &next, sizeof(next)); !r) return Err(r.error());
+    auto bad = [](const timeval& tv) { return tv.tv_sec < 0 || tv.tv_usec < 0 || tv.tv_usec >= 1000000; };
+    if (bad(next.it_value) || bad(next.it_interval)) return Err(EINVAL);
+  }
+  std::pair<int64_t, int64_t> old;
+  {
+    std::lock_guard lock(t.group().timers_mu);
+    Timer& tm = t.group().itimers[which];
+    tm.signo = kItimerSignals[which];
+    tm.notify = SIGEV_SIGNAL;
+    old = set_timer_locked(t.kernel(), t.group_ptr(), tm, kItimerBase + which, tv_ns(next.it_value),
+                           tv_ns(next.it_interval), false);
+  }
+  if (a.u(2)) {
+    itimerval out{ns_tv(old.second), ns_tv(old.first)};
+    if (auto r = t.mm().copy_out(a.u(2), &out, sizeof(out)); !r) return Err(r.error());
+  }
+  return ok();
+}
+
+Result<uint64_t> sys_getitimer(Task& t, const SyscallArgs& a) {
+  const int which = a.i(0);
+  if (which < 0 || which > 2) return Err(EINVAL);
+  itimerval out{};
+  {
+    std::lock_guard lock(t.group().timers_mu);
+    const Timer& tm = t.group().itimers[which];
+    const int64_t now = kernel::monotonic_now_ns();
+    out.it_interval = ns_tv(tm.interval_ns);
+    if (tm.deadline_ns) out.it_value = ns_tv(std::max<int64_t>(tm.deadline_ns - now, 1000));
+  }
+  if (auto r = t.mm().copy_out(a.u(1), &out, sizeof(out)); !r) return Err(r.error());
+  return ok();
+}
+
+// alarm(2): ITIMER_REAL in whole seconds; returns the seconds that were
+// left, rounded to nearest, but at least 1 if any time was (kernel/time/itimer.c).
+Result<uint64_t> sys_alarm(Task& t, const SyscallArgs& a) {
+  const int64_t secs = static_cast<int64_t>(static_cast<uint32_t>(a.u(0)));
+  std::pair<int64_t, int64_t> old;
+  {
+    std::lock_guard lock(t.group().timers_mu);
+    Timer& tm = t.group().itimers[ITIMER_REAL];
+    tm.signo = SIGALRM;
+    tm.notify = SIGEV_SIGNAL;
+    old = set_timer_locked(t.kernel(), t.group_ptr(), tm, kItimerBase + ITIMER_REAL, secs * 1000000000LL, 0, false);
+  }
+  if (old.first == 0) return ok(0);
+  timeval left = ns_tv(old.first);
+  uint64_t result = static_cast<uint64_t>(left.tv_sec);
+  if ((result == 0 && left.tv_usec) || left.tv_usec >= 500000) ++result;
+  return result;
+}
+
+// timer_create(2): SIGEV_SIGNAL, SIGEV_NONE and SIGEV_THREAD_ID (which
+// glibc's SIGEV_THREAD is built on) on the monotonic and realtime clocks.
+Result<uint64_t> sys_timer_create(Task& t, const SyscallArgs& a) {
+  const int clock = a.i(0);
+  if (clock != CLOCK_REALTIME && clock != CLOCK_MONOTONIC && clock != CLOCK_BOOTTIME &&
+      clock != CLOCK_PROCESS_CPUTIME_ID && clock != CLOCK_THREAD_CPUTIME_ID)
+    return Err(EINVAL);
+  Timer tm;
+  tm.notify = SIGEV_SIGNAL;
+  tm.signo = SIGALRM;
+  if (a.u(1)) {
+    sigevent ev{};
+    if (auto r = t.mm().copy_in(a.u(1), &ev, sizeof(ev)); !r) return Err(r.error());
+    tm.notify = ev.sigev_notify;
+    tm.signo = ev.sigev_signo;
+    tm.value = reinterpret_cast<uint64_t>(ev.sigev_value.sival_ptr);
+    if (tm.notify != SIGEV_SIGNAL && tm.notify != SIGEV_NONE && tm.notify != SIGEV_THREAD_ID) return Err(EINVAL);
+    if (tm.notify != SIGEV_NONE && (tm.signo < 1 || tm.signo > 64)) return Err(EINVAL);
+    if (tm.notify == SIGEV_THREAD_ID) {
+      tm.target_tid = ev._sigev_un._tid;
+      std::lock_guard lock(t.kernel().tree_mutex());
+      auto target = t.kernel().find_task_locked(tm.target_tid);
+      if (!target || target->pid() != t.pid()) return Err(EINVAL);
+    }
+  }
+  int id;
+  {
+    std::lock_guard lock(t.group().timers_mu);
+    id = t.group().next_timer_id++;
+    // Without a sigevent the value is the timer's own id (timer_create(2)).
+    if (!a.u(1)) tm.value = static_cast<uint64_t>(id);
+    t.group().posix_timers.emplace(id, tm);
+  }
+  const int32_t out = id;
+  if (auto r = t.mm().copy_out(a.u(2), &out, sizeof(out)); !r) {
+    std::lock_guard lock(t.group().timers_mu);
+    t.group().posix_timers.erase(id);
+    return Err(r.error());
+  }
+  return ok();
+}
+
+Result<uint64_t> sys_timer_settime(Task& t, const SyscallArgs& a) {
+  itimerspec next;
+  if (auto r = t.mm().copy_in(a.u(2), &next, sizeof(next)); !r) return Err(r.error());
+  auto bad = [](const timespec& ts) { return ts.tv_sec < 0 || ts.tv_nsec < 0 || ts.tv_nsec >= 1000000000; };
+  if (bad(next.it_value) || bad(next.it_interval)) return Err(EINVAL);
+  const bool absolute = (a.i(1) & TIMER_ABSTIME) != 0;
+  int64_t value = to_ns(next.it_value);
+  if (absolute && value > 0) {
+    // Absolute times are on the timer's clock; CLOCK_REALTIME is converted
+    // to the monotonic deadline the service runs on.
+    timespec real, mono;
+    ::clock_gettime(CLOCK_REALTIME, &real);
+    ::clock_gettime(CLOCK_MONOTONIC, &mono);
+    value = value - to_ns(real) + to_ns(mono);
+    if (value <= 0) value = 1;
+  }
+  std::pair<int64_t, int64_t> old;
+  {
+    std::lock_guard lock(t.group().timers_mu);
+    auto it = t.group().posix_timers.find(a.i(0));
+    if (it == t.group().posix_timers.end()) return Err(EINVAL);
+    old = set_timer_locked(t.kernel(), t.group_ptr(), it->second, a.i(0), value, to_ns(next.it_interval), absolute);
+  }
+  if (a.u(3)) {
+    itimerspec out{ns_ts(old.second), ns_ts(old.first)};
+    if (auto r = t.mm().copy_out(a.u(3), &out, sizeof(out)); !r) return Err(r.error());
+  }
+  return ok();
+}
+
+Result<uint64_t> sys_timer_gettime(Task& t, const SyscallArgs& a) {
+  itimerspec out{};
+  {
+    std::lock_guard lock(t.group().timers_mu);
+    auto it = t.group().posix_timers.find(a.i(0));
+    if (it == t.group().posix_timers.end()) return Err(EINVAL);
+    const Timer& tm = it->second;
+    out.it_interval = ns_ts(tm.interval_ns);
+    if (tm.deadline_ns) out.it_value = ns_ts(std::max<int64_t>(tm.deadline_ns - kernel::monotonic_now_ns(), 1));
+  }
+  if (auto r = t.mm().copy_out(a.u(1), &out, sizeof(out)); !r) return Err(r.error());
+  return ok();
+}
+
+Result<uint64_t> sys_timer_getoverrun(Task& t, const SyscallArgs& a) {
+  std::lock_guard lock(t.group().timers_mu);
+  auto it = t.group().posix_timers.find(a.i(0));
+  if (it == t.group().posix_timers.end()) return Err(EINVAL);
+  return static_cast<uint64_t>(it->second.overrun);
+}
+
+Result<uint64_t> sys_timer_delete(Task& t, const SyscallArgs& a) {
+  std::lock_guard lock(t.group().timers_mu);
+  auto it = t.group().posix_timers.find(a.i(0));
+  if (it == t.group().posix_timers.end()) return Err(EINVAL);
+  if (it->second.service_id) t.kernel().timers().cancel(it->second.service_id);
+  t.group().posix_timers.erase(it);
+  return ok();
+}
+
+// times(2): clock ticks (USER_HZ, 100) since boot; CPU times are not
+// accounted yet and read as zero.
+Result<uint64_t> sys_times(Task& t, const SyscallArgs& a) {
+  if (a.u(0)) {
+    tms zero{};
+    if (auto r = t.mm().copy_out(a.u(0), &zero, sizeof(zero)); !r) return Err(r.error());
+  }
+  return static_cast<uint64_t>(t.kernel().monotonic_ns() / 10000000);
+}
+
+Result<uint64_t> sys_getrusage(Task& t, const SyscallArgs& a) {
+  const int who = a.i(0);
+  if (who != RUSAGE_SELF && who != RUSAGE_CHILDREN && who != RUSAGE_THREAD) return Err(EINVAL);
+  rusage zero{};
+  if (auto r = t.mm().copy_out(a.u(1), &zero, sizeof(zero)); !r) return Err(r.error());
+  return ok();
+}
+
+}  // namespace
+
+void register_timer(kernel::SyscallTable& tb) {
+  using A = Arg;
+  tb.set(SYS_setitimer, "setitimer", sys_setitimer, {A::kInt, A::kPtr, A::kPtr});
+  tb.set(SYS_getitimer, "getitimer", sys_getitimer, {A::kInt, A::kPtr});
+  tb.set(SYS_alarm, "alarm", sys_alarm, {A::kInt});
+  tb.set(SYS_timer_create, "timer_create", sys_timer_create, {A::kInt, A::kPtr, A::kPtr});
+  tb.set(SYS_timer_settime, "timer_settime", sys_timer_settime, {A::kInt, A::kHex, A::kPtr, A::kPtr});
+  tb.set(SYS_timer_gettime, "timer_gettime", sys_timer_gettime, {A::kInt, A::kPtr});
+  tb.set(SYS_timer_getoverrun, "timer_getoverrun", sys_timer_getoverrun, {A::kInt});
+  tb.set(SYS_timer_delete, "timer_delete", sys_timer_delete, {A::kInt});
+  tb.set(SYS_times, "times", sys_times, {A::kPtr});
+  tb.set(SYS_getrusage, "getrusage", sys_getrusage, {A::kInt, A::kPtr});
+}
+
+}  // namespace runsc::syscalls
