@@ -6,7 +6,7 @@
 #
 # Builds nothing: build the targets first, e.g.
 #   cmake -S /work/main -B /work/main/build
-#   cmake --build /work/main/build -j2 --target runsc getpid_loop sysemu_floor spawn_time
+#   cmake --build /work/main/build -j2 --target runsc getpid_loop sysemu_floor spawn_time pipe_pingpong
 #
 # Prints a markdown table on stdout (progress goes to stderr).  A variant that
 # cannot run (binary missing, non-zero exit, timeout, no result) shows "n/a"
@@ -119,7 +119,34 @@ field() {
   grep -o "$1=[0-9.eE+-]*" "$TMP/out" | tail -n 1 | cut -d= -f2
 }
 
-declare -A GP_MED GP_N SP_MED
+declare -A GP_MED GP_N SP_MED PP_MED
+
+# field_variant ARRAY KEY LABEL FIELD CMD... : median over RUNS of FIELD
+# printed by CMD, stored in ARRAY[KEY].
+field_variant() {
+  local -n out=$1
+  local key=$2 label=$3 fieldname=$4
+  shift 4
+  out[$key]=n/a
+  LAST_FAIL=""
+  log "start: $label"
+  local -a vals=()
+  local i v
+  for ((i = 1; i <= RUNS; i++)); do
+    if ! run_cmd "$label (run $i)" "$@"; then
+      note "$label: n/a, run $i: $LAST_FAIL"
+      return
+    fi
+    v=$(field "$fieldname")
+    if [[ -z $v ]]; then
+      note "$label: n/a, run $i printed no $fieldname"
+      return
+    fi
+    vals+=("$v")
+  done
+  out[$key]=$(median "${vals[@]}")
+  log "  runs: ${vals[*]} -> median ${out[$key]}"
+}
 
 # getpid_variant KEY LABEL PREFIX... : median ns/call of getpid_loop run
 # under PREFIX (empty prefix = native).
@@ -229,6 +256,23 @@ if ((have_proot)); then
   spawn_variant proot "proot" "$PROOT" "$TRUE_BIN"
 fi
 
+# --- processes inside the sandbox ------------------------------------------
+# fork + exec + wait done by a program running sandboxed, and a pipe
+# ping-pong between two processes, natively and under runsc.
+PINGPONG=$BUILD/bench/pipe_pingpong
+PP_N=${BENCH_PINGPONG:-5000}
+if ((have_runsc)); then
+  field_variant SP_MED inner "runsc do spawn_time" median_ms "$RUNSC" "${RUNSC_GLOBAL[@]}" do -- "$SPAWN" -n "$SPAWNS" -w 2 -- "$TRUE_BIN"
+fi
+if [[ -x $PINGPONG ]]; then
+  field_variant PP_MED native "pipe ping-pong, native" ns_per_roundtrip "$PINGPONG" "$PP_N"
+  if ((have_runsc)); then
+    field_variant PP_MED runsc "pipe ping-pong, runsc do" ns_per_roundtrip "$RUNSC" "${RUNSC_GLOBAL[@]}" do -- "$PINGPONG" "$PP_N"
+  fi
+else
+  note "pipe_pingpong: n/a, $PINGPONG not built"
+fi
+
 # --- report ----------------------------------------------------------------
 cpu=$(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo 2>/dev/null)
 rev=$(git -C "$(dirname "$0")" rev-parse --short HEAD 2>/dev/null || echo unknown)
@@ -272,6 +316,21 @@ sp_row native "\`$TRUE_BIN\`"
 sp_row floor "\`sysemu_floor $TRUE_BIN\`"
 sp_row runsc "\`$runsc_cmd $TRUE_BIN\`"
 sp_row proot "\`proot $TRUE_BIN\`"
+sp_row inner "fork + exec + wait inside the sandbox (\`$runsc_cmd spawn_time $TRUE_BIN\`)"
+echo
+echo "#### Pipe ping-pong (\`pipe_pingpong\`: two processes, one byte each way, $PP_N round trips per run)"
+echo
+echo "| variant | µs per round trip | vs native |"
+echo "|---|---:|---:|"
+for key in native runsc; do
+  [[ -v PP_MED[$key] ]] || continue
+  m=${PP_MED[$key]}
+  us=n/a
+  [[ $m != n/a ]] && us=$(awk -v v="$m" 'BEGIN { printf "%.2f", v / 1000 }')
+  label="native"
+  [[ $key == runsc ]] && label="\`$runsc_cmd\`"
+  echo "| $label | $us | $(ratio "$m" "${PP_MED[native]}") |"
+done
 
 if ((${#NOTES[@]})); then
   echo

@@ -176,6 +176,10 @@ int run_boot(int gofer_fd, int config_fd) {
   init.creds().ruid = init.creds().euid = init.creds().suid = init.creds().fsuid = config->uid;
   init.creds().rgid = init.creds().egid = init.creds().sgid = init.creds().fsgid = config->gid;
   init.creds().groups = config->groups;
+  if (config->uid != 0) {
+    // A non-root first program starts without capabilities (capabilities(7)).
+    init.creds().cap_effective = init.creds().cap_permitted = 0;
+  }
   auto fs = std::make_shared<kernel::FsContext>();
   fs->root = *root;
   auto cwd = vfs::resolve(*root, *root, config->cwd);

@@ -50,6 +50,7 @@ void register_wait(kernel::SyscallTable& table);
 void register_pipe(kernel::SyscallTable& table);
 void register_poll(kernel::SyscallTable& table);
 void register_timer(kernel::SyscallTable& table);
+void register_creds(kernel::SyscallTable& table);
 
 // The whole x86-64 table, built once.
 const kernel::SyscallTable& syscall_table();

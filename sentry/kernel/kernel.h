@@ -38,10 +38,15 @@ class BootLog {
   std::string text_;
 };
 
+// Every capability Linux 4.4 knows (CAP_CHOWN .. CAP_AUDIT_READ, 0-37).
+inline constexpr uint64_t kAllCapabilities = (uint64_t{1} << 38) - 1;
+
 struct Credentials {
   uint32_t ruid = 0, euid = 0, suid = 0, fsuid = 0;
   uint32_t rgid = 0, egid = 0, sgid = 0, fsgid = 0;
   std::vector<uint32_t> groups;
+  // capabilities(7): root starts with all of them, anyone else with none.
+  uint64_t cap_effective = kAllCapabilities, cap_permitted = kAllCapabilities, cap_inheritable = 0;
 };
 
 struct KernelOptions {

@@ -216,7 +216,20 @@ void Task::handle_fault(const siginfo_t& host_info) {
     uint64_t addr = reinterpret_cast<uint64_t>(info.si_addr);
     // A fault in a page the Sentry has not mapped into the stub yet is how
     // memory gets populated: resolve it and let the application retry.
-    if (info.si_code != SI_KERNEL && mm_->handle_fault(addr)) return;
+    if (info.si_code != SI_KERNEL) {
+      auto r = mm_->handle_fault(addr);
+      if (r) {
+        last_mapped_fault_ = 0;
+        return;
+      }
+      // Another thread may have mapped the page since this fault was
+      // raised: retry once; the same fault again is a real violation.
+      if (r.error() == EAGAIN && last_mapped_fault_ != addr) {
+        last_mapped_fault_ = addr;
+        return;
+      }
+    }
+    last_mapped_fault_ = 0;
     // The host's si_code reflects what the stub has mapped, which is lazy;
     // the application's view is its VMAs: no VMA, SEGV_MAPERR, else ACCERR.
     if (info.si_signo == SIGSEGV && info.si_code != SI_KERNEL) {

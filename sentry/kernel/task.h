@@ -235,7 +235,8 @@ class Task : public vfs::UserMemory, public std::enable_shared_from_this<Task> {
     int signo;
     uint64_t trapno, err;
   };
-  std::optional<FaultDetails> fault_;  // the next dequeued signal came from force_signal()
+  std::optional<FaultDetails> fault_;
+  uint64_t last_mapped_fault_ = 0;  // a fault on a mapped page, retried once  // the next dequeued signal came from force_signal()
   bool regs_replaced_ = false;
   uint64_t clear_child_tid_ = 0;
   uint64_t robust_list_ = 0;

@@ -356,8 +356,10 @@ Result<void> MemoryManager::handle_fault(uint64_t addr) {
   const Vma& vma = vit->second.value;
   if (vma.prot == PROT_NONE) return Err(EFAULT);
   auto pit = pmas_.find(addr);
-  // Mapped already with the VMA's permissions: the access itself is wrong.
-  if (pit != pmas_.end() && pit->second.value.mapped) return Err(EFAULT);
+  // Mapped already with the VMA's permissions: either the access itself is
+  // wrong, or another thread mapped the page after this fault was raised.
+  // EAGAIN lets the caller retry once before calling it a violation.
+  if (pit != pmas_.end() && pit->second.value.mapped) return Err(EAGAIN);
   uint64_t win_start = std::max(vit->first, addr & ~(kFaultWindow - 1));
   uint64_t win_end = std::min(vit->second.end, (addr & ~(kFaultWindow - 1)) + kFaultWindow);
   if (auto r = populate_locked(win_start, win_end, vma, vit->first); !r) return r;

@@ -68,7 +68,9 @@ class MemoryManager {
   Result<void> madvise(uint64_t addr, uint64_t length, int advice);
 
   // An application fault at `addr`. Ok when the page is now mapped and the
-  // application may retry; EFAULT when the access is a real violation.
+  // application may retry; EFAULT when the access is a real violation;
+  // EAGAIN when the page was mapped already (by another thread racing with
+  // this fault, or the access is a violation: retrying tells which).
   Result<void> handle_fault(uint64_t addr);
   // Whether a VMA covers `addr` (SIGSEGV's si_code: ACCERR, not MAPERR).
   bool has_vma(uint64_t addr);

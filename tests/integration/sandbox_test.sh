@@ -30,11 +30,12 @@ st=$?
 # Sentry's root is empty.
 "$runsc" do -- /bin/busybox sleep 10 &
 bg=$!
+# This sandbox's stub: a child of its Sentry, itself a child of runsc do
+# (other sandboxes may run at the same time).
 stub=""
 for _ in $(seq 1 100); do
-  for p in $(pgrep -f runsc-stub 2>/dev/null) $(pgrep -x runsc-stub 2>/dev/null); do
-    stub=$p
-  done
+  sentry=$(pgrep -P "$bg" -f "^runsc-sentry " | head -1)
+  [ -n "$sentry" ] && stub=$(pgrep -P "$sentry" -x runsc-stub | head -1)
   [ -n "$stub" ] && break
   sleep 0.05
 done
