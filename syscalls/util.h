@@ -51,6 +51,8 @@ void register_pipe(kernel::SyscallTable& table);
 void register_poll(kernel::SyscallTable& table);
 void register_timer(kernel::SyscallTable& table);
 void register_creds(kernel::SyscallTable& table);
+void register_eventfd_timerfd(kernel::SyscallTable& table);
+void register_epoll(kernel::SyscallTable& table);
 
 // The whole x86-64 table, built once.
 const kernel::SyscallTable& syscall_table();

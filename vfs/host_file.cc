@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <sys/ioctl.h>
+#include <sys/timerfd.h>
 #include <unistd.h>
 
 #include <vector>
@@ -133,8 +134,16 @@ Result<size_t> HostFileDescription::write_nonblocking_host(std::span<const iovec
   return done;
 }
 
+bool HostFileDescription::is_timerfd() const {
+  // timerfd_gettime(2) succeeds only on a timerfd.
+  itimerspec unused;
+  return host_nonblocking_ && ::timerfd_gettime(fd_.get(), &unused) == 0;
+}
+
 Result<int> HostFileDescription::pipe_size(int new_size) {
   if (!host_nonblocking_) return Err(EBADF);
+  struct stat st;
+  if (::fstat(fd_.get(), &st) != 0 || !S_ISFIFO(st.st_mode)) return Err(EBADF);
   int r = new_size < 0 ? ::fcntl(fd_.get(), F_GETPIPE_SZ) : ::fcntl(fd_.get(), F_SETPIPE_SZ, new_size);
   if (r < 0) return ErrFromErrno();
   return r;

@@ -28,6 +28,8 @@ class HostFileDescription final : public FileDescription {
   std::shared_ptr<mm::Mappable> mappable() override;
   bool seekable() const override { return is_regular_; }
   int host_fd() const { return fd_.get(); }
+  // Whether the host FD is a timerfd (timerfd_settime(2) needs one).
+  bool is_timerfd() const;
   // F_GETPIPE_SZ (new_size < 0) and F_SETPIPE_SZ on a pipe end; EBADF
   // for anything else, as fcntl(2) says.
   Result<int> pipe_size(int new_size);

@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <linux/falloc.h>
 #include <sys/syscall.h>
+#include <sys/epoll.h>
 #include <sys/ioctl.h>
 
 namespace runsc::kernel {
@@ -23,7 +24,10 @@ std::vector<seccomp::Rule> sentry_host_syscalls() {
       Rule{SYS_newfstatat, {{3, AT_EMPTY_PATH}}},
       Rule{SYS_sendmsg}, Rule{SYS_recvmsg}, Rule{SYS_poll}, Rule{SYS_ppoll}, Rule{SYS_eventfd2},
       Rule{SYS_ioctl, {{1, TCGETS}}}, Rule{SYS_ioctl, {{1, TIOCGWINSZ}}}, Rule{SYS_ioctl, {{1, FIONREAD}}},
-      // Application pipes are host pipes the Sentry holds (pipe(2)).
+      // Application pipes, eventfds, timerfds and epoll instances are host
+      // objects the Sentry holds.
+      Rule{SYS_timerfd_create}, Rule{SYS_timerfd_settime}, Rule{SYS_timerfd_gettime},
+      Rule{SYS_epoll_create1, {{0, EPOLL_CLOEXEC}}}, Rule{SYS_epoll_ctl}, Rule{SYS_epoll_wait}, Rule{SYS_epoll_pwait},
       Rule{SYS_pipe2, {{1, O_CLOEXEC | O_NONBLOCK}}}, Rule{SYS_pipe2, {{1, O_CLOEXEC | O_NONBLOCK | O_DIRECT}}},
       Rule{SYS_fcntl, {{1, F_GETFL}}}, Rule{SYS_fcntl, {{1, F_SETFL}}}, Rule{SYS_fcntl, {{1, F_GETFD}}},
       Rule{SYS_fcntl, {{1, F_SETFD}}}, Rule{SYS_fcntl, {{1, F_DUPFD_CLOEXEC}}},
