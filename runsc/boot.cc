@@ -199,7 +199,16 @@ int run_boot(int gofer_fd, int config_fd) {
     if (auto f = stdio_file(fd, flags | (host_flags & O_APPEND))) (void)init.fds().install_at(fd, f, false);
   }
 
-  std::thread signal_thread([&init, forwarded] {
+  // A forwarded signal goes to a live thread of pid 1.
+  auto post = [&kernel, &init](int sig) {
+    std::shared_ptr<kernel::Task> target;
+    {
+      std::lock_guard lock(kernel.tree_mutex());
+      target = kernel::signal_target_locked(init.group(), sig);
+    }
+    if (target) target->post_external_signal(sig);
+  };
+  std::thread signal_thread([post, forwarded] {
     // pid 1 only takes the signals it handles (pid_namespaces(7)), so a
     // program without a SIGTERM handler outlives the first SIGTERM, as in
     // a container. A second SIGINT, SIGTERM, SIGHUP or SIGQUIT means it:
@@ -210,11 +219,11 @@ int run_boot(int gofer_fd, int config_fd) {
       if (sigwait(&forwarded, &sig) != 0) continue;
       if (sig != SIGUSR1 && sig != SIGUSR2 && ++termination_requests > 1) {
         log::debug("boot: second termination signal ({}): SIGKILL to pid 1", sig);
-        init.post_external_signal(SIGKILL);
+        post(SIGKILL);
         continue;
       }
       log::debug("boot: forwarding signal {} to pid 1", sig);
-      init.post_external_signal(sig);
+      post(sig);
     }
   });
   signal_thread.detach();
@@ -235,7 +244,15 @@ int run_boot(int gofer_fd, int config_fd) {
     return r.error() == ENOENT ? 127 : 126;
   }
 
-  kernel::ExitStatus status = init.run();
+  init.run();
+  // pid 1's first thread may end before its process does (exit(2) in the
+  // main thread): the sandbox lasts as long as the process.
+  kernel.wait_for_exit(init.group());
+  kernel::ExitStatus status;
+  {
+    std::lock_guard lock(kernel.tree_mutex());
+    status = init.group().exit_status;
+  }
   log::debug("boot: pid 1 exited, status {} signal {}", status.code, status.signal);
   std::fflush(stdout);
   // Leave at once: the signal thread never returns, and nothing is left to tear down.

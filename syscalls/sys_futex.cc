@@ -42,6 +42,7 @@ Result<uint64_t> wait(Task& t, const SyscallArgs& a, bool absolute, uint32_t bit
   const int clock = (cmd_flags & FUTEX_CLOCK_REALTIME) ? CLOCK_REALTIME : CLOCK_MONOTONIC;
   int64_t deadline = -1;
   if (a.u(3) != 0) {
+    t.no_restart_after_handler();
     timespec ts;
     if (auto r = t.mm().copy_in(a.u(3), &ts, sizeof(ts)); !r) return Err(r.error());
     if (ts.tv_sec < 0 || ts.tv_nsec < 0 || ts.tv_nsec >= 1000000000) return Err(EINVAL);

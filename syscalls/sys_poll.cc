@@ -96,19 +96,21 @@ void write_time_left(Task& t, uint64_t addr, int64_t deadline, bool as_timeval) 
   }
 }
 
-// A temporary signal mask for the wait (ppoll, pselect6), restored after.
+// A temporary signal mask for the wait (ppoll, pselect6): if the wait
+// ends with EINTR the handler's frame restores the old mask after the
+// handler ran; otherwise it comes back at once.
 class ScopedMask {
  public:
-  ScopedMask(Task& t, std::optional<uint64_t> mask) : t_(t), old_(t.signal_mask()), active_(mask.has_value()) {
-    if (active_) t_.set_signal_mask(*mask);
+  ScopedMask(Task& t, std::optional<uint64_t> mask) : t_(t), active_(mask.has_value()) {
+    if (active_) t_.set_temporary_mask(*mask);
   }
+  void interrupted() { active_ = false; }
   ~ScopedMask() {
-    if (active_) t_.set_signal_mask(old_);
+    if (active_) t_.restore_temporary_mask();
   }
 
  private:
   Task& t_;
-  uint64_t old_;
   bool active_;
 };
 
@@ -120,7 +122,10 @@ Result<uint64_t> do_poll(Task& t, uint64_t fds_addr, uint64_t nfds, int64_t dead
   }
   ScopedMask scoped(t, mask);
   auto ready = poll_files(t, entries, deadline);
-  if (!ready) return Err(ready.error());
+  if (!ready) {
+    if (ready.error() == EINTR) scoped.interrupted();
+    return Err(ready.error());
+  }
   for (size_t i = 0; i < entries.size(); ++i) {
     // Only revents is written back (poll(2) leaves fd and events alone).
     const uint64_t at = fds_addr + i * sizeof(pollfd) + offsetof(pollfd, revents);
@@ -182,7 +187,10 @@ Result<uint64_t> do_select(Task& t, int nfds, uint64_t rd, uint64_t wr, uint64_t
   }
   ScopedMask scoped(t, mask);
   auto ready = poll_files(t, entries, deadline);
-  if (!ready) return Err(ready.error());
+  if (!ready) {
+    if (ready.error() == EINTR) scoped.interrupted();
+    return Err(ready.error());
+  }
   std::vector<uint64_t> out[3];
   for (auto& o : out) o.assign(bytes / 8, 0);
   int count = 0;

@@ -24,11 +24,14 @@ bool valid_clock(int id) {
   }
 }
 
-Result<timespec> read_clock(int id) {
+Result<timespec> read_clock(Task& t, int id) {
   if (!valid_clock(id)) return Err(EINVAL);
-  // The CPU-time clocks would report the Sentry's time: use monotonic
-  // time until per-task accounting lands.
-  if (id == CLOCK_PROCESS_CPUTIME_ID || id == CLOCK_THREAD_CPUTIME_ID) id = CLOCK_MONOTONIC;
+  // The CPU-time clocks: the application's host CPU time plus what its
+  // Sentry threads spent (the process's, or the calling thread's).
+  if (id == CLOCK_PROCESS_CPUTIME_ID || id == CLOCK_THREAD_CPUTIME_ID) {
+    const int64_t ns = id == CLOCK_PROCESS_CPUTIME_ID ? process_cpu_ns(t) : t.user_time_ns() + t.sys_time_ns();
+    return timespec{ns / 1000000000, ns % 1000000000};
+  }
   if (id == CLOCK_REALTIME_ALARM) id = CLOCK_REALTIME;
   if (id == CLOCK_BOOTTIME_ALARM) id = CLOCK_BOOTTIME;
   timespec ts;
@@ -37,7 +40,7 @@ Result<timespec> read_clock(int id) {
 }
 
 Result<uint64_t> sys_clock_gettime(Task& t, const SyscallArgs& a) {
-  auto ts = read_clock(a.i(0));
+  auto ts = read_clock(t, a.i(0));
   if (!ts) return Err(ts.error());
   if (auto r = t.mm().copy_out(a.u(1), &*ts, sizeof(*ts)); !r) return Err(r.error());
   return ok();

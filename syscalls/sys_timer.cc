@@ -2,8 +2,8 @@
 // timer_create(2), and the accounting calls times(2) and getrusage(2).
 // Timers run on the kernel's TimerService and send their signal to the
 // process (or, with SIGEV_THREAD_ID, to one thread) when they expire.
-// ITIMER_VIRTUAL and ITIMER_PROF count time as ITIMER_REAL does: the
-// Sentry does not account the application's CPU time yet.
+// ITIMER_VIRTUAL and ITIMER_PROF count wall-clock time as ITIMER_REAL
+// does, not CPU time.
 #include <signal.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
@@ -249,7 +249,12 @@ Result<uint64_t> sys_timer_gettime(Task& t, const SyscallArgs& a) {
     if (it == t.group().posix_timers.end()) return Err(EINVAL);
     const Timer& tm = it->second;
     out.it_interval = ns_ts(tm.interval_ns);
-    if (tm.deadline_ns) out.it_value = ns_ts(std::max<int64_t>(tm.deadline_ns - kernel::monotonic_now_ns(), 1));
+    if (tm.deadline_ns) {
+      // Expired but not yet delivered: 0 for SIGEV_NONE, else 1 ns
+      // (common_timer_get()).
+      const int64_t left = tm.deadline_ns - kernel::monotonic_now_ns();
+      out.it_value = ns_ts(left > 0 ? left : (tm.notify == SIGEV_NONE ? 0 : 1));
+    }
   }
   if (auto r = t.mm().copy_out(a.u(1), &out, sizeof(out)); !r) return Err(r.error());
   return ok();
@@ -271,25 +276,75 @@ Result<uint64_t> sys_timer_delete(Task& t, const SyscallArgs& a) {
   return ok();
 }
 
-// times(2): clock ticks (USER_HZ, 100) since boot; CPU times are not
-// accounted yet and read as zero.
+struct CpuTimes {
+  int64_t user_ns = 0, sys_ns = 0;
+  uint64_t max_rss_kb = 0;
+};
+
+// RUSAGE_SELF: every live thread of the process plus those that exited.
+CpuTimes process_times(Task& t) {
+  std::vector<std::shared_ptr<Task>> live;
+  CpuTimes out;
+  {
+    std::lock_guard lock(t.kernel().tree_mutex());
+    out.user_ns = t.group().dead_user_ns;
+    out.sys_ns = t.group().dead_sys_ns;
+    out.max_rss_kb = t.group().max_rss_kb;
+    for (const auto& w : t.group().tasks) {
+      if (auto task = w.lock()) live.push_back(std::move(task));
+    }
+  }
+  for (auto& task : live) {
+    out.user_ns += task->user_time_ns();
+    out.sys_ns += task->sys_time_ns();
+  }
+  out.max_rss_kb = std::max<uint64_t>(out.max_rss_kb, t.mm().resident_bytes() / 1024);
+  return out;
+}
+
+CpuTimes children_times(Task& t) {
+  std::lock_guard lock(t.kernel().tree_mutex());
+  return CpuTimes{t.group().children_user_ns, t.group().children_sys_ns, t.group().children_max_rss_kb};
+}
+
+// times(2): clock ticks (USER_HZ, 100) since boot, and the CPU times:
+// user time is what the application ran on the host, system time what its
+// Sentry threads spent on its behalf.
 Result<uint64_t> sys_times(Task& t, const SyscallArgs& a) {
   if (a.u(0)) {
-    tms zero{};
-    if (auto r = t.mm().copy_out(a.u(0), &zero, sizeof(zero)); !r) return Err(r.error());
+    const CpuTimes self = process_times(t), children = children_times(t);
+    constexpr int64_t kTick = 10000000;
+    tms out{self.user_ns / kTick, self.sys_ns / kTick, children.user_ns / kTick, children.sys_ns / kTick};
+    if (auto r = t.mm().copy_out(a.u(0), &out, sizeof(out)); !r) return Err(r.error());
   }
   return static_cast<uint64_t>(t.kernel().monotonic_ns() / 10000000);
 }
 
 Result<uint64_t> sys_getrusage(Task& t, const SyscallArgs& a) {
   const int who = a.i(0);
-  if (who != RUSAGE_SELF && who != RUSAGE_CHILDREN && who != RUSAGE_THREAD) return Err(EINVAL);
-  rusage zero{};
-  if (auto r = t.mm().copy_out(a.u(1), &zero, sizeof(zero)); !r) return Err(r.error());
+  CpuTimes times;
+  switch (who) {
+    case RUSAGE_SELF: times = process_times(t); break;
+    case RUSAGE_CHILDREN: times = children_times(t); break;
+    case RUSAGE_THREAD:
+      times = CpuTimes{t.user_time_ns(), t.sys_time_ns(), t.mm().resident_bytes() / 1024};
+      break;
+    default: return Err(EINVAL);
+  }
+  rusage out{};
+  out.ru_utime = ns_tv(times.user_ns);
+  out.ru_stime = ns_tv(times.sys_ns);
+  out.ru_maxrss = static_cast<long>(times.max_rss_kb);
+  if (auto r = t.mm().copy_out(a.u(1), &out, sizeof(out)); !r) return Err(r.error());
   return ok();
 }
 
 }  // namespace
+
+int64_t process_cpu_ns(Task& t) {
+  const CpuTimes times = process_times(t);
+  return times.user_ns + times.sys_ns;
+}
 
 void register_timer(kernel::SyscallTable& tb) {
   using A = Arg;

@@ -66,6 +66,7 @@ Result<Reaped> wait_for_child(Task& t, const WaitSelector& sel, int options) {
           if (!(options & kWantExited)) continue;
           Reaped r{Reaped::Kind::kExited, child->pid, child->exit_status};
           if (!(options & WNOWAIT)) {
+            kernel::account_reaped_child_locked(self, *child);
             k.remove_process_locked(child->pid);
             self.children.erase(it);
           }
@@ -115,7 +116,7 @@ Result<uint64_t> sys_wait4(Task& t, const SyscallArgs& a) {
     if (auto w = t.mm().copy_out(a.u(1), &status, sizeof(status)); !w) return Err(w.error());
   }
   if (a.u(3)) {
-    rusage usage{};  // CPU accounting arrives with getrusage
+    rusage usage{};  // the child's times are in getrusage(RUSAGE_CHILDREN)
     if (auto w = t.mm().copy_out(a.u(3), &usage, sizeof(usage)); !w) return Err(w.error());
   }
   return static_cast<uint64_t>(r->pid);

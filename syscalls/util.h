@@ -36,6 +36,10 @@ int64_t to_ns(const timespec& ts);
 // *left_ns) when interrupted.
 int sleep_until(int clock, int64_t deadline_ns, int64_t* left_ns);
 
+// CPU time of the caller's process (user + system, every thread, the
+// exited ones too), for CLOCK_PROCESS_CPUTIME_ID.
+int64_t process_cpu_ns(Task& t);
+
 // Registration of each family into the table.
 void register_names(kernel::SyscallTable& table);
 void register_file(kernel::SyscallTable& table);

@@ -97,8 +97,16 @@ class PtraceAddressSpace final : public AddressSpace {
   ~PtraceAddressSpace() override {
     if (main_.pid > 0) {
       ::kill(main_.pid, SIGKILL);
-      // Reap the stub so no zombie remains; its threads go with it.
+      // Reap the stub so no zombie remains. Threads still traced by this
+      // Sentry thread must be reaped by it first: until they are, the
+      // leader's exit is not reported.
+      const pid_t self = gettid_raw();
       int status;
+      for (const auto& [tracer, t] : threads_) {
+        if (tracer != self || t.tid == main_.pid) continue;
+        while (::waitpid(t.tid, &status, __WALL) < 0 && errno == EINTR) {
+        }
+      }
       while (::waitpid(main_.pid, &status, __WALL) < 0 && errno == EINTR) {
       }
     }
@@ -312,6 +320,7 @@ class PtraceContext final : public Context {
     auto thread = pas.thread_for_current();
     if (!thread) return {StopReason::kDied};
     StubThread& t = **thread;
+    last_tid_.store(t.tid);
     running_tid_.store(t.tid);
     // Re-check after publishing the tid so an interrupt() racing with us
     // either sees the tid (and signals) or left the flag (seen here).
@@ -342,6 +351,17 @@ class PtraceContext final : public Context {
     if (::ptrace(PTRACE_SETREGSET, (*thread)->tid, reinterpret_cast<void*>(NT_X86_XSTATE), &v) < 0)
       return ErrFromErrno();
     return {};
+  }
+
+  int64_t cpu_time_ns() override {
+    const pid_t tid = last_tid_.load();
+    if (tid <= 0) return 0;
+    // The host's per-thread CPU clock of the stub thread
+    // (MAKE_THREAD_CPUCLOCK(tid, CPUCLOCK_SCHED)).
+    const clockid_t clock = static_cast<clockid_t>((~static_cast<unsigned>(tid) << 3) | 4 | 2);
+    timespec ts;
+    if (::clock_gettime(clock, &ts) != 0) return 0;
+    return ts.tv_sec * 1000000000LL + ts.tv_nsec;
   }
 
   void interrupt() override {
@@ -376,6 +396,7 @@ class PtraceContext final : public Context {
 
   std::atomic<bool> interrupt_pending_{false};
   std::atomic<pid_t> running_tid_{-1};
+  std::atomic<pid_t> last_tid_{-1};  // the stub thread last run, for cpu_time_ns()
 };
 
 class PtracePlatform final : public Platform {

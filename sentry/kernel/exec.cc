@@ -226,6 +226,7 @@ Result<void> Task::exec(const ExecRequest& request) {
   }
   // A vfork child leaves the address space it borrowed: give back its
   // stub thread there, which the parent's process still runs on.
+  fold_user_time();  // the old stub's clock stays behind
   if (mm_ && mm_.use_count() > 1) mm_->address_space().release_thread();
   mm_ = std::move(mm);
   fds_->close_on_exec();

@@ -53,6 +53,11 @@ void Kernel::add_task_locked(const std::shared_ptr<Task>& task) {
 
 void Kernel::remove_task_locked(int tid) { tasks_.erase(tid); }
 
+void Kernel::wait_for_exit(const ThreadGroup& group) {
+  std::unique_lock lock(tree_mu_);
+  exit_cv_.wait(lock, [&] { return group.zombie; });
+}
+
 void Kernel::remove_process_locked(int pid) { processes_.erase(pid); }
 
 std::shared_ptr<ThreadGroup> Kernel::find_process_locked(int pid) const {

@@ -7,6 +7,7 @@
 #include <chrono>
 #include <cstdint>
 #include <memory>
+#include <condition_variable>
 #include <map>
 #include <mutex>
 #include <string>
@@ -89,6 +90,10 @@ class Kernel {
   std::shared_ptr<ThreadGroup> find_process_locked(int pid) const;
   std::shared_ptr<Task> find_task_locked(int tid) const;
   const std::map<int, std::shared_ptr<ThreadGroup>>& processes_locked() const { return processes_; }
+  // Blocks until `group` has exited (its last thread is gone); notified by
+  // the exit path. For runsc boot, which waits for pid 1.
+  void wait_for_exit(const ThreadGroup& group);
+  void notify_exit_locked() { exit_cv_.notify_all(); }
 
  private:
   KernelOptions options_;
@@ -102,6 +107,7 @@ class Kernel {
   FutexTable futexes_;
   TimerService timers_;
   std::mutex tree_mu_;
+  std::condition_variable exit_cv_;
   std::map<int, std::shared_ptr<ThreadGroup>> processes_;
   std::map<int, std::weak_ptr<Task>> tasks_;
 };

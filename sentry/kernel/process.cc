@@ -2,6 +2,8 @@
 // path of kernel/exit.c (zombie, orphans to pid 1, the parent's SIGCHLD).
 #include <sched.h>
 
+#include <algorithm>
+
 #include "common/log.h"
 #include "sentry/kernel/task.h"
 
@@ -31,7 +33,13 @@ void send_group_signal(Kernel& kernel, ThreadGroup& g, const siginfo_t& info) {
     if (g.zombie) return;
     target = signal_target_locked(g, info.si_signo > 0 ? info.si_signo : 1);
   }
-  if (target) target->send_signal(info);
+  if (target) target->send_signal(info, /*process_directed=*/true);
+}
+
+void account_reaped_child_locked(ThreadGroup& parent, const ThreadGroup& child) {
+  parent.children_user_ns += child.dead_user_ns + child.children_user_ns;
+  parent.children_sys_ns += child.dead_sys_ns + child.children_sys_ns;
+  parent.children_max_rss_kb = std::max({parent.children_max_rss_kb, child.max_rss_kb, child.children_max_rss_kb});
 }
 
 Result<int> Task::clone(const CloneRequest& req) {
@@ -133,6 +141,9 @@ void Task::exit_task() {
   // pipe readers see EOF and the stub is gone before the parent can
   // observe the exit. An address space others still use only loses this
   // thread's stub thread.
+  fold_user_time();
+  const int64_t user_ns = user_time_ns(), sys_ns = sys_time_ns();
+  const uint64_t rss_kb = mm_ ? mm_->resident_bytes() / 1024 : 0;
   if (mm_ && mm_.use_count() > 1) mm_->address_space().release_thread();
   mm_.reset();
   fds_.reset();
@@ -145,6 +156,9 @@ void Task::exit_task() {
   {
     std::lock_guard lock(kernel_.tree_mutex());
     kernel_.remove_task_locked(tid_);
+    group_->dead_user_ns += user_ns;
+    group_->dead_sys_ns += sys_ns;
+    group_->max_rss_kb = std::max(group_->max_rss_kb, rss_kb);
     std::erase_if(group_->tasks, [this](const std::weak_ptr<Task>& w) {
       auto t = w.lock();
       return !t || t.get() == this;
@@ -175,6 +189,7 @@ void Task::exit_task() {
 void Task::exit_process_locked(std::shared_ptr<ThreadGroup>& parent, bool& notify_parent) {
   group_->zombie = true;
   group_->exit_status = exit_status_;
+  kernel_.notify_exit_locked();
   // Orphans go to the nearest living ancestor that is a child subreaper
   // (PR_SET_CHILD_SUBREAPER), else to pid 1 (find_new_reaper()).
   std::shared_ptr<ThreadGroup> reaper;
@@ -209,6 +224,7 @@ void Task::exit_process_locked(std::shared_ptr<ThreadGroup>& parent, bool& notif
       }
     }
     if (auto_reap) {
+      account_reaped_child_locked(*parent, *group_);
       std::erase(parent->children, group_);
       kernel_.remove_process_locked(group_->pid);
     }

@@ -90,7 +90,7 @@ bool ignored_by(const SignalAction& action, int signo) {
 void Task::set_signal_mask(uint64_t mask) {
   signal_mask_.store(mask & ~kUnblockable);
   // Unblocking may make a pending signal deliverable.
-  if (pending_signals_.load() & ~signal_mask_.load()) interrupt();
+  if (pending_signals() & ~signal_mask_.load()) interrupt();
 }
 
 void Task::set_temporary_mask(uint64_t mask) {
@@ -113,7 +113,7 @@ void Task::send_signal(int signo) {
   send_signal(info);
 }
 
-void Task::send_signal(const siginfo_t& info) {
+void Task::send_signal(const siginfo_t& info, bool process_directed) {
   const int signo = info.si_signo;
   if (signo < 1 || signo > 64) return;
   constexpr uint64_t kStopSignals = bit(SIGSTOP) | bit(SIGTSTP) | bit(SIGTTIN) | bit(SIGTTOU);
@@ -122,13 +122,13 @@ void Task::send_signal(const siginfo_t& info) {
   // disposition (SIGKILL resumes it too, to die).
   if (kStopSignals & bit(signo)) {
     std::lock_guard lock(sighand_->mu);
-    std::erase_if(signal_queue_, [](const siginfo_t& i) { return i.si_signo == SIGCONT; });
-    pending_signals_.fetch_and(~bit(SIGCONT));
+    pending_.erase(bit(SIGCONT));
+    group_->shared_pending.erase(bit(SIGCONT));
   } else if (signo == SIGCONT || signo == SIGKILL) {
     {
       std::lock_guard lock(sighand_->mu);
-      std::erase_if(signal_queue_, [](const siginfo_t& i) { return (kStopSignals & bit(i.si_signo)) != 0; });
-      pending_signals_.fetch_and(~kStopSignals);
+      pending_.erase(kStopSignals);
+      group_->shared_pending.erase(kStopSignals);
     }
     if (signo == SIGCONT) continue_process();
     wake();
@@ -143,11 +143,8 @@ void Task::send_signal(const siginfo_t& info) {
     // that includes every signal it has no handler for, SIGKILL and SIGSTOP
     // too, when they come from inside its PID namespace (pid_namespaces(7)).
     if (!blocked && (ignored_by(action, signo) || (pid() == 1 && action.handler == kSigDfl))) return;
-    // Standard signals do not queue: one pending instance at most.
-    // Real-time ones (32 and up) queue each instance with its siginfo.
-    if (signo < SIGRTMIN && (pending_signals_.load() & bit(signo))) return;
-    signal_queue_.push_back(info);
-    pending_signals_.fetch_or(bit(signo));
+    PendingSignals& queue = process_directed ? group_->shared_pending : pending_;
+    if (!queue.enqueue(info)) return;
     if (blocked) return;
   }
   interrupt();
@@ -161,8 +158,7 @@ void Task::force_signal(const siginfo_t& info) {
     if (blocked || action.handler == kSigIgn) action.handler = kSigDfl;
     if (blocked) signal_mask_.fetch_and(~bit(info.si_signo));
     // A synchronous fault terminates even pid 1 (force_sig_info_to_task()).
-    signal_queue_.push_back(info);
-    pending_signals_.fetch_or(bit(info.si_signo));
+    pending_.enqueue(info);
   }
   forced_ = true;
 }
@@ -174,29 +170,23 @@ void Task::discard_pending_if_ignored(int signo) {
                        (action.handler == kSigDfl && (default_action(signo) == DefaultAction::kIgnore ||
                                                       default_action(signo) == DefaultAction::kContinue));
   if (!ignored) return;
-  std::erase_if(signal_queue_, [signo](const siginfo_t& i) { return i.si_signo == signo; });
-  pending_signals_.fetch_and(~bit(signo));
+  pending_.erase(bit(signo));
+  group_->shared_pending.erase(bit(signo));
 }
 
 std::optional<siginfo_t> Task::dequeue_signal(uint64_t allowed) {
   std::lock_guard lock(sighand_->mu);
-  uint64_t candidates = pending_signals_.load() & allowed;
-  if (candidates == 0) return std::nullopt;
-  // Synchronous faults first (Linux's SYNCHRONOUS_MASK), then the lowest.
-  constexpr uint64_t kSynchronous = bit(SIGSEGV) | bit(SIGBUS) | bit(SIGILL) | bit(SIGTRAP) | bit(SIGFPE) | bit(SIGSYS);
-  if (candidates & kSynchronous) candidates &= kSynchronous;
-  const int signo = __builtin_ctzll(candidates) + 1;
-  siginfo_t info{};
-  bool more = false;
-  for (auto it = signal_queue_.begin(); it != signal_queue_.end(); ++it) {
-    if (it->si_signo != signo) continue;
-    info = *it;
-    signal_queue_.erase(it);
-    for (const auto& rest : signal_queue_) more |= rest.si_signo == signo;
-    break;
+  // This thread's own signals first, then the process's (dequeue_signal()).
+  for (PendingSignals* queue : {&pending_, &group_->shared_pending}) {
+    uint64_t candidates = queue->mask.load() & allowed;
+    if (candidates == 0) continue;
+    // Synchronous faults first (Linux's SYNCHRONOUS_MASK), then the lowest.
+    constexpr uint64_t kSynchronous =
+        bit(SIGSEGV) | bit(SIGBUS) | bit(SIGILL) | bit(SIGTRAP) | bit(SIGFPE) | bit(SIGSYS);
+    if (candidates & kSynchronous) candidates &= kSynchronous;
+    return queue->take(__builtin_ctzll(candidates) + 1);
   }
-  if (!more) pending_signals_.fetch_and(~bit(signo));
-  return info;
+  return std::nullopt;
 }
 
 void Task::act_on_signals() {
@@ -298,7 +288,7 @@ void Task::stop_process(int signo) {
       std::lock_guard lock(kernel_.tree_mutex());
       if (!group_->stopped) break;
     }
-    if (pending_signals_.load() & bit(SIGKILL)) break;
+    if (pending_signals() & bit(SIGKILL)) break;
     if (block() == EINTR) take_interrupt();
   }
 }

@@ -2,6 +2,7 @@
 
 #include <poll.h>
 #include <sys/eventfd.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <cstring>
@@ -148,8 +149,30 @@ void Task::check_pending() {
   send_signal(info);
 }
 
+int64_t Task::user_time_ns() {
+  const int64_t base = stub_baseline_ns_.load();
+  const int64_t now = base < 0 ? base : context_->cpu_time_ns();
+  return user_folded_ns_.load() + (base < 0 ? 0 : std::max<int64_t>(0, now - base));
+}
+
+int64_t Task::sys_time_ns() const {
+  const pid_t tid = sentry_tid_.load();
+  if (tid <= 0) return 0;
+  // MAKE_THREAD_CPUCLOCK(tid, CPUCLOCK_SCHED): the Sentry thread's CPU time.
+  const clockid_t clock = static_cast<clockid_t>((~static_cast<unsigned>(tid) << 3) | 4 | 2);
+  timespec ts;
+  if (::clock_gettime(clock, &ts) != 0) return 0;
+  return ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
+void Task::fold_user_time() {
+  user_folded_ns_.store(user_time_ns());
+  stub_baseline_ns_.store(-1);
+}
+
 ExitStatus Task::run() {
   current_interrupt_fd() = interrupt_fd_.get();
+  sentry_tid_.store(static_cast<pid_t>(::syscall(SYS_gettid)));
   while (!exiting_) {
     if (group_->group_exiting.load()) {
       std::lock_guard lock(kernel_.tree_mutex());
@@ -161,6 +184,7 @@ ExitStatus Task::run() {
     act_on_signals();
     if (exiting_) break;
     platform::SwitchResult r = context_->switch_to(mm_->address_space(), regs_);
+    if (stub_baseline_ns_.load() < 0) stub_baseline_ns_.store(context_->cpu_time_ns());
     switch (r.reason) {
       case platform::StopReason::kSyscall:
         handle_syscall();
@@ -195,6 +219,7 @@ void Task::handle_syscall() {
 
   Result<uint64_t> result = Err(ENOSYS);
   regs_replaced_ = false;
+  restart_override_ = false;
   if (info && info->fn) {
     result = info->fn(*this, args);
   } else {
@@ -205,7 +230,9 @@ void Task::handle_syscall() {
     regs_.rax = result ? *result : static_cast<uint64_t>(-static_cast<int64_t>(result.error()));
     // A syscall a signal cut short may be restarted once the signal is
     // dealt with (signal(7), "Interruption of system calls").
-    if (!result && result.error() == EINTR) restart_ = info ? info->restart : Restart::kNever;
+    if (!result && result.error() == EINTR) {
+      restart_ = restart_override_ ? Restart::kNever : (info ? info->restart : Restart::kNever);
+    }
   }
   if (strace) log_syscall_exit(*this, entry_text, info, result, regs_replaced_);
 }

@@ -70,6 +70,9 @@ struct CloneRequest {
 class Task;
 // With the tree lock: the thread of `g` a process-directed `signo` goes to.
 std::shared_ptr<Task> signal_target_locked(ThreadGroup& g, int signo);
+// With the tree lock: a reaped child's CPU time becomes its parent's
+// children's time (getrusage(RUSAGE_CHILDREN)).
+void account_reaped_child_locked(ThreadGroup& parent, const ThreadGroup& child);
 // Sends `info` to the process `g` (one of its threads takes it).
 void send_group_signal(Kernel& kernel, ThreadGroup& g, const siginfo_t& info);
 
@@ -130,6 +133,12 @@ class Task : public vfs::UserMemory, public std::enable_shared_from_this<Task> {
   // Blocks until wake() (0), an interruption (EINTR, left pending for the
   // run loop) or `timeout_ms` (ETIMEDOUT; < 0: none).
   int block(int timeout_ms = -1);
+  // CPU time of this thread: user (the application on the host) and
+  // system (its Sentry thread), in ns. Any thread.
+  int64_t user_time_ns();
+  int64_t sys_time_ns() const;
+  // Before the thread leaves its stub (exec, exit): keep the user time.
+  void fold_user_time();
   // vfork(2): the parent waits until its child execs or exits.
   void release_vfork_parent();
 
@@ -143,12 +152,15 @@ class Task : public vfs::UserMemory, public std::enable_shared_from_this<Task> {
   // (it is what the signal frame saves), or at once if none does.
   void set_temporary_mask(uint64_t mask);
   void restore_temporary_mask();
-  uint64_t pending_signals() const { return pending_signals_.load(); }
+  // This thread's pending signals and its process's.
+  uint64_t pending_signals() const { return pending_.mask.load() | group_->shared_pending.mask.load(); }
   // Sends a signal to this task from inside the sandbox (kill, tgkill,
   // SIGCHLD, SIGPIPE). An ignored, unblocked signal is dropped at once (as
   // Linux's sig_ignored()); a blocked one stays pending; otherwise the task
   // is interrupted and the signal delivered before it next runs. Any thread.
-  void send_signal(const siginfo_t& info);
+  // `process_directed`: the signal is the process's (kill), queued where
+  // any of its threads may take it; this task is the one woken for it.
+  void send_signal(const siginfo_t& info, bool process_directed = false);
   void send_signal(int signo);  // SI_KERNEL-less SI_USER from the task itself
   // A synchronous fault (SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGTRAP): it is
   // delivered even if blocked or ignored, by resetting it to the default
@@ -177,6 +189,10 @@ class Task : public vfs::UserMemory, public std::enable_shared_from_this<Task> {
   bool& regs_replaced() { return regs_replaced_; }
   uint64_t& clear_child_tid() { return clear_child_tid_; }
   uint64_t& robust_list() { return robust_list_; }
+  // The running syscall, interrupted, must fail with EINTR once a handler
+  // ran even if it has SA_RESTART (a futex wait with a timeout, which Linux
+  // restarts only through restart_syscall when no handler runs).
+  void no_restart_after_handler() { restart_override_ = true; }
   std::string& comm() { return comm_; }
   // Resource limits (getrlimit(2)), starting from Linux's defaults.
   std::array<rlimit, RLIM_NLIMITS>& rlimits() { return rlimits_; }
@@ -223,11 +239,11 @@ class Task : public vfs::UserMemory, public std::enable_shared_from_this<Task> {
   std::unique_ptr<platform::Context> context_;
   std::shared_ptr<SignalHandlers> sighand_ = std::make_shared<SignalHandlers>();
   std::atomic<uint64_t> signal_mask_{0};
-  std::atomic<uint64_t> pending_signals_{0};
-  std::vector<siginfo_t> signal_queue_;  // guarded by sighand_->mu
+  PendingSignals pending_;  // guarded by sighand_->mu
   std::optional<uint64_t> saved_mask_;
   AltStack altstack_;
   Restart restart_ = Restart::kNone;
+  bool restart_override_ = false;
   bool forced_ = false;
   // The hardware details of the last fault, for its signal frame's
   // sigcontext (trapno, err), as the CPU exception reported them.
@@ -236,7 +252,10 @@ class Task : public vfs::UserMemory, public std::enable_shared_from_this<Task> {
     uint64_t trapno, err;
   };
   std::optional<FaultDetails> fault_;
-  uint64_t last_mapped_fault_ = 0;  // a fault on a mapped page, retried once  // the next dequeued signal came from force_signal()
+  uint64_t last_mapped_fault_ = 0;
+  std::atomic<int64_t> user_folded_ns_{0};
+  std::atomic<int64_t> stub_baseline_ns_{-1};  // the stub thread's clock when this task took it
+  std::atomic<pid_t> sentry_tid_{0};  // a fault on a mapped page, retried once  // the next dequeued signal came from force_signal()
   bool regs_replaced_ = false;
   uint64_t clear_child_tid_ = 0;
   uint64_t robust_list_ = 0;

@@ -6,6 +6,7 @@
 #include <signal.h>
 
 #include <atomic>
+#include <algorithm>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -26,6 +27,43 @@ struct ExitStatus {
   int shell_status() const { return signal ? 128 + signal : code; }
   // The status word wait4(2) stores (WIFEXITED, WTERMSIG, WCOREDUMP).
   int wait_status() const { return signal ? (signal | (core_dumped ? 0x80 : 0)) : (code & 0xff) << 8; }
+};
+
+// Signals waiting to be delivered: one thread's, or a whole process's
+// (sent with kill(2); any thread not blocking them may take them). The
+// queue is guarded by the SignalHandlers mutex of the threads.
+struct PendingSignals {
+  std::vector<siginfo_t> queue;
+  std::atomic<uint64_t> mask{0};  // bit signo-1 set while one is queued
+
+  // Standard signals do not queue: one pending instance at most; real-time
+  // ones (32 and up) queue each instance with its siginfo. False if dropped.
+  bool enqueue(const siginfo_t& info) {
+    const uint64_t bit = 1ULL << (info.si_signo - 1);
+    if (info.si_signo < SIGRTMIN && (mask.load() & bit)) return false;
+    queue.push_back(info);
+    mask.fetch_or(bit);
+    return true;
+  }
+  // Drops every queued instance of the signals in `signals`.
+  void erase(uint64_t signals) {
+    std::erase_if(queue, [signals](const siginfo_t& i) { return (signals >> (i.si_signo - 1)) & 1; });
+    mask.fetch_and(~signals);
+  }
+  // The first queued instance of `signo`.
+  siginfo_t take(int signo) {
+    siginfo_t info{};
+    bool more = false;
+    for (auto it = queue.begin(); it != queue.end(); ++it) {
+      if (it->si_signo != signo) continue;
+      info = *it;
+      queue.erase(it);
+      for (const auto& rest : queue) more |= rest.si_signo == signo;
+      break;
+    }
+    if (!more) mask.fetch_and(~(1ULL << (signo - 1)));
+    return info;
+  }
 };
 
 struct ThreadGroup {
@@ -65,6 +103,12 @@ struct ThreadGroup {
   Timer itimers[3];
   std::map<int, Timer> posix_timers;
   int next_timer_id = 0;
+  // CPU time (ns) of threads that have exited, and of reaped children
+  // with their own reaped children (getrusage(2), times(2)).
+  int64_t dead_user_ns = 0, dead_sys_ns = 0;
+  int64_t children_user_ns = 0, children_sys_ns = 0;
+  uint64_t max_rss_kb = 0, children_max_rss_kb = 0;
+  PendingSignals shared_pending;  // process-directed signals
   // Threads waiting for the others to go (execve's de_thread()).
   WaitQueue thread_exit_waiters;
   bool zombie = false;  // exited; waits for its parent to reap it

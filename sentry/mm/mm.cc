@@ -343,6 +343,13 @@ Result<std::optional<uint64_t>> MemoryManager::shared_offset(uint64_t addr) {
   return std::optional<uint64_t>{static_cast<uint64_t>(*page - memfile_.at(0))};
 }
 
+uint64_t MemoryManager::resident_bytes() {
+  std::lock_guard lock(mu_);
+  uint64_t total = 0;
+  for (const auto& [start, entry] : pmas_) total += entry.end - start;
+  return total;
+}
+
 int MemoryManager::vma_prot(uint64_t addr) {
   std::lock_guard lock(mu_);
   const Vma* v = vmas_.find(addr);

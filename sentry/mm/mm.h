@@ -78,6 +78,8 @@ class MemoryManager {
   // a MAP_SHARED mapping (the same for every process mapping it), or
   // nullopt for private memory. EFAULT for an unreadable address.
   Result<std::optional<uint64_t>> shared_offset(uint64_t addr);
+  // Bytes of application memory with memory-file pages behind them.
+  uint64_t resident_bytes();
   // The protection of the VMA covering `addr`, or -1.
   int vma_prot(uint64_t addr);
 
