@@ -1,5 +1,6 @@
 // Creating and ending processes: clone(2) for a new process and the exit
 // path of kernel/exit.c (zombie, orphans to pid 1, the parent's SIGCHLD).
+#include <linux/futex.h>
 #include <sched.h>
 
 #include <algorithm>
@@ -128,7 +129,45 @@ Result<int> Task::clone(const CloneRequest& req) {
   return tid;
 }
 
+// exit_robust_list(): every robust futex the dying thread still holds is
+// marked FUTEX_OWNER_DIED and one waiter woken, so that the next locker
+// gets EOWNERDEAD instead of waiting forever (get_robust_list(2)).
+void Task::release_robust_futexes() {
+  if (!robust_list_ || !mm_) return;
+  struct Head {
+    uint64_t next;
+    int64_t futex_offset;
+    uint64_t pending;
+  } head;
+  if (!mm_->copy_in(robust_list_, &head, sizeof(head))) return;
+  auto release = [&](uint64_t entry) {
+    const uint64_t addr = entry + static_cast<uint64_t>(head.futex_offset);
+    uint32_t word;
+    if (!mm_->copy_in(addr, &word, sizeof(word))) return;
+    if ((word & FUTEX_TID_MASK) != static_cast<uint32_t>(tid_)) return;
+    const uint32_t next = (word & FUTEX_WAITERS) | FUTEX_OWNER_DIED;
+    if (!mm_->copy_out(addr, &next, sizeof(next))) return;
+    if (word & FUTEX_WAITERS) {
+      // Either queue: the waiter may have used a shared or a private wait.
+      kernel_.futexes().wake(FutexKey{reinterpret_cast<uintptr_t>(mm_.get()), addr}, 1, ~0u);
+      if (auto shared = mm_->shared_offset(addr); shared && *shared) {
+        kernel_.futexes().wake(FutexKey{0, **shared}, 1, ~0u);
+      }
+    }
+  };
+  // Linux's ROBUST_LIST_LIMIT bounds a corrupt or circular list.
+  uint64_t entry = head.next;
+  for (int i = 0; i < 2048 && entry != robust_list_ && entry != 0; ++i) {
+    const uint64_t current = entry & ~uint64_t{1};  // bit 0: a PI futex
+    if (!mm_->copy_in(current, &entry, sizeof(entry))) break;
+    if (current != head.pending) release(current);
+  }
+  if (head.pending) release(head.pending & ~uint64_t{1});
+  robust_list_ = 0;
+}
+
 void Task::exit_task() {
+  release_robust_futexes();
   // CLONE_CHILD_CLEARTID: zero the word and wake one waiter (pthread_join).
   if (clear_child_tid_ && mm_) {
     const uint32_t zero = 0;

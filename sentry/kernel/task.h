@@ -222,6 +222,7 @@ class Task : public vfs::UserMemory, public std::enable_shared_from_this<Task> {
   // out makes the process a zombie, hands its children to a reaper and
   // tells its parent (exit_notify()).
   void exit_task();
+  void release_robust_futexes();
   // With the tree lock: the process of the last thread has ended.
   void exit_process_locked(std::shared_ptr<ThreadGroup>& parent, bool& notify_parent);
 
