@@ -87,8 +87,13 @@ Result<uint64_t> do_nanosleep(Task& t, int clock, int flags, uint64_t req_addr, 
   ::clock_gettime(host_clock, &now);
   bool absolute = flags & TIMER_ABSTIME;
   int64_t deadline = absolute ? to_ns(req) : to_ns(now) + to_ns(req);
+  // Restarted after an interruption no handler saw: sleep only what was
+  // left, as Linux's restart_syscall(2) does for nanosleep.
+  if (t.restarted_syscall() && t.sleep_deadline()) deadline = *t.sleep_deadline();
+  t.sleep_deadline().reset();
   int64_t left = 0;
   if (sleep_until(host_clock, deadline, &left) == EINTR) {
+    t.sleep_deadline() = deadline;
     if (!absolute && rem_addr) {
       timespec rem{left / 1000000000, left % 1000000000};
       (void)t.mm().copy_out(rem_addr, &rem, sizeof(rem));

@@ -241,6 +241,7 @@ void Task::act_on_signals() {
   if (!handler_ran && restart != Restart::kNone && !exiting_) {
     regs_.rax = regs_.orig_rax;
     regs_.rip -= 2;
+    restart_pending_ = true;
   }
   // A temporary mask (rt_sigsuspend) ends here unless a frame saved it.
   restore_temporary_mask();
@@ -306,6 +307,8 @@ void Task::continue_process() {
 
 Result<void> Task::setup_frame(const siginfo_t& info, const SignalAction& action) {
   const int signo = info.si_signo;
+  // The handler runs first: the next syscall is not the restarted one.
+  restart_pending_ = false;
   // x86-64 has no default restorer: without kSaRestorer the frame is bad.
   if (!(action.flags & kSaRestorer)) return Err(EFAULT);
   uint64_t sp = regs_.rsp - 128;  // skip the red zone (get_sigframe())

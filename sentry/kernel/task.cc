@@ -220,6 +220,8 @@ void Task::handle_syscall() {
   Result<uint64_t> result = Err(ENOSYS);
   regs_replaced_ = false;
   restart_override_ = false;
+  restarted_syscall_ = restart_pending_;
+  restart_pending_ = false;
   if (info && info->fn) {
     result = info->fn(*this, args);
   } else {

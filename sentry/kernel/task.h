@@ -193,6 +193,11 @@ class Task : public vfs::UserMemory, public std::enable_shared_from_this<Task> {
   // ran even if it has SA_RESTART (a futex wait with a timeout, which Linux
   // restarts only through restart_syscall when no handler runs).
   void no_restart_after_handler() { restart_override_ = true; }
+  // Whether the running syscall is the re-execution of one a signal
+  // interrupted without a handler running (the Sentry restarted it).
+  bool restarted_syscall() const { return restarted_syscall_; }
+  // nanosleep's deadline, kept for such a restart.
+  std::optional<int64_t>& sleep_deadline() { return sleep_deadline_; }
   std::string& comm() { return comm_; }
   // Resource limits (getrlimit(2)), starting from Linux's defaults.
   std::array<rlimit, RLIM_NLIMITS>& rlimits() { return rlimits_; }
@@ -245,6 +250,9 @@ class Task : public vfs::UserMemory, public std::enable_shared_from_this<Task> {
   AltStack altstack_;
   Restart restart_ = Restart::kNone;
   bool restart_override_ = false;
+  bool restarted_syscall_ = false;  // set by act_on_signals, for the next syscall
+  bool restart_pending_ = false;
+  std::optional<int64_t> sleep_deadline_;
   bool forced_ = false;
   // The hardware details of the last fault, for its signal frame's
   // sigcontext (trapno, err), as the CPU exception reported them.
