@@ -60,8 +60,13 @@ Result<int> poll_files(Task& t, std::vector<pollfd>& entries, int64_t deadline) 
         timeout_ms = left <= 0 ? 0 : static_cast<int>(std::min<int64_t>((left + 999999) / 1000000, 1 << 30));
       }
     }
+    host.push_back({t.wake_fd(), POLLIN, 0});  // readiness of Sentry files may have changed
     host.push_back({t.interrupt_fd(), POLLIN, 0});
     int n = ::poll(host.data(), host.size(), timeout_ms);
+    if (host[host.size() - 2].revents & POLLIN) {
+      uint64_t drained;
+      (void)!::read(t.wake_fd(), &drained, sizeof(drained));
+    }
     if (n < 0 && errno != EINTR) return ErrFromErrno();
     for (size_t h = 0; n > 0 && h < host_index.size(); ++h) {
       pollfd& e = entries[host_index[h]];

@@ -59,6 +59,7 @@ const kernel::SyscallTable& syscall_table() {
     register_creds(tb);
     register_eventfd_timerfd(tb);
     register_epoll(tb);
+    register_signalfd(tb);
     // signal(7): the calls SA_RESTART restarts after a handler ran.
     for (int nr : {SYS_read, SYS_readv, SYS_write, SYS_writev, SYS_pread64, SYS_pwrite64, SYS_preadv, SYS_pwritev,
                    SYS_ioctl, SYS_openat, SYS_open, SYS_wait4, SYS_waitid, SYS_futex, SYS_getrandom})

@@ -57,6 +57,7 @@ void register_timer(kernel::SyscallTable& table);
 void register_creds(kernel::SyscallTable& table);
 void register_eventfd_timerfd(kernel::SyscallTable& table);
 void register_epoll(kernel::SyscallTable& table);
+void register_signalfd(kernel::SyscallTable& table);
 
 // The whole x86-64 table, built once.
 const kernel::SyscallTable& syscall_table();

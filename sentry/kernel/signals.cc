@@ -145,9 +145,25 @@ void Task::send_signal(const siginfo_t& info, bool process_directed) {
     if (!blocked && (ignored_by(action, signo) || (pid() == 1 && action.handler == kSigDfl))) return;
     PendingSignals& queue = process_directed ? group_->shared_pending : pending_;
     if (!queue.enqueue(info)) return;
-    if (blocked) return;
+    if (!blocked) {
+      interrupt();
+      return;
+    }
   }
-  interrupt();
+  // Blocked: nothing is delivered, but a thread reading a signalfd (or
+  // polling one) for it must look again.
+  if (!process_directed) {
+    wake();
+    return;
+  }
+  std::vector<std::shared_ptr<Task>> threads;
+  {
+    std::lock_guard lock(kernel_.tree_mutex());
+    for (const auto& w : group_->tasks) {
+      if (auto t = w.lock()) threads.push_back(std::move(t));
+    }
+  }
+  for (auto& t : threads) t->wake();
 }
 
 void Task::force_signal(const siginfo_t& info) {

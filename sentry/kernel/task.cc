@@ -34,6 +34,11 @@ Task::Task(Kernel& kernel, int tid, std::shared_ptr<ThreadGroup> group)
 
 Task::~Task() = default;
 
+Task*& current_task() {
+  thread_local Task* task = nullptr;
+  return task;
+}
+
 int Task::ppid() const {
   std::lock_guard lock(kernel_.tree_mutex());
   auto parent = group_->parent.lock();
@@ -172,6 +177,7 @@ void Task::fold_user_time() {
 
 ExitStatus Task::run() {
   current_interrupt_fd() = interrupt_fd_.get();
+  current_task() = this;
   sentry_tid_.store(static_cast<pid_t>(::syscall(SYS_gettid)));
   while (!exiting_) {
     if (group_->group_exiting.load()) {

@@ -70,6 +70,10 @@ struct CloneRequest {
 class Task;
 // With the tree lock: the thread of `g` a process-directed `signo` goes to.
 std::shared_ptr<Task> signal_target_locked(ThreadGroup& g, int signo);
+// The task the calling Sentry thread runs (null elsewhere), for files whose
+// behaviour depends on the caller (signalfd reads the reader's signals).
+Task*& current_task();
+
 // With the tree lock: a reaped child's CPU time becomes its parent's
 // children's time (getrusage(RUSAGE_CHILDREN)).
 void account_reaped_child_locked(ThreadGroup& parent, const ThreadGroup& child);
@@ -126,6 +130,8 @@ class Task : public vfs::UserMemory, public std::enable_shared_from_this<Task> {
   // An eventfd that becomes readable when interrupt() is called; blocking
   // operations poll it next to what they wait for.
   int interrupt_fd() const { return interrupt_fd_.get(); }
+  // The eventfd wake() writes; waits that re-check a condition poll it.
+  int wake_fd() const { return wake_fd_.get(); }
   // Consumes an interruption; true if there was one.
   bool take_interrupt();
   // Wakes the task from block() (WaitQueue::notify_all). Any thread.
