@@ -32,23 +32,30 @@ void fix_capabilities(Credentials& c, uint32_t old_ruid, uint32_t old_euid, uint
   if (old_euid != 0 && c.euid == 0) c.cap_effective = c.cap_permitted;
 }
 
-// The common core of setresuid/setresgid: each new ID (or kUnchanged)
-// must be one of the current three unless the task has the capability.
-Result<void> set_ids(Credentials& c, bool uid, uint32_t r, uint32_t e, uint32_t s) {
+// Sets the real, effective and saved IDs (kUnchanged keeps one); the
+// filesystem ID follows the effective one. No permission check here.
+void apply_ids(Credentials& c, bool uid, uint32_t r, uint32_t e, uint32_t s) {
+  const uint32_t old_r = c.ruid, old_e = c.euid, old_s = c.suid;
   uint32_t& cr = uid ? c.ruid : c.rgid;
   uint32_t& ce = uid ? c.euid : c.egid;
   uint32_t& cs = uid ? c.suid : c.sgid;
   uint32_t& cf = uid ? c.fsuid : c.fsgid;
-  if (!capable(c, uid ? kCapSetuid : kCapSetgid)) {
-    auto allowed = [&](uint32_t id) { return id == kUnchanged || id == cr || id == ce || id == cs; };
-    if (!allowed(r) || !allowed(e) || !allowed(s)) return Err(EPERM);
-  }
-  const uint32_t old_r = c.ruid, old_e = c.euid, old_s = c.suid;
   if (r != kUnchanged) cr = r;
   if (e != kUnchanged) ce = e;
   if (s != kUnchanged) cs = s;
   cf = ce;
   if (uid) fix_capabilities(c, old_r, old_e, old_s);
+}
+
+// setresuid/setresgid: each new ID (or kUnchanged) must be one of the
+// current three unless the task has the capability.
+Result<void> set_ids(Credentials& c, bool uid, uint32_t r, uint32_t e, uint32_t s) {
+  if (!capable(c, uid ? kCapSetuid : kCapSetgid)) {
+    const uint32_t cr = uid ? c.ruid : c.rgid, ce = uid ? c.euid : c.egid, cs = uid ? c.suid : c.sgid;
+    auto allowed = [&](uint32_t id) { return id == kUnchanged || id == cr || id == ce || id == cs; };
+    if (!allowed(r) || !allowed(e) || !allowed(s)) return Err(EPERM);
+  }
+  apply_ids(c, uid, r, e, s);
   return {};
 }
 
@@ -80,18 +87,7 @@ Result<uint64_t> do_setreid(Task& t, bool uid, uint32_t r, uint32_t e) {
   const uint32_t new_e = e != kUnchanged ? e : ce;
   uint32_t s = kUnchanged;
   if (r != kUnchanged || (e != kUnchanged && e != cr)) s = new_e;
-  (void)cs;
-  // Permission was checked above; apply without the setresuid rule.
-  const uint32_t old_r = c.ruid, old_e = c.euid, old_s = c.suid;
-  uint32_t& tr = uid ? c.ruid : c.rgid;
-  uint32_t& te = uid ? c.euid : c.egid;
-  uint32_t& ts = uid ? c.suid : c.sgid;
-  uint32_t& tf = uid ? c.fsuid : c.fsgid;
-  if (r != kUnchanged) tr = r;
-  te = new_e;
-  if (s != kUnchanged) ts = s;
-  tf = te;
-  if (uid) fix_capabilities(c, old_r, old_e, old_s);
+  apply_ids(c, uid, r, new_e, s);
   return ok();
 }
 
