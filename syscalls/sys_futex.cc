@@ -1,6 +1,6 @@
 // futex(2): waits and wakes through the kernel's FutexTable; the checks,
 // the value comparisons, the timeouts and the updates to user memory follow
-// futex(2). The PI operations take the lock only when it is free.
+// futex(2), the PI operations included (without priority inheritance).
 #include <linux/futex.h>
 #include <sys/syscall.h>
 
@@ -151,26 +151,62 @@ Result<uint64_t> sys_futex(Task& t, const SyscallArgs& a) {
     case FUTEX_LOCK_PI:
     case FUTEX_LOCK_PI2:
     case FUTEX_TRYLOCK_PI: {
-      auto value = read_word(t, a.u(0));
-      if (!value) return Err(value.error());
-      const uint32_t owner = *value & FUTEX_TID_MASK;
-      if (owner == static_cast<uint32_t>(t.tid())) return Err(EDEADLK);
-      if (owner != 0) {
-        // Held by a thread that cannot exist in a single-thread group (the
-        // word is garbage or shared): it can never be released to us.
-        if (cmd == FUTEX_TRYLOCK_PI) return Err(EAGAIN);
-        return Err(ESRCH);
+      // The word holds the owner's tid, FUTEX_WAITERS when someone sleeps
+      // on it and FUTEX_OWNER_DIED after a robust owner died. There is no
+      // priority inheritance (the Sentry does not schedule), only the
+      // locking protocol glibc's PI mutexes rely on.
+      auto key = key_for(t, a.u(0), a.i(1));
+      if (!key) return Err(key.error());
+      const uint64_t addr = a.u(0);
+      const uint32_t tid = static_cast<uint32_t>(t.tid());
+      auto try_lock = [&]() -> Result<bool> {
+        auto value = read_word(t, addr);
+        if (!value) return Err(value.error());
+        const uint32_t owner = *value & FUTEX_TID_MASK;
+        if (owner == tid) return Err(EDEADLK);
+        uint32_t next;
+        if (owner == 0) {
+          next = tid | (*value & (FUTEX_OWNER_DIED | FUTEX_WAITERS));
+        } else {
+          if (cmd == FUTEX_TRYLOCK_PI) return Err(EAGAIN);
+          next = *value | FUTEX_WAITERS;
+        }
+        if (next != *value) {
+          if (auto r = t.mm().copy_out(addr, &next, sizeof(next)); !r) return Err(r.error());
+        }
+        return owner == 0;
+      };
+      // LOCK_PI's timeout is absolute on CLOCK_REALTIME; LOCK_PI2's on
+      // CLOCK_MONOTONIC unless FUTEX_CLOCK_REALTIME.
+      const int clock = (cmd == FUTEX_LOCK_PI || (a.i(1) & FUTEX_CLOCK_REALTIME)) ? CLOCK_REALTIME : CLOCK_MONOTONIC;
+      int64_t deadline = -1;
+      if (cmd != FUTEX_TRYLOCK_PI && a.u(3)) {
+        timespec ts;
+        if (auto r = t.mm().copy_in(a.u(3), &ts, sizeof(ts)); !r) return Err(r.error());
+        if (ts.tv_sec < 0 || ts.tv_nsec < 0 || ts.tv_nsec >= 1000000000) return Err(EINVAL);
+        deadline = to_ns(ts);
+        t.no_restart_after_handler();
       }
-      uint32_t mine = static_cast<uint32_t>(t.tid()) | (*value & FUTEX_OWNER_DIED);
-      if (auto r = t.mm().copy_out(a.u(0), &mine, sizeof(mine)); !r) return Err(r.error());
+      if (cmd == FUTEX_TRYLOCK_PI) {
+        auto taken = try_lock();
+        if (!taken) return Err(taken.error());
+        return ok(0);
+      }
+      if (auto r = t.kernel().futexes().lock_pi(t, *key, try_lock, clock, deadline); !r) return Err(r.error());
       return ok(0);
     }
     case FUTEX_UNLOCK_PI: {
-      auto value = read_word(t, a.u(0));
-      if (!value) return Err(value.error());
-      if ((*value & FUTEX_TID_MASK) != static_cast<uint32_t>(t.tid())) return Err(EPERM);
-      uint32_t zero = 0;
-      if (auto r = t.mm().copy_out(a.u(0), &zero, sizeof(zero)); !r) return Err(r.error());
+      auto key = key_for(t, a.u(0), a.i(1));
+      if (!key) return Err(key.error());
+      const uint64_t addr = a.u(0);
+      auto hand_over = [&](int next, bool more) -> Result<void> {
+        auto value = read_word(t, addr);
+        if (!value) return Err(value.error());
+        if ((*value & FUTEX_TID_MASK) != static_cast<uint32_t>(t.tid())) return Err(EPERM);
+        const uint32_t word = next ? (static_cast<uint32_t>(next) | (more ? FUTEX_WAITERS : 0)) : 0;
+        return t.mm().copy_out(addr, &word, sizeof(word));
+      };
+      if (auto r = t.kernel().futexes().unlock_pi(*key, hand_over); !r) return Err(r.error());
       return ok(0);
     }
     default:

@@ -59,6 +59,35 @@ Result<void> FutexTable::wait(Task& task, FutexKey key, uint32_t bitset,
   }
 }
 
+Result<void> FutexTable::lock_pi(Task& task, FutexKey key, const std::function<Result<bool>()>& try_lock, int clock,
+                                 int64_t deadline_ns) {
+  // The attempt runs under the table lock right before queueing, so an
+  // unlock cannot slip in between. Taking the lock ends the wait "with a
+  // changed value" (EAGAIN from wait), which here means success; otherwise
+  // the task sleeps until FUTEX_UNLOCK_PI makes it the owner.
+  auto must_wait = [&]() -> Result<bool> {
+    auto taken = try_lock();
+    if (!taken) return Err(taken.error());
+    return !*taken;
+  };
+  auto r = wait(task, key, ~0u, must_wait, clock, deadline_ns);
+  if (!r && r.error() == EAGAIN) return {};
+  return r;
+}
+
+Result<void> FutexTable::unlock_pi(FutexKey key, const std::function<Result<void>(int tid, bool more)>& hand_over) {
+  std::lock_guard lock(mu_);
+  auto it = queues_.find(key);
+  if (it == queues_.end() || it->second.empty()) return hand_over(0, false);
+  Waiter* next = it->second.front();
+  if (auto r = hand_over(next->task->tid(), it->second.size() > 1); !r) return r;
+  it->second.pop_front();
+  if (it->second.empty()) queues_.erase(it);
+  next->woken = true;
+  next->task->wake();
+  return {};
+}
+
 int FutexTable::wake_locked(FutexKey key, int count, uint32_t bitset) {
   auto it = queues_.find(key);
   if (it == queues_.end()) return 0;

@@ -37,6 +37,15 @@ class FutexTable {
   // value comparison) holds under the lock. Returns woken + moved.
   Result<int> requeue(FutexKey from, FutexKey to, int wake_count, int requeue_count,
                       const std::function<Result<bool>()>& check);
+  // FUTEX_LOCK_PI: `try_lock()` runs under the table lock and either takes
+  // the lock word (true) or marks it FUTEX_WAITERS (false); then the task
+  // sleeps until FUTEX_UNLOCK_PI hands the lock over to it (0), or EINTR /
+  // ETIMEDOUT.
+  Result<void> lock_pi(Task& task, FutexKey key, const std::function<Result<bool>()>& try_lock, int clock,
+                       int64_t deadline_ns);
+  // FUTEX_UNLOCK_PI: `hand_over(tid, more)` writes the word for the next
+  // owner (tid 0: nobody waits) under the table lock; that waiter wakes.
+  Result<void> unlock_pi(FutexKey key, const std::function<Result<void>(int tid, bool more)>& hand_over);
   // FUTEX_WAKE_OP: `op()` updates the second word under the lock and says
   // whether waiters on `key2` are woken too.
   Result<int> wake_op(FutexKey key1, FutexKey key2, int count1, int count2, const std::function<Result<bool>()>& op);
