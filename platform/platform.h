@@ -71,9 +71,9 @@ class Context {
   // components), and setting it back (rt_sigreturn).
   virtual Result<std::vector<uint8_t>> fpstate(AddressSpace& as) = 0;
   virtual Result<void> set_fpstate(AddressSpace& as, std::span<const uint8_t> state) = 0;
-  // CPU time the application thread has used on the host so far in its
-  // current address space (what user time means for a sandboxed thread).
-  // Callable from any thread.
+  // CPU time the application has used on the host so far in the address
+  // space this context last ran in (all its threads together: what user
+  // time means for a sandboxed process). Callable from any thread.
   virtual int64_t cpu_time_ns() = 0;
 };
 

@@ -285,19 +285,24 @@ struct CpuTimes {
 CpuTimes process_times(Task& t) {
   std::vector<std::shared_ptr<Task>> live;
   CpuTimes out;
+  int64_t user_max = 0;
   {
     std::lock_guard lock(t.kernel().tree_mutex());
     out.user_ns = t.group().dead_user_ns;
+    user_max = t.group().departed_user_ns;
     out.sys_ns = t.group().dead_sys_ns;
     out.max_rss_kb = t.group().max_rss_kb;
     for (const auto& w : t.group().tasks) {
       if (auto task = w.lock()) live.push_back(std::move(task));
     }
   }
+  // The threads read one shared clock: the process's user time is the
+  // largest reading; system time is each Sentry thread's own.
   for (auto& task : live) {
-    out.user_ns += task->user_time_ns();
+    user_max = std::max(user_max, task->user_time_ns());
     out.sys_ns += task->sys_time_ns();
   }
+  out.user_ns += user_max;
   out.max_rss_kb = std::max<uint64_t>(out.max_rss_kb, t.mm().resident_bytes() / 1024);
   return out;
 }

@@ -320,7 +320,7 @@ class PtraceContext final : public Context {
     auto thread = pas.thread_for_current();
     if (!thread) return {StopReason::kDied};
     StubThread& t = **thread;
-    last_tid_.store(t.tid);
+    last_pid_.store(t.pid);
     running_tid_.store(t.tid);
     // Re-check after publishing the tid so an interrupt() racing with us
     // either sees the tid (and signals) or left the flag (seen here).
@@ -354,11 +354,13 @@ class PtraceContext final : public Context {
   }
 
   int64_t cpu_time_ns() override {
-    const pid_t tid = last_tid_.load();
-    if (tid <= 0) return 0;
-    // The host's per-thread CPU clock of the stub thread
-    // (MAKE_THREAD_CPUCLOCK(tid, CPUCLOCK_SCHED)).
-    const clockid_t clock = static_cast<clockid_t>((~static_cast<unsigned>(tid) << 3) | 4 | 2);
+    const pid_t pid = last_pid_.load();
+    if (pid <= 0) return 0;
+    // The host's CPU clock of the whole stub process
+    // (MAKE_PROCESS_CPUCLOCK(pid, CPUCLOCK_SCHED)): Linux lets a process
+    // read another's process clock, but thread clocks only of its own
+    // threads. Threads sharing the stub share this clock.
+    const clockid_t clock = static_cast<clockid_t>((~static_cast<unsigned>(pid) << 3) | 2);
     timespec ts;
     if (::clock_gettime(clock, &ts) != 0) return 0;
     return ts.tv_sec * 1000000000LL + ts.tv_nsec;
@@ -396,7 +398,7 @@ class PtraceContext final : public Context {
 
   std::atomic<bool> interrupt_pending_{false};
   std::atomic<pid_t> running_tid_{-1};
-  std::atomic<pid_t> last_tid_{-1};  // the stub thread last run, for cpu_time_ns()
+  std::atomic<pid_t> last_pid_{-1};  // the stub process last run in, for cpu_time_ns()
 };
 
 class PtracePlatform final : public Platform {

@@ -195,7 +195,7 @@ void Task::exit_task() {
   {
     std::lock_guard lock(kernel_.tree_mutex());
     kernel_.remove_task_locked(tid_);
-    group_->dead_user_ns += user_ns;
+    group_->departed_user_ns = std::max(group_->departed_user_ns, user_ns);
     group_->dead_sys_ns += sys_ns;
     group_->max_rss_kb = std::max(group_->max_rss_kb, rss_kb);
     std::erase_if(group_->tasks, [this](const std::weak_ptr<Task>& w) {
@@ -205,6 +205,8 @@ void Task::exit_task() {
     if (group_->leader.lock().get() == this) group_->leader_exit_status = exit_status_;
     last = group_->tasks.empty();
     if (last) {
+      group_->dead_user_ns += group_->departed_user_ns;
+      group_->departed_user_ns = 0;
       exit_status_ = group_->group_exiting ? group_->group_exit_status : group_->leader_exit_status;
       exit_process_locked(parent, notify_parent);
     }

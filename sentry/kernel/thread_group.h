@@ -106,6 +106,10 @@ struct ThreadGroup {
   // CPU time (ns) of threads that have exited, and of reaped children
   // with their own reaped children (getrusage(2), times(2)).
   int64_t dead_user_ns = 0, dead_sys_ns = 0;
+  // User time is read from the stub process's clock, which the threads
+  // share: a thread that leaves early leaves its reading here, and the
+  // process's user time is the largest reading (not a sum).
+  int64_t departed_user_ns = 0;
   int64_t children_user_ns = 0, children_sys_ns = 0;
   uint64_t max_rss_kb = 0, children_max_rss_kb = 0;
   PendingSignals shared_pending;  // process-directed signals
