@@ -11,6 +11,7 @@
 #include <algorithm>
 #include <vector>
 
+#include "sentry/kernel/timers.h"
 #include "syscalls/util.h"
 #include "vfs/host_file.h"
 
@@ -77,11 +78,6 @@ Result<uint64_t> sys_epoll_ctl(Task& t, const SyscallArgs& a) {
   return ok();
 }
 
-int64_t now_ns() {
-  timespec ts;
-  ::clock_gettime(CLOCK_MONOTONIC, &ts);
-  return to_ns(ts);
-}
 
 // Waits (deadline: CLOCK_MONOTONIC ns, -1 none, 0 poll) for events, and
 // copies them out. EINTR when the task is interrupted.
@@ -106,7 +102,7 @@ Result<uint64_t> do_epoll_wait(Task& t, int epfd, uint64_t events_addr, int max,
     if (deadline == 0) {
       timeout_ms = 0;
     } else if (deadline > 0) {
-      const int64_t left = deadline - now_ns();
+      const int64_t left = deadline - kernel::monotonic_now_ns();
       timeout_ms = left <= 0 ? 0 : static_cast<int>(std::min<int64_t>((left + 999999) / 1000000, 1 << 30));
     }
     if (timeout_ms == 0) {
@@ -123,35 +119,27 @@ Result<uint64_t> do_epoll_wait(Task& t, int epfd, uint64_t events_addr, int max,
 
 Result<uint64_t> sys_epoll_wait(Task& t, const SyscallArgs& a) {
   const int timeout = a.i(3);
-  const int64_t deadline = timeout < 0 ? -1 : (timeout == 0 ? 0 : now_ns() + int64_t{timeout} * 1000000);
+  const int64_t deadline = timeout < 0 ? -1 : (timeout == 0 ? 0 : kernel::monotonic_now_ns() + int64_t{timeout} * 1000000);
   return do_epoll_wait(t, a.i(0), a.u(1), a.i(2), deadline, std::nullopt);
 }
 
-Result<std::optional<uint64_t>> mask_arg(Task& t, uint64_t addr, uint64_t size) {
-  if (addr == 0) return std::optional<uint64_t>{};
-  if (size != 8) return Err(EINVAL);
-  uint64_t mask;
-  if (auto r = t.mm().copy_in(addr, &mask, sizeof(mask)); !r) return Err(r.error());
-  return std::optional<uint64_t>{mask};
-}
-
 Result<uint64_t> sys_epoll_pwait(Task& t, const SyscallArgs& a) {
-  auto mask = mask_arg(t, a.u(4), a.u(5));
+  auto mask = sigmask_arg(t, a.u(4), a.u(5));
   if (!mask) return Err(mask.error());
   const int timeout = a.i(3);
-  const int64_t deadline = timeout < 0 ? -1 : (timeout == 0 ? 0 : now_ns() + int64_t{timeout} * 1000000);
+  const int64_t deadline = timeout < 0 ? -1 : (timeout == 0 ? 0 : kernel::monotonic_now_ns() + int64_t{timeout} * 1000000);
   return do_epoll_wait(t, a.i(0), a.u(1), a.i(2), deadline, *mask);
 }
 
 Result<uint64_t> sys_epoll_pwait2(Task& t, const SyscallArgs& a) {
-  auto mask = mask_arg(t, a.u(4), a.u(5));
+  auto mask = sigmask_arg(t, a.u(4), a.u(5));
   if (!mask) return Err(mask.error());
   int64_t deadline = -1;
   if (a.u(3)) {
     timespec ts;
     if (auto r = t.mm().copy_in(a.u(3), &ts, sizeof(ts)); !r) return Err(r.error());
     if (ts.tv_sec < 0 || ts.tv_nsec < 0 || ts.tv_nsec >= 1000000000) return Err(EINVAL);
-    deadline = to_ns(ts) == 0 ? 0 : now_ns() + to_ns(ts);
+    deadline = to_ns(ts) == 0 ? 0 : kernel::monotonic_now_ns() + to_ns(ts);
   }
   return do_epoll_wait(t, a.i(0), a.u(1), a.i(2), deadline, *mask);
 }

@@ -160,21 +160,27 @@ Result<uint64_t> sys_futex(Task& t, const SyscallArgs& a) {
       const uint64_t addr = a.u(0);
       const uint32_t tid = static_cast<uint32_t>(t.tid());
       auto try_lock = [&]() -> Result<bool> {
-        auto value = read_word(t, addr);
-        if (!value) return Err(value.error());
-        const uint32_t owner = *value & FUTEX_TID_MASK;
-        if (owner == tid) return Err(EDEADLK);
-        uint32_t next;
-        if (owner == 0) {
-          next = tid | (*value & (FUTEX_OWNER_DIED | FUTEX_WAITERS));
-        } else {
-          if (cmd == FUTEX_TRYLOCK_PI) return Err(EAGAIN);
-          next = *value | FUTEX_WAITERS;
+        for (;;) {
+          auto value = read_word(t, addr);
+          if (!value) return Err(value.error());
+          const uint32_t owner = *value & FUTEX_TID_MASK;
+          if (owner == tid) return Err(EDEADLK);
+          uint32_t next;
+          if (owner == 0) {
+            next = tid | (*value & (FUTEX_OWNER_DIED | FUTEX_WAITERS));
+          } else {
+            if (cmd == FUTEX_TRYLOCK_PI) return Err(EAGAIN);
+            next = *value | FUTEX_WAITERS;
+          }
+          // The owner may release the word from user space at any moment:
+          // change it only if it still holds what was read, else look again.
+          if (next != *value) {
+            auto old = t.mm().compare_exchange32(addr, *value, next);
+            if (!old) return Err(old.error());
+            if (*old != *value) continue;
+          }
+          return owner == 0;
         }
-        if (next != *value) {
-          if (auto r = t.mm().copy_out(addr, &next, sizeof(next)); !r) return Err(r.error());
-        }
-        return owner == 0;
       };
       // LOCK_PI's timeout is absolute on CLOCK_REALTIME; LOCK_PI2's on
       // CLOCK_MONOTONIC unless FUTEX_CLOCK_REALTIME.
@@ -200,11 +206,17 @@ Result<uint64_t> sys_futex(Task& t, const SyscallArgs& a) {
       if (!key) return Err(key.error());
       const uint64_t addr = a.u(0);
       auto hand_over = [&](int next, bool more) -> Result<void> {
-        auto value = read_word(t, addr);
-        if (!value) return Err(value.error());
-        if ((*value & FUTEX_TID_MASK) != static_cast<uint32_t>(t.tid())) return Err(EPERM);
-        const uint32_t word = next ? (static_cast<uint32_t>(next) | (more ? FUTEX_WAITERS : 0)) : 0;
-        return t.mm().copy_out(addr, &word, sizeof(word));
+        for (;;) {
+          auto value = read_word(t, addr);
+          if (!value) return Err(value.error());
+          if ((*value & FUTEX_TID_MASK) != static_cast<uint32_t>(t.tid())) return Err(EPERM);
+          const uint32_t word = next ? (static_cast<uint32_t>(next) | (more ? FUTEX_WAITERS : 0)) : 0;
+          // Only the owner (us) changes the tid; a locker may set
+          // FUTEX_WAITERS meanwhile, so swap only what was read.
+          auto old = t.mm().compare_exchange32(addr, *value, word);
+          if (!old) return Err(old.error());
+          if (*old == *value) return {};
+        }
       };
       if (auto r = t.kernel().futexes().unlock_pi(*key, hand_over); !r) return Err(r.error());
       return ok(0);

@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <vector>
 
+#include "sentry/kernel/timers.h"
 #include "syscalls/util.h"
 
 namespace runsc::syscalls {
@@ -17,11 +18,6 @@ using kernel::Arg;
 
 constexpr int64_t kForever = -1;
 
-int64_t now_ns() {
-  timespec ts;
-  ::clock_gettime(CLOCK_MONOTONIC, &ts);
-  return to_ns(ts);
-}
 
 // Fills `revents` of every entry; returns how many have any. Waits until
 // one is ready, the deadline (CLOCK_MONOTONIC ns; kForever: none) passes,
@@ -56,7 +52,7 @@ Result<int> poll_files(Task& t, std::vector<pollfd>& entries, int64_t deadline) 
       if (deadline == kForever) {
         timeout_ms = -1;
       } else {
-        int64_t left = deadline - now_ns();
+        int64_t left = deadline - kernel::monotonic_now_ns();
         timeout_ms = left <= 0 ? 0 : static_cast<int>(std::min<int64_t>((left + 999999) / 1000000, 1 << 30));
       }
     }
@@ -75,7 +71,7 @@ Result<int> poll_files(Task& t, std::vector<pollfd>& entries, int64_t deadline) 
     }
     if (ready > 0) return ready;
     if (host.back().revents & POLLIN) return Err(EINTR);
-    if (deadline != kForever && now_ns() >= deadline) return 0;
+    if (deadline != kForever && kernel::monotonic_now_ns() >= deadline) return 0;
   }
 }
 
@@ -85,13 +81,13 @@ Result<int64_t> deadline_from_timespec(Task& t, uint64_t addr) {
   if (auto r = t.mm().copy_in(addr, &ts, sizeof(ts)); !r) return Err(r.error());
   if (ts.tv_sec < 0 || ts.tv_nsec < 0 || ts.tv_nsec >= 1000000000) return Err(EINVAL);
   if (ts.tv_sec == 0 && ts.tv_nsec == 0) return 0;
-  return now_ns() + to_ns(ts);
+  return kernel::monotonic_now_ns() + to_ns(ts);
 }
 
 // ppoll and pselect6 write back the time left (Linux's poll_select_finish()).
 void write_time_left(Task& t, uint64_t addr, int64_t deadline, bool as_timeval) {
   if (addr == 0 || deadline == kForever || deadline == 0) return;
-  int64_t left = std::max<int64_t>(0, deadline - now_ns());
+  int64_t left = std::max<int64_t>(0, deadline - kernel::monotonic_now_ns());
   if (as_timeval) {
     timeval tv{left / 1000000000, (left % 1000000000) / 1000};
     (void)t.mm().copy_out(addr, &tv, sizeof(tv));
@@ -141,22 +137,14 @@ Result<uint64_t> do_poll(Task& t, uint64_t fds_addr, uint64_t nfds, int64_t dead
 
 Result<uint64_t> sys_poll(Task& t, const SyscallArgs& a) {
   const int timeout_ms = a.i(2);
-  int64_t deadline = timeout_ms < 0 ? kForever : (timeout_ms == 0 ? 0 : now_ns() + int64_t{timeout_ms} * 1000000);
+  int64_t deadline = timeout_ms < 0 ? kForever : (timeout_ms == 0 ? 0 : kernel::monotonic_now_ns() + int64_t{timeout_ms} * 1000000);
   return do_poll(t, a.u(0), a.u(1), deadline, std::nullopt);
-}
-
-Result<std::optional<uint64_t>> mask_arg(Task& t, uint64_t addr, uint64_t size) {
-  if (addr == 0) return std::optional<uint64_t>{};
-  if (size != 8) return Err(EINVAL);
-  uint64_t mask;
-  if (auto r = t.mm().copy_in(addr, &mask, sizeof(mask)); !r) return Err(r.error());
-  return std::optional<uint64_t>{mask};
 }
 
 Result<uint64_t> sys_ppoll(Task& t, const SyscallArgs& a) {
   auto deadline = deadline_from_timespec(t, a.u(2));
   if (!deadline) return Err(deadline.error());
-  auto mask = mask_arg(t, a.u(3), a.u(4));
+  auto mask = sigmask_arg(t, a.u(3), a.u(4));
   if (!mask) return Err(mask.error());
   auto r = do_poll(t, a.u(0), a.u(1), *deadline, *mask);
   write_time_left(t, a.u(2), *deadline, false);
@@ -222,7 +210,7 @@ Result<uint64_t> sys_select(Task& t, const SyscallArgs& a) {
     if (tv.tv_sec < 0 || tv.tv_usec < 0) return Err(EINVAL);
     // select(2) normalises large tv_usec values rather than failing.
     const int64_t ns = tv.tv_sec * 1000000000LL + tv.tv_usec * 1000LL;
-    deadline = ns == 0 ? 0 : now_ns() + ns;
+    deadline = ns == 0 ? 0 : kernel::monotonic_now_ns() + ns;
   }
   auto r = do_select(t, a.i(0), a.u(1), a.u(2), a.u(3), deadline, std::nullopt);
   write_time_left(t, a.u(4), deadline, true);
@@ -237,7 +225,7 @@ Result<uint64_t> sys_pselect6(Task& t, const SyscallArgs& a) {
     // The sixth argument points at {const sigset_t *ss; size_t ss_len}.
     uint64_t pair[2];
     if (auto r = t.mm().copy_in(a.u(5), pair, sizeof(pair)); !r) return Err(r.error());
-    auto m = mask_arg(t, pair[0], pair[1]);
+    auto m = sigmask_arg(t, pair[0], pair[1]);
     if (!m) return Err(m.error());
     mask = *m;
   }

@@ -40,6 +40,14 @@ Result<std::shared_ptr<vfs::Dentry>> resolve_at(Task& t, int dirfd, const std::s
   return vfs::resolve(t.fs().root, start, path, options);
 }
 
+Result<std::optional<uint64_t>> sigmask_arg(Task& t, uint64_t addr, uint64_t size) {
+  if (addr == 0) return std::optional<uint64_t>{};
+  if (size != 8) return Err(EINVAL);
+  uint64_t mask;
+  if (auto r = t.mm().copy_in(addr, &mask, sizeof(mask)); !r) return Err(r.error());
+  return std::optional<uint64_t>{mask};
+}
+
 const kernel::SyscallTable& syscall_table() {
   static const kernel::SyscallTable table = [] {
     kernel::SyscallTable tb;

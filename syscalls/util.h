@@ -6,6 +6,7 @@
 #include <time.h>
 
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "sentry/kernel/syscall_table.h"
@@ -35,6 +36,10 @@ int64_t to_ns(const timespec& ts);
 // task is interrupted: 0 when the deadline passed, EINTR (time left in
 // *left_ns) when interrupted.
 int sleep_until(int clock, int64_t deadline_ns, int64_t* left_ns);
+
+// A temporary signal mask argument (ppoll, pselect6, epoll_pwait): none
+// for a null pointer, EINVAL unless sigsetsize is 8.
+Result<std::optional<uint64_t>> sigmask_arg(Task& t, uint64_t addr, uint64_t size);
 
 // CPU time of the caller's process (user + system, every thread, the
 // exited ones too), for CLOCK_PROCESS_CPUTIME_ID.

@@ -5,11 +5,13 @@
 #include <algorithm>
 
 #include "sentry/kernel/task.h"
+#include "sentry/kernel/timers.h"
 
 namespace runsc::kernel {
 namespace {
 
 int64_t now_ns(int clock) {
+  if (clock == CLOCK_MONOTONIC) return monotonic_now_ns();
   timespec ts;
   ::clock_gettime(clock, &ts);
   return ts.tv_sec * 1000000000LL + ts.tv_nsec;

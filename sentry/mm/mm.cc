@@ -343,6 +343,16 @@ Result<std::optional<uint64_t>> MemoryManager::shared_offset(uint64_t addr) {
   return std::optional<uint64_t>{static_cast<uint64_t>(*page - memfile_.at(0))};
 }
 
+Result<uint32_t> MemoryManager::compare_exchange32(uint64_t addr, uint32_t expected, uint32_t desired) {
+  if (addr % 4 != 0) return Err(EINVAL);
+  std::lock_guard lock(mu_);
+  auto page = page_for_access_locked(addr, true);
+  if (!page) return Err(page.error());
+  auto* word = reinterpret_cast<uint32_t*>(*page);
+  __atomic_compare_exchange_n(word, &expected, desired, false, __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST);
+  return expected;  // the old value, whether or not it was replaced
+}
+
 uint64_t MemoryManager::resident_bytes() {
   std::lock_guard lock(mu_);
   uint64_t total = 0;

@@ -78,6 +78,11 @@ class MemoryManager {
   // a MAP_SHARED mapping (the same for every process mapping it), or
   // nullopt for private memory. EFAULT for an unreadable address.
   Result<std::optional<uint64_t>> shared_offset(uint64_t addr);
+  // An atomic compare-and-exchange of the 32-bit word at `addr` (aligned),
+  // seen by the application's threads as their own atomics are, since the
+  // Sentry's view of the page is the same memory. Returns the old value;
+  // EFAULT if the word is not writable.
+  Result<uint32_t> compare_exchange32(uint64_t addr, uint32_t expected, uint32_t desired);
   // Bytes of application memory with memory-file pages behind them.
   uint64_t resident_bytes();
   // The protection of the VMA covering `addr`, or -1.
