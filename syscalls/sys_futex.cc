@@ -75,18 +75,26 @@ Result<bool> wake_op_update(Task& t, uint64_t addr, uint32_t encoded) {
     if (oparg > 31) return Err(EINVAL);
     oparg = 1u << oparg;
   }
+  if ((op & ~FUTEX_OP_OPARG_SHIFT) > FUTEX_OP_XOR) return Err(ENOSYS);
   auto old = read_word(t, addr);
   if (!old) return Err(old.error());
-  uint32_t next;
-  switch (op & ~FUTEX_OP_OPARG_SHIFT) {
-    case FUTEX_OP_SET: next = oparg; break;
-    case FUTEX_OP_ADD: next = *old + oparg; break;
-    case FUTEX_OP_OR: next = *old | oparg; break;
-    case FUTEX_OP_ANDN: next = *old & ~oparg; break;
-    case FUTEX_OP_XOR: next = *old ^ oparg; break;
-    default: return Err(ENOSYS);
+  // The update is atomic with respect to the application's own atomics
+  // (arch_futex_atomic_op_inuser() uses a locked instruction): retry the
+  // compare-and-exchange until no other thread changed the word between.
+  for (;;) {
+    uint32_t next = 0;
+    switch (op & ~FUTEX_OP_OPARG_SHIFT) {
+      case FUTEX_OP_SET: next = oparg; break;
+      case FUTEX_OP_ADD: next = *old + oparg; break;
+      case FUTEX_OP_OR: next = *old | oparg; break;
+      case FUTEX_OP_ANDN: next = *old & ~oparg; break;
+      case FUTEX_OP_XOR: next = *old ^ oparg; break;
+    }
+    auto seen = t.mm().compare_exchange32(addr, *old, next);
+    if (!seen) return Err(seen.error());
+    if (*seen == *old) break;
+    *old = *seen;
   }
-  if (auto r = t.mm().copy_out(addr, &next, sizeof(next)); !r) return Err(r.error());
   const int32_t o = static_cast<int32_t>(*old);
   const int32_t c = static_cast<int32_t>(cmparg);
   switch (cmp) {

@@ -144,9 +144,16 @@ void Task::release_robust_futexes() {
     const uint64_t addr = entry + static_cast<uint64_t>(head.futex_offset);
     uint32_t word;
     if (!mm_->copy_in(addr, &word, sizeof(word))) return;
-    if ((word & FUTEX_TID_MASK) != static_cast<uint32_t>(tid_)) return;
-    const uint32_t next = (word & FUTEX_WAITERS) | FUTEX_OWNER_DIED;
-    if (!mm_->copy_out(addr, &next, sizeof(next))) return;
+    // Compare-and-exchange, as handle_futex_death() does: another thread
+    // may set FUTEX_WAITERS between our read and our write.
+    for (;;) {
+      if ((word & FUTEX_TID_MASK) != static_cast<uint32_t>(tid_)) return;
+      const uint32_t next = (word & FUTEX_WAITERS) | FUTEX_OWNER_DIED;
+      auto old = mm_->compare_exchange32(addr, word, next);
+      if (!old) return;
+      if (*old == word) break;
+      word = *old;
+    }
     if (word & FUTEX_WAITERS) {
       // Either queue: the waiter may have used a shared or a private wait.
       kernel_.futexes().wake(FutexKey{reinterpret_cast<uintptr_t>(mm_.get()), addr}, 1, ~0u);
