@@ -20,7 +20,10 @@
 #include "sentry/kernel/host_syscalls.h"
 #include "sentry/kernel/task.h"
 #include "syscalls/util.h"
+#include "vfs/devfs.h"
 #include "vfs/gofer_fs.h"
+#include "vfs/overlay.h"
+#include "vfs/tmpfs.h"
 #include "vfs/host_file.h"
 
 namespace runsc::cli {
@@ -96,6 +99,58 @@ std::shared_ptr<vfs::FileDescription> stdio_file(int fd, int flags) {
   return std::make_shared<vfs::HostFileDescription>(std::move(copy), flags, tty);
 }
 
+// Mounts `fs_root` at `path` under `root`, making the directory in a
+// writable root when the image lacks it.
+Result<void> mount_at(const std::shared_ptr<vfs::Dentry>& root, const std::string& path,
+                      std::shared_ptr<vfs::Dentry> fs_root, const std::string& fstype, const std::string& options) {
+  auto slash = path.rfind('/');
+  auto parent = vfs::resolve(root, root, slash == 0 ? "/" : path.substr(0, slash));
+  if (!parent) return Err(parent.error());
+  const std::string name = path.substr(slash + 1);
+  auto point = (*parent)->child(name);
+  if (!point && point.error() == ENOENT) {
+    auto made = (*parent)->inode().mkdir(name, 0755, vfs::Owner{});
+    if (!made) return Err(made.error());
+    (*parent)->add_child(name, *made);
+    point = (*parent)->child(name);
+  }
+  if (!point) return Err(point.error());
+  auto target = vfs::resolve(root, root, path);  // onto whatever is mounted there already
+  if (!target) return Err(target.error());
+  if (!(*target)->is_dir()) return Err(ENOTDIR);
+  vfs::mount(std::move(fs_root), *target, fstype, fstype, options, false, MS_NOSUID);
+  return {};
+}
+
+// The sandbox's mount table: the root (an overlay of the gofer's tree, or
+// that tree read-only), /dev made by the Sentry, and /dev/shm.
+Result<std::shared_ptr<vfs::Dentry>> build_mounts(const std::shared_ptr<gofer::Client>& client,
+                                                  const std::shared_ptr<mm::MemoryFile>& memfile, bool overlay) {
+  auto lower = vfs::make_gofer_root(client);
+  if (!lower) return Err(lower.error());
+  std::shared_ptr<vfs::Dentry> root;
+  if (overlay) {
+    auto inode = vfs::make_overlay_root((*lower)->inode_ptr(), memfile);
+    if (!inode) return Err(inode.error());
+    root = std::make_shared<vfs::Dentry>("", nullptr, std::move(*inode));
+    vfs::mount(root, nullptr, "overlay", "overlay", "", false);
+  } else {
+    root = *lower;
+    vfs::mount(root, nullptr, "runsc-root", "9p", "", true);
+  }
+  auto dev = vfs::make_devfs(memfile);
+  if (!dev) return Err(dev.error());
+  // A read-only root without /dev keeps the image's (empty) view.
+  if (auto r = mount_at(root, "/dev", *dev, "devtmpfs", "mode=755"); !r) {
+    if (r.error() == EROFS) return root;
+    return Err(r.error());
+  }
+  auto shm_fs = vfs::TmpfsFilesystem::create(memfile);
+  auto shm = std::make_shared<vfs::Dentry>("", nullptr, shm_fs->make_root(01777, vfs::Owner{}));
+  if (auto r = mount_at(root, "/dev/shm", shm, "tmpfs", "mode=1777"); !r) return Err(r.error());
+  return root;
+}
+
 }  // namespace
 
 int run_boot(int gofer_fd, int config_fd) {
@@ -146,22 +201,25 @@ int run_boot(int gofer_fd, int config_fd) {
     std::fprintf(stderr, "runsc: cannot start the ptrace platform: %s\n", std::strerror(platform.error()));
     return 128;
   }
+  std::shared_ptr<mm::MemoryFile> shared_memfile = std::move(*memfile);
   auto client = std::make_shared<gofer::Client>(UniqueFd(gofer_fd));
-  auto root = vfs::make_gofer_root(client);
+  auto root = build_mounts(client, shared_memfile, config->overlay);
   if (!root) {
-    std::fprintf(stderr, "runsc: the gofer does not serve the root: %s\n", std::strerror(root.error()));
+    std::fprintf(stderr, "runsc: cannot build the sandbox's filesystem: %s\n", std::strerror(root.error()));
     return 128;
   }
 
   kernel::KernelOptions options;
   options.hostname = config->hostname;
   options.strace = config->strace;
-  kernel::Kernel kernel(options, std::move(*memfile), std::move(*platform), *root, syscalls::syscall_table());
+  kernel::Kernel kernel(options, shared_memfile, std::move(*platform), *root, syscalls::syscall_table());
   kernel.boot_log().add("Starting runsc-cpp, an application kernel in user space...");
   kernel.boot_log().add("Linux version 4.4.0 as presented to the application; x86_64");
   kernel.boot_log().add("Platform: ptrace (PTRACE_SYSEMU), every system call answered by the Sentry");
   kernel.boot_log().add("Memory file ready; application memory is served from it");
-  kernel.boot_log().add("Root filesystem mounted through the gofer, read-only");
+  kernel.boot_log().add(config->overlay ? "Root filesystem: the gofer's tree under an overlay kept in sandbox memory"
+                                         : "Root filesystem mounted through the gofer, read-only");
+  kernel.boot_log().add("Mounted devtmpfs on /dev and tmpfs on /dev/shm");
   kernel.boot_log().add("Starting the first program as pid 1");
 
   const int init_pid = kernel.allocate_tid();

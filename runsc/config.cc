@@ -14,6 +14,7 @@ std::string to_json(const BootConfig& c) {
   j["groups"] = c.groups;
   j["hostname"] = c.hostname;
   j["strace"] = c.strace;
+  j["overlay"] = c.overlay;
   j["debug"] = c.debug;
   j["debug_log"] = c.debug_log;
   j["log_format"] = c.log_format;
@@ -33,6 +34,7 @@ Result<BootConfig> boot_config_from_json(const std::string& text) {
     c.groups = j.at("groups").get<std::vector<uint32_t>>();
     c.hostname = j.at("hostname").get<std::string>();
     c.strace = j.at("strace").get<bool>();
+    c.overlay = j.value("overlay", true);
     c.debug = j.at("debug").get<bool>();
     c.debug_log = j.at("debug_log").get<std::string>();
     c.log_format = j.at("log_format").get<std::string>();

@@ -19,6 +19,9 @@ struct GlobalFlags {
   std::string platform = "ptrace";
   std::string network = "sandbox";
   bool systemd_cgroup = false;
+  // "root:memory": the root is an overlay with its upper layer in sandbox
+  // memory (the default); "none": the root is the gofer's tree itself.
+  std::string overlay2 = "root:memory";
 };
 
 struct BootConfig {
@@ -29,6 +32,7 @@ struct BootConfig {
   std::vector<uint32_t> groups;
   std::string hostname = "runsc";
   bool strace = false;
+  bool overlay = true;  // root overlay with an in-memory upper layer
   bool debug = false;
   std::string debug_log;
   std::string log_format = "text";

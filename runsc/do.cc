@@ -118,6 +118,7 @@ int run_do(const GlobalFlags& flags, const DoOptions& options) {
   ::gethostname(host, sizeof(host) - 1);
   config.hostname = host;
   config.strace = flags.strace;
+  config.overlay = flags.overlay2 != "none";
   config.debug = flags.debug;
   // The Sentry logs (and --strace lines) go to --debug-log, else to --log,
   // else to stderr.

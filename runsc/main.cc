@@ -36,6 +36,10 @@ int main(int argc, char** argv) {
   app.add_option("--platform", g.platform, "platform: ptrace")->check(CLI::IsMember({"ptrace"}));
   app.add_option("--network", g.network, "network: sandbox, host or none")
       ->check(CLI::IsMember({"sandbox", "host", "none"}));
+  app.add_option("--overlay2", g.overlay2,
+                 "root overlay: root:memory (writes stay in sandbox memory) or none (the root as the gofer serves it)")
+      ->check(CLI::IsMember({"root:memory", "none"}))
+      ->capture_default_str();
   app.add_flag("--systemd-cgroup", g.systemd_cgroup, "accepted for compatibility with runc");
 
   DoOptions do_opts;

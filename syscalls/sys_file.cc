@@ -128,42 +128,88 @@ Result<uint64_t> sys_pwritev(Task& t, const SyscallArgs& a) {
   return do_write(t, a.i(0), std::move(*spans), static_cast<int64_t>(a.u(3)));
 }
 
+// The final dentry of an open with O_CREAT, creating a regular file if
+// the name is missing (open(2); lookup_open() and may_o_create()).
+Result<std::pair<std::shared_ptr<vfs::Dentry>, bool>> open_or_create(Task& t, int dirfd, const std::string& path,
+                                                                    int flags, uint32_t mode) {
+  using Created = std::pair<std::shared_ptr<vfs::Dentry>, bool>;
+  auto pn = resolve_parent(t, dirfd, path);
+  if (!pn) return Err(pn.error());
+  // "/", "." and ".." and a trailing slash all name directories.
+  if (pn->kind != ParentAndName::Kind::kNormal || pn->trailing_slash) return Err(EISDIR);
+  auto existing = pn->dir->child(pn->name);
+  if (existing) {
+    if (flags & O_EXCL) return Err(EEXIST);
+    // Let the ordinary walk follow a symlink and step onto a mount.
+    auto d = resolve_at(t, dirfd, path, !(flags & O_NOFOLLOW));
+    if (!d) return Err(d.error());
+    return Created{*d, false};
+  }
+  if (existing.error() != ENOENT) return Err(existing.error());
+  if (vfs::on_read_only_mount(*pn->dir)) return Err(EROFS);
+  auto dir_st = pn->dir->inode().stat();
+  if (!dir_st) return Err(dir_st.error());
+  if (auto r = vfs::may_access(caller_of(t), *dir_st, vfs::kMayWrite | vfs::kMayExec); !r) return Err(r.error());
+  const mode_t perm = (mode & 07777) & ~t.fs().umask;
+  auto inode = pn->dir->inode().mknod(pn->name, S_IFREG | perm, 0, new_file_owner(t, *dir_st));
+  if (!inode) return Err(inode.error());
+  return Created{pn->dir->add_child(pn->name, std::move(*inode)), true};
+}
+
 Result<uint64_t> do_openat(Task& t, int dirfd, uint64_t path_addr, int flags, uint32_t mode) {
-  (void)mode;
   auto path = path_arg(t, path_addr);
   if (!path) return Err(path.error());
   if (path->empty()) return Err(ENOENT);
-  // O_TMPFILE and creation need a writable filesystem (files issue).
-  if ((flags & __O_TMPFILE) == __O_TMPFILE) return Err(EROFS);
-  bool follow = !(flags & O_NOFOLLOW);
-  auto dentry = resolve_at(t, dirfd, *path, follow && !((flags & O_CREAT) && (flags & O_EXCL)));
-  if (!dentry) {
-    if (dentry.error() != ENOENT || !(flags & O_CREAT)) return Err(dentry.error());
-    // The name is missing: creating it needs a writable parent.
-    auto slash = path->rfind('/');
-    std::string parent = slash == std::string::npos ? "." : (slash == 0 ? "/" : path->substr(0, slash));
-    auto dir = resolve_at(t, dirfd, parent, true);
-    if (!dir) return Err(dir.error());
-    if (!(*dir)->is_dir()) return Err(ENOTDIR);
-    return Err((*dir)->inode().read_only() ? EROFS : EACCES);
+  if ((flags & __O_TMPFILE) == __O_TMPFILE) {
+    if ((flags & O_ACCMODE) == O_RDONLY) return Err(EINVAL);
+    // open(2): EOPNOTSUPP when the filesystem has no unnamed files; the
+    // callers (glibc's tmpfile, systemd) fall back to a named file.
+    return Err(EOPNOTSUPP);
   }
-  if ((flags & O_CREAT) && (flags & O_EXCL)) return Err(EEXIST);
+  std::shared_ptr<vfs::Dentry> dentry;
+  bool created = false;
+  if ((flags & O_CREAT) && !(flags & O_PATH)) {
+    auto r = open_or_create(t, dirfd, *path, flags, mode);
+    if (!r) return Err(r.error());
+    dentry = std::move(r->first);
+    created = r->second;
+  } else {
+    auto d = resolve_at(t, dirfd, *path, !(flags & O_NOFOLLOW));
+    if (!d) return Err(d.error());
+    dentry = std::move(*d);
+  }
   std::shared_ptr<vfs::FileDescription> file;
   if (flags & O_PATH) {
-    if ((flags & O_DIRECTORY) && !(*dentry)->is_dir()) return Err(ENOTDIR);
-    file = std::make_shared<vfs::PathDescription>(*dentry);
+    if ((flags & O_DIRECTORY) && !dentry->is_dir()) return Err(ENOTDIR);
+    file = std::make_shared<vfs::PathDescription>(dentry);
   } else {
-    if ((*dentry)->is_symlink()) return Err(ELOOP);  // O_NOFOLLOW on a link
-    bool wants_write = (flags & O_ACCMODE) != O_RDONLY || (flags & O_TRUNC);
-    if ((*dentry)->is_dir() && (flags & O_ACCMODE) != O_RDONLY) return Err(EISDIR);
+    if (dentry->is_symlink()) return Err(ELOOP);  // O_NOFOLLOW on a link
+    if ((flags & O_DIRECTORY) && !dentry->is_dir()) return Err(ENOTDIR);
+    const int accmode = flags & O_ACCMODE;
+    const bool truncate = (flags & O_TRUNC) != 0;
+    const bool wants_write = accmode != O_RDONLY || truncate;
+    if (dentry->is_dir() && wants_write) return Err(EISDIR);
     // A read-only mount refuses writes to regular files and directories
     // only; device nodes on it stay writable (sb_permission()).
-    const mode_t type = (*dentry)->inode().file_type();
-    if (wants_write && (*dentry)->inode().read_only() && (S_ISREG(type) || S_ISDIR(type))) return Err(EROFS);
-    auto opened = (*dentry)->inode().open(flags & ~(O_CREAT | O_EXCL | O_NOCTTY | O_CLOEXEC));
+    const mode_t type = dentry->inode().file_type();
+    if (wants_write && vfs::on_read_only_mount(*dentry) && (S_ISREG(type) || S_ISDIR(type))) return Err(EROFS);
+    if (!created) {
+      auto st = dentry->inode().stat();
+      if (!st) return Err(st.error());
+      int mask = 0;
+      if (accmode == O_RDONLY || accmode == O_RDWR) mask |= vfs::kMayRead;
+      if (accmode == O_WRONLY || accmode == O_RDWR || truncate) mask |= vfs::kMayWrite;
+      if (auto r = vfs::may_access(caller_of(t), *st, mask); !r) return Err(r.error());
+      if (truncate && S_ISREG(type)) {
+        vfs::SetAttr attr;
+        attr.size = 0;
+        if (auto r = dentry->inode().setattr(attr); !r) return Err(r.error());
+      }
+    }
+    auto opened = dentry->inode().open(flags & ~(O_CREAT | O_EXCL | O_NOCTTY | O_CLOEXEC | O_TRUNC));
     if (!opened) return Err(opened.error());
     file = std::move(*opened);
-    file->set_dentry(*dentry);
+    file->set_dentry(dentry);
   }
   auto fd = t.fds().install(std::move(file), (flags & O_CLOEXEC) != 0);
   if (!fd) return Err(fd.error());
@@ -202,10 +248,18 @@ Result<uint64_t> stat_out(Task& t, uint64_t addr, const struct stat& st) {
   return ok();
 }
 
+// What fstat(2) reports for an open file: the file as its filesystem
+// shows it (an overlay's device and inode numbers, not the host's behind
+// a donated FD), or the description's own view for pipes and stdio.
+Result<struct stat> stat_of_file(vfs::FileDescription& f) {
+  if (f.dentry()) return f.dentry()->inode().stat();
+  return f.stat();
+}
+
 Result<uint64_t> sys_fstat(Task& t, const SyscallArgs& a) {
   auto f = get_file(t, a.i(0));
   if (!f) return Err(f.error());
-  auto st = (*f)->stat();
+  auto st = stat_of_file(**f);
   if (!st) return Err(st.error());
   return stat_out(t, a.u(1), *st);
 }
@@ -222,7 +276,7 @@ Result<uint64_t> stat_path(Task& t, int dirfd, uint64_t path_addr, uint64_t buf,
     }
     auto f = get_file(t, dirfd);
     if (!f) return Err(f.error());
-    auto st = (*f)->stat();
+    auto st = stat_of_file(**f);
     if (!st) return Err(st.error());
     return stat_out(t, buf, *st);
   }
@@ -256,7 +310,7 @@ Result<uint64_t> sys_statx(Task& t, const SyscallArgs& a) {
     } else {
       auto f = get_file(t, dirfd);
       if (!f) return Err(f.error());
-      st = (*f)->stat();
+      st = stat_of_file(**f);
     }
   } else {
     auto d = resolve_at(t, dirfd, *path, !(flags & AT_SYMLINK_NOFOLLOW));
@@ -328,10 +382,19 @@ Result<uint64_t> sys_readlinkat(Task& t, const SyscallArgs& a) {
 }
 
 Result<uint64_t> sys_getcwd(Task& t, const SyscallArgs& a) {
+  // getcwd(3): ENOENT once the working directory has been removed.
+  if (t.fs().cwd->deleted()) return Err(ENOENT);
   std::string path = t.fs().cwd->path();
   if (a.u(1) < path.size() + 1) return Err(ERANGE);
   if (auto r = t.mm().copy_out(a.u(0), path.c_str(), path.size() + 1); !r) return Err(r.error());
   return path.size() + 1;
+}
+
+// chdir(2) and fchdir(2) need search permission on the directory.
+Result<void> may_search(Task& t, const vfs::Dentry& dir) {
+  auto st = dir.inode().stat();
+  if (!st) return Err(st.error());
+  return vfs::may_access(caller_of(t), *st, vfs::kMayExec);
 }
 
 Result<uint64_t> sys_chdir(Task& t, const SyscallArgs& a) {
@@ -340,6 +403,7 @@ Result<uint64_t> sys_chdir(Task& t, const SyscallArgs& a) {
   auto d = resolve_at(t, AT_FDCWD, *path, true);
   if (!d) return Err(d.error());
   if (!(*d)->is_dir()) return Err(ENOTDIR);
+  if (auto r = may_search(t, **d); !r) return Err(r.error());
   t.fs().cwd = *d;
   return ok();
 }
@@ -348,6 +412,7 @@ Result<uint64_t> sys_fchdir(Task& t, const SyscallArgs& a) {
   auto f = get_file(t, a.i(0));
   if (!f) return Err(f.error());
   if (!(*f)->dentry() || !(*f)->dentry()->is_dir()) return Err(ENOTDIR);
+  if (auto r = may_search(t, *(*f)->dentry()); !r) return Err(r.error());
   t.fs().cwd = (*f)->dentry();
   return ok();
 }
@@ -363,7 +428,7 @@ Result<uint64_t> do_faccessat(Task& t, int dirfd, uint64_t path_addr, int mode, 
   if (!d) return Err(d.error());
   auto st = (*d)->inode().stat();
   if (!st) return Err(st.error());
-  if ((mode & W_OK) && (*d)->inode().read_only() && !S_ISCHR(st->st_mode)) return Err(EROFS);
+  if ((mode & W_OK) && vfs::on_read_only_mount(**d) && !S_ISCHR(st->st_mode)) return Err(EROFS);
   uint32_t uid = (flags & AT_EACCESS) ? t.creds().euid : t.creds().ruid;
   uint32_t gid = (flags & AT_EACCESS) ? t.creds().egid : t.creds().rgid;
   if (uid == 0) {

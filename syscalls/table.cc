@@ -37,7 +37,55 @@ Result<std::shared_ptr<vfs::Dentry>> resolve_at(Task& t, int dirfd, const std::s
   }
   vfs::ResolveOptions options;
   options.follow_final_symlink = follow;
+  const vfs::Caller caller = caller_of(t);
+  options.caller = &caller;
   return vfs::resolve(t.fs().root, start, path, options);
+}
+
+vfs::Caller caller_of(Task& t) {
+  const auto& c = t.creds();
+  auto has = [&](int cap) { return (c.cap_effective >> cap) & 1; };
+  vfs::Caller out;
+  out.fsuid = c.fsuid;
+  out.fsgid = c.fsgid;
+  out.groups = c.groups;
+  out.cap_chown = has(0);
+  out.cap_dac_override = has(1);
+  out.cap_dac_read_search = has(2);
+  out.cap_fowner = has(3);
+  out.cap_fsetid = has(4);
+  out.cap_mknod = has(27);
+  return out;
+}
+
+Result<ParentAndName> resolve_parent(Task& t, int dirfd, const std::string& path) {
+  if (path.empty()) return Err(ENOENT);
+  ParentAndName out;
+  std::string p = path;
+  while (p.size() > 1 && p.back() == '/') {
+    p.pop_back();
+    out.trailing_slash = true;
+  }
+  if (p == "/") {
+    out.kind = ParentAndName::Kind::kRoot;
+    out.dir = t.fs().root;
+    return out;
+  }
+  auto slash = p.rfind('/');
+  std::string parent = slash == std::string::npos ? "" : (slash == 0 ? "/" : p.substr(0, slash));
+  out.name = slash == std::string::npos ? p : p.substr(slash + 1);
+  if (out.name == ".") out.kind = ParentAndName::Kind::kDot;
+  if (out.name == "..") out.kind = ParentAndName::Kind::kDotDot;
+  if (out.name.size() > NAME_MAX) return Err(ENAMETOOLONG);
+  auto dir = resolve_at(t, dirfd, parent.empty() ? "." : parent, true);
+  if (!dir) return Err(dir.error());
+  if (!(*dir)->is_dir()) return Err(ENOTDIR);
+  out.dir = std::move(*dir);
+  return out;
+}
+
+vfs::Owner new_file_owner(Task& t, const struct stat& dir) {
+  return vfs::Owner{t.creds().fsuid, (dir.st_mode & S_ISGID) ? dir.st_gid : t.creds().fsgid};
 }
 
 Result<std::optional<uint64_t>> sigmask_arg(Task& t, uint64_t addr, uint64_t size) {
@@ -58,7 +106,9 @@ const kernel::SyscallTable& syscall_table() {
     register_time(tb);
     register_signal(tb);
     register_futex(tb);
-    register_readonly_fs(tb);
+    register_dir_ops(tb);
+    register_attr(tb);
+    register_xattr(tb);
     register_clone(tb);
     register_wait(tb);
     register_pipe(tb);

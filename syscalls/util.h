@@ -11,6 +11,7 @@
 
 #include "sentry/kernel/syscall_table.h"
 #include "sentry/kernel/task.h"
+#include "vfs/permissions.h"
 
 namespace runsc::syscalls {
 
@@ -28,6 +29,23 @@ Result<std::shared_ptr<vfs::FileDescription>> get_file(Task& t, int fd);
 // (AT_EMPTY_PATH).
 Result<std::shared_ptr<vfs::Dentry>> resolve_at(Task& t, int dirfd, const std::string& path, bool follow,
                                                 bool empty_path_ok = false);
+
+// The caller's filesystem credentials, for permission checks.
+vfs::Caller caller_of(Task& t);
+
+// The parent directory and last component of a path (filename_parentat()).
+struct ParentAndName {
+  enum class Kind { kNormal, kDot, kDotDot, kRoot };
+  std::shared_ptr<vfs::Dentry> dir;
+  std::string name;
+  Kind kind = Kind::kNormal;
+  bool trailing_slash = false;
+};
+Result<ParentAndName> resolve_parent(Task& t, int dirfd, const std::string& path);
+
+// The owner of a file the caller creates in `dir` (inode_init_owner()):
+// the caller's fsuid, and the directory's group if it is set-group-ID.
+vfs::Owner new_file_owner(Task& t, const struct stat& dir);
 
 inline Result<uint64_t> ok(uint64_t v = 0) { return v; }
 
@@ -53,7 +71,9 @@ void register_process(kernel::SyscallTable& table);
 void register_time(kernel::SyscallTable& table);
 void register_signal(kernel::SyscallTable& table);
 void register_futex(kernel::SyscallTable& table);
-void register_readonly_fs(kernel::SyscallTable& table);
+void register_dir_ops(kernel::SyscallTable& table);
+void register_attr(kernel::SyscallTable& table);
+void register_xattr(kernel::SyscallTable& table);
 void register_clone(kernel::SyscallTable& table);
 void register_wait(kernel::SyscallTable& table);
 void register_pipe(kernel::SyscallTable& table);

@@ -1,12 +1,36 @@
 #include "vfs/file.h"
 
+#include <dirent.h>
+
 #include <fcntl.h>
 #include <limits.h>
 
 #include <cstring>
 #include <deque>
 
+#include "vfs/permissions.h"
+
 namespace runsc::vfs {
+
+Dentry::Dentry(std::string name, std::shared_ptr<Dentry> parent, std::shared_ptr<Inode> inode)
+    : name_(std::move(name)), parent_(std::move(parent)), inode_(std::move(inode)) {
+  if (parent_) mount_ = parent_->mount_;
+}
+
+std::mutex& Dentry::tree_mutex() {
+  static std::mutex mu;
+  return mu;
+}
+
+std::string Dentry::name() const {
+  std::lock_guard lock(tree_mutex());
+  return name_;
+}
+
+std::shared_ptr<Dentry> Dentry::parent() const {
+  std::lock_guard lock(tree_mutex());
+  return parent_;
+}
 
 Result<std::shared_ptr<Dentry>> Dentry::child(std::string_view name) {
   std::lock_guard lock(mu_);
@@ -19,11 +43,198 @@ Result<std::shared_ptr<Dentry>> Dentry::child(std::string_view name) {
   return d;
 }
 
+std::shared_ptr<Dentry> Dentry::add_child(std::string_view name, std::shared_ptr<Inode> inode) {
+  auto d = std::make_shared<Dentry>(std::string(name), shared_from_this(), std::move(inode));
+  std::lock_guard lock(mu_);
+  children_[std::string(name)] = d;
+  return d;
+}
+
+void Dentry::remove_child(std::string_view name) {
+  std::shared_ptr<Dentry> gone;
+  {
+    std::lock_guard lock(mu_);
+    auto it = children_.find(std::string(name));
+    if (it == children_.end()) return;
+    gone = std::move(it->second);
+    children_.erase(it);
+  }
+  std::lock_guard lock(tree_mutex());
+  gone->deleted_ = true;
+}
+
+void Dentry::move_child(Dentry& old_parent, std::string_view old_name, Dentry& new_parent, std::string_view new_name,
+                        bool exchange) {
+  std::shared_ptr<Dentry> moved, replaced;
+  // Lock the two child maps in a fixed order (by address) so that two
+  // renames in opposite directions cannot deadlock.
+  std::unique_lock<std::mutex> first, second;
+  if (&old_parent == &new_parent) {
+    first = std::unique_lock(old_parent.mu_);
+  } else if (&old_parent < &new_parent) {
+    first = std::unique_lock(old_parent.mu_);
+    second = std::unique_lock(new_parent.mu_);
+  } else {
+    first = std::unique_lock(new_parent.mu_);
+    second = std::unique_lock(old_parent.mu_);
+  }
+  if (auto it = old_parent.children_.find(std::string(old_name)); it != old_parent.children_.end()) {
+    moved = std::move(it->second);
+    old_parent.children_.erase(it);
+  }
+  if (auto it = new_parent.children_.find(std::string(new_name)); it != new_parent.children_.end()) {
+    replaced = std::move(it->second);
+    new_parent.children_.erase(it);
+  }
+  if (moved) new_parent.children_[std::string(new_name)] = moved;
+  if (exchange && replaced) old_parent.children_[std::string(old_name)] = replaced;
+  std::lock_guard tree(tree_mutex());
+  if (moved) {
+    moved->name_ = std::string(new_name);
+    moved->parent_ = new_parent.shared_from_this();
+  }
+  if (replaced) {
+    if (exchange) {
+      replaced->name_ = std::string(old_name);
+      replaced->parent_ = old_parent.shared_from_this();
+    } else {
+      replaced->deleted_ = true;
+    }
+  }
+}
+
+std::shared_ptr<Mount> Dentry::covering_mount() const {
+  std::lock_guard lock(const_cast<std::mutex&>(mu_));
+  return covering_;
+}
+
+void Dentry::set_covering_mount(std::shared_ptr<Mount> m) {
+  std::lock_guard lock(mu_);
+  covering_ = std::move(m);
+}
+
 std::string Dentry::path() const {
-  if (!parent_) return "/";
+  std::lock_guard lock(tree_mutex());
   std::string out;
-  for (const Dentry* d = this; d->parent_; d = d->parent_.get()) out.insert(0, "/" + d->name_);
+  const Dentry* d = this;
+  for (;;) {
+    if (!d->parent_) {
+      // A filesystem's root: continue above its mount point, if any.
+      if (d->mount_ && d->mount_->mountpoint) {
+        d = d->mount_->mountpoint.get();
+        continue;
+      }
+      break;
+    }
+    out.insert(0, "/" + d->name_);
+    d = d->parent_.get();
+  }
+  return out.empty() ? "/" : out;
+}
+
+bool Dentry::is_descendant_of(const Dentry& ancestor) const {
+  std::lock_guard lock(tree_mutex());
+  for (const Dentry* d = this; d;) {
+    if (d == &ancestor) return true;
+    if (!d->parent_) {
+      d = (d->mount_ && d->mount_->mountpoint) ? d->mount_->mountpoint.get() : nullptr;
+    } else {
+      d = d->parent_.get();
+    }
+  }
+  return false;
+}
+
+namespace {
+std::mutex mounts_mu;
+std::vector<std::shared_ptr<Mount>>& mount_list() {
+  static std::vector<std::shared_ptr<Mount>> mounts;
+  return mounts;
+}
+}  // namespace
+
+std::shared_ptr<Mount> mount(std::shared_ptr<Dentry> fs_root, std::shared_ptr<Dentry> mountpoint, std::string source,
+                             std::string fstype, std::string options, bool read_only, unsigned flags) {
+  auto m = std::make_shared<Mount>();
+  m->root = std::move(fs_root);
+  m->mountpoint = std::move(mountpoint);
+  m->source = std::move(source);
+  m->fstype = std::move(fstype);
+  m->options = std::move(options);
+  m->read_only = read_only;
+  m->flags = flags;
+  std::lock_guard lock(mounts_mu);
+  auto& list = mount_list();
+  // Mount IDs as /proc/self/mountinfo shows them; Linux's start at an
+  // arbitrary number, ours after the host's usual few.
+  m->id = 20 + static_cast<int>(list.size());
+  m->parent_id = m->id;
+  if (m->mountpoint && m->mountpoint->mount()) m->parent_id = m->mountpoint->mount()->id;
+  m->root->set_mount(m.get());
+  if (m->mountpoint) m->mountpoint->set_covering_mount(m);
+  list.push_back(m);
+  return m;
+}
+
+std::vector<std::shared_ptr<Mount>> all_mounts() {
+  std::lock_guard lock(mounts_mu);
+  return mount_list();
+}
+
+bool on_read_only_mount(const Dentry& d) {
+  return (d.mount() && d.mount()->read_only) || d.inode().read_only();
+}
+
+Result<struct statfs> Inode::statfs() {
+  struct statfs out {};
+  out.f_type = 0x01021994;  // TMPFS_MAGIC: what a filesystem with no backing store reports
+  out.f_bsize = 4096;
+  out.f_namelen = NAME_MAX;
+  out.f_frsize = 4096;
   return out;
+}
+
+Result<int64_t> DirectoryDescription::seek(int64_t offset, int whence) {
+  std::lock_guard lock(mu_);
+  if (whence == SEEK_SET && offset >= 0) {
+    position_ = static_cast<size_t>(offset);
+    if (offset == 0) entries_.reset();  // rewinddir sees a fresh listing
+    return offset;
+  }
+  if (whence == SEEK_CUR) {
+    int64_t next = static_cast<int64_t>(position_) + offset;
+    if (next < 0) return Err(EINVAL);
+    position_ = static_cast<size_t>(next);
+    return next;
+  }
+  return Err(EINVAL);
+}
+
+Result<size_t> DirectoryDescription::getdents64(std::span<uint8_t> out) {
+  std::lock_guard lock(mu_);
+  if (!entries_) {
+    auto listed = inode_->list();
+    if (!listed) return Err(listed.error());
+    auto st = inode_->stat();
+    uint64_t self_ino = st ? st->st_ino : 1;
+    std::vector<DirEntry> all;
+    all.push_back({self_ino, DT_DIR, "."});
+    all.push_back({self_ino, DT_DIR, ".."});
+    for (auto& e : *listed) all.push_back(std::move(e));
+    entries_ = std::move(all);
+  }
+  size_t written = 0;
+  while (position_ < entries_->size()) {
+    const DirEntry& e = (*entries_)[position_];
+    size_t n = put_dirent64(out.subspan(written), e.ino, static_cast<int64_t>(position_ + 1), e.type, e.name);
+    if (n == 0) {
+      if (written == 0) return Err(EINVAL);  // buffer too small for one entry
+      break;
+    }
+    written += n;
+    ++position_;
+  }
+  return written;
 }
 
 void FileDescription::set_status_flags(int flags) {
@@ -56,19 +267,40 @@ Result<std::shared_ptr<Dentry>> resolve(const std::shared_ptr<Dentry>& root, con
   };
   push_path(path, false);
   std::shared_ptr<Dentry> cur = path.front() == '/' ? root : start;
+  // Only a caller without the DAC overrides can be refused a search.
+  const bool check_search =
+      options.caller && !options.caller->cap_dac_override && !options.caller->cap_dac_read_search;
+  // ".." stays at the caller's root and climbs out of a mounted
+  // filesystem's root to its mount point first (follow_dotdot()).
+  auto dotdot = [&](std::shared_ptr<Dentry> d) {
+    for (;;) {
+      if (d == root) return d;
+      if (auto parent = d->parent()) return parent;
+      Mount* m = d->mount();
+      if (!m || !m->mountpoint) return d;
+      d = m->mountpoint;
+    }
+  };
 
   while (!parts.empty()) {
     std::string name = std::move(parts.front());
     parts.pop_front();
     if (name.size() > NAME_MAX) return Err(ENAMETOOLONG);
     if (!cur->is_dir()) return Err(ENOTDIR);
+    if (check_search) {
+      auto st = cur->inode().stat();
+      if (!st) return Err(st.error());
+      if (auto r = may_access(*options.caller, *st, kMayExec); !r) return Err(r.error());
+    }
     if (name == ".") continue;
     if (name == "..") {
-      if (cur != root && cur->parent()) cur = cur->parent();
+      cur = dotdot(cur);
       continue;
     }
     auto next = cur->child(name);
     if (!next) return Err(next.error());
+    // Step onto whatever is mounted here (and on top of that).
+    while (auto covering = (*next)->covering_mount()) *next = covering->root;
     bool last = parts.empty();
     if ((*next)->is_symlink() && (!last || options.follow_final_symlink || trailing_slash)) {
       if (++symlinks > kMaxSymlinks) return Err(ELOOP);

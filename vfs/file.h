@@ -6,11 +6,14 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
+#include <time.h>
 #include <sys/uio.h>
 
 #include <cstdint>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -42,6 +45,24 @@ class UserMemory {
   virtual Result<void> copy_in(uint64_t addr, void* dst, size_t length) = 0;
 };
 
+// Who creates a file: its owner and group (the caller's fsuid and fsgid,
+// or the directory's group under a set-group-ID directory).
+struct Owner {
+  uint32_t uid = 0;
+  uint32_t gid = 0;
+};
+
+// An attribute change (setattr): each field set is applied; ctime is
+// updated whenever anything changes, as notify_change() does.
+struct SetAttr {
+  std::optional<mode_t> mode;  // permission bits only (07777)
+  std::optional<uint32_t> uid;
+  std::optional<uint32_t> gid;
+  std::optional<int64_t> size;
+  std::optional<timespec> atime;
+  std::optional<timespec> mtime;
+};
+
 class Inode {
  public:
   virtual ~Inode() = default;
@@ -55,36 +76,153 @@ class Inode {
   virtual Result<std::string> readlink() { return Err(EINVAL); }
   virtual Result<std::vector<DirEntry>> list() { return Err(ENOTDIR); }
   virtual Result<std::shared_ptr<FileDescription>> open(int flags) = 0;
-  // A read-only mount: writes get EROFS.
+  // A filesystem that cannot be written (the gofer's tree without an
+  // overlay): modifying calls get EROFS.
   virtual bool read_only() const { return false; }
+
+  // Directory operations. The VFS has checked permissions, that `name` is
+  // one component other than "." and "..", and, for the creating calls,
+  // that nothing is cached under that name; the filesystem still refuses
+  // an existing name with EEXIST and a missing one with ENOENT.
+  // `mode` holds the file type (S_IFREG, S_IFIFO, S_IFCHR...) and the
+  // permission bits after the umask.
+  virtual Result<std::shared_ptr<Inode>> mknod(std::string_view name, mode_t mode, dev_t rdev, const Owner& owner) {
+    (void)name, (void)mode, (void)rdev, (void)owner;
+    return Err(read_only() ? EROFS : EPERM);
+  }
+  virtual Result<std::shared_ptr<Inode>> mkdir(std::string_view name, mode_t mode, const Owner& owner) {
+    (void)name, (void)mode, (void)owner;
+    return Err(read_only() ? EROFS : EPERM);
+  }
+  virtual Result<std::shared_ptr<Inode>> symlink(std::string_view name, std::string_view target, const Owner& owner) {
+    (void)name, (void)target, (void)owner;
+    return Err(read_only() ? EROFS : EPERM);
+  }
+  // A new name for `target`, which the VFS checked is on this filesystem.
+  virtual Result<void> link(std::string_view name, const std::shared_ptr<Inode>& target) {
+    (void)name, (void)target;
+    return Err(read_only() ? EROFS : EPERM);
+  }
+  // Removes a non-directory (unlink) or an empty directory (rmdir,
+  // ENOTEMPTY otherwise).
+  virtual Result<void> unlink(std::string_view name, bool is_dir) {
+    (void)name, (void)is_dir;
+    return Err(read_only() ? EROFS : EPERM);
+  }
+  // Moves `old_name` here to `new_name` in `new_dir` (same filesystem),
+  // replacing what is there; the VFS checked the type rules and that a
+  // directory is not moved under itself; the filesystem checks that a
+  // replaced directory is empty. `flags` are renameat2's.
+  virtual Result<void> rename(std::string_view old_name, Inode& new_dir, std::string_view new_name, unsigned flags) {
+    (void)old_name, (void)new_dir, (void)new_name, (void)flags;
+    return Err(read_only() ? EROFS : EPERM);
+  }
+  virtual Result<void> setattr(const SetAttr& attr) {
+    (void)attr;
+    return Err(read_only() ? EROFS : EPERM);
+  }
+  // Extended attributes (xattr(7)), full names ("user.x"). The VFS has
+  // checked the name's namespace and the caller's permission.
+  virtual Result<std::string> getxattr(std::string_view name) {
+    (void)name;
+    return Err(EOPNOTSUPP);
+  }
+  // `flags`: XATTR_CREATE or XATTR_REPLACE or 0.
+  virtual Result<void> setxattr(std::string_view name, std::string_view value, int flags) {
+    (void)name, (void)value, (void)flags;
+    return Err(read_only() ? EROFS : EOPNOTSUPP);
+  }
+  virtual Result<std::vector<std::string>> listxattr() { return std::vector<std::string>{}; }
+  virtual Result<void> removexattr(std::string_view name) {
+    (void)name;
+    return Err(read_only() ? EROFS : EOPNOTSUPP);
+  }
+  // Which filesystem the inode belongs to: link and rename across two
+  // give EXDEV.
+  virtual const void* filesystem() const { return this; }
+  // statfs(2) for the filesystem.
+  virtual Result<struct statfs> statfs();
 };
+
+struct Mount;
 
 class Dentry : public std::enable_shared_from_this<Dentry> {
  public:
-  Dentry(std::string name, std::shared_ptr<Dentry> parent, std::shared_ptr<Inode> inode)
-      : name_(std::move(name)), parent_(std::move(parent)), inode_(std::move(inode)) {}
+  Dentry(std::string name, std::shared_ptr<Dentry> parent, std::shared_ptr<Inode> inode);
 
-  const std::string& name() const { return name_; }
+  std::string name() const;
   // Null for a filesystem's root.
-  const std::shared_ptr<Dentry>& parent() const { return parent_; }
+  std::shared_ptr<Dentry> parent() const;
   Inode& inode() const { return *inode_; }
+  const std::shared_ptr<Inode>& inode_ptr() const { return inode_; }
   bool is_dir() const { return S_ISDIR(inode_->file_type()); }
   bool is_symlink() const { return S_ISLNK(inode_->file_type()); }
 
   // The child called `name`, from the cache or looked up in the inode.
   // Children are cached for the dentry's life (no eviction yet).
   Result<std::shared_ptr<Dentry>> child(std::string_view name);
+  // Caches a child the caller just created in the inode.
+  std::shared_ptr<Dentry> add_child(std::string_view name, std::shared_ptr<Inode> inode);
+  // Forgets a child the caller just removed from the inode; open files
+  // keep it, marked deleted.
+  void remove_child(std::string_view name);
+  // Moves the cached child `old_name` to `new_name` under `new_parent`
+  // after the inode renamed it; what was cached there is marked deleted.
+  static void move_child(Dentry& old_parent, std::string_view old_name, Dentry& new_parent, std::string_view new_name,
+                         bool exchange);
+  bool deleted() const { return deleted_; }
 
-  // The absolute path of this dentry up to the root of its tree.
+  // The mount this dentry's filesystem is mounted at (set on a mounted
+  // root; children inherit it), and the mount covering this dentry, if a
+  // filesystem is mounted on it.
+  Mount* mount() const { return mount_; }
+  void set_mount(Mount* m) { mount_ = m; }
+  std::shared_ptr<Mount> covering_mount() const;
+  void set_covering_mount(std::shared_ptr<Mount> m);
+
+  // The absolute path of this dentry up to the root of the whole tree,
+  // crossing mount points.
   std::string path() const;
+  // Whether `ancestor` is this dentry or one of its parents, crossing
+  // mount points.
+  bool is_descendant_of(const Dentry& ancestor) const;
 
  private:
+  // Guards name_, parent_ and deleted_ of every dentry: renames are rare
+  // and touch two parents, so one lock keeps them consistent.
+  static std::mutex& tree_mutex();
   std::string name_;
   std::shared_ptr<Dentry> parent_;
   std::shared_ptr<Inode> inode_;
-  std::mutex mu_;
+  Mount* mount_ = nullptr;
+  bool deleted_ = false;
+  std::mutex mu_;  // children_ and covering_
   std::unordered_map<std::string, std::shared_ptr<Dentry>> children_;
+  std::shared_ptr<Mount> covering_;
 };
+
+// One mounted filesystem (mount(2)). Mounts live as long as the sandbox.
+struct Mount {
+  int id = 0;
+  int parent_id = 0;
+  std::shared_ptr<Dentry> root;         // the mounted filesystem's root
+  std::shared_ptr<Dentry> mountpoint;   // where it is mounted; null for "/"
+  std::string source;                   // "none", "tmpfs", "/dev/sda1"...
+  std::string fstype;                   // "tmpfs", "proc", "overlay"...
+  std::string options;                  // beyond ro/rw: "mode=755", ...
+  bool read_only = false;
+  unsigned flags = 0;                   // MS_NOSUID, MS_NODEV, MS_NOEXEC
+};
+
+// Mounts `fs_root` on `mountpoint` (a directory) and returns the mount.
+// The root mount has a null mountpoint.
+std::shared_ptr<Mount> mount(std::shared_ptr<Dentry> fs_root, std::shared_ptr<Dentry> mountpoint, std::string source,
+                             std::string fstype, std::string options, bool read_only, unsigned flags = 0);
+// Every mount in the order they were made (for /proc/self/mounts).
+std::vector<std::shared_ptr<Mount>> all_mounts();
+
+// Whether the dentry's mount or its filesystem refuses writes (EROFS).
+bool on_read_only_mount(const Dentry& d);
 
 class FileDescription {
  public:
@@ -124,6 +262,21 @@ class FileDescription {
   // files, directories, memory devices): always readable and writable.
   virtual short readiness(short events) const { return events & (POLLIN | POLLOUT | POLLRDNORM | POLLWRNORM); }
 
+  // ftruncate(2): EINVAL unless the file is regular and open for writing
+  // (the syscall checks the mode).
+  virtual Result<void> truncate(int64_t size) {
+    (void)size;
+    return Err(EINVAL);
+  }
+  // fallocate(2) on the description's file; ENODEV for anything that is
+  // not a regular file, ESPIPE for pipes.
+  virtual Result<void> allocate(int mode, int64_t offset, int64_t length) {
+    (void)mode, (void)offset, (void)length;
+    return Err(ENODEV);
+  }
+  // fsync(2)/fdatasync(2): EINVAL for files that cannot be synchronised.
+  virtual Result<void> sync() { return Err(EINVAL); }
+
   // O_ACCMODE plus status flags (O_APPEND, O_NONBLOCK, ...), as F_GETFL shows them.
   int flags() const { return flags_; }
   void set_status_flags(int flags);
@@ -150,11 +303,34 @@ class PathDescription final : public FileDescription {
   Result<size_t> getdents64(std::span<uint8_t>) override { return Err(EBADF); }
 };
 
+// A directory opened for reading: getdents64 lists the inode's entries,
+// snapshotted at the first read and after a rewind, with "." and ".."
+// first as Linux filesystems list them.
+class DirectoryDescription final : public FileDescription {
+ public:
+  DirectoryDescription(std::shared_ptr<Inode> inode, int flags) : FileDescription(flags), inode_(std::move(inode)) {}
+  Result<struct stat> stat() override { return inode_->stat(); }
+  Result<size_t> read(std::span<const iovec>, int64_t) override { return Err(EISDIR); }
+  bool seekable() const override { return true; }
+  Result<int64_t> seek(int64_t offset, int whence) override;
+  Result<size_t> getdents64(std::span<uint8_t> out) override;
+  Result<void> sync() override { return {}; }
+
+ private:
+  std::shared_ptr<Inode> inode_;
+  std::mutex mu_;
+  std::optional<std::vector<DirEntry>> entries_;
+  size_t position_ = 0;
+};
+
 // Path resolution (path_resolution(7)). `root` bounds ".." and absolute
 // paths; `start` is where relative paths begin.
+struct Caller;
 struct ResolveOptions {
   bool follow_final_symlink = true;
   bool must_be_dir = false;
+  // Checks search permission on each directory walked (EACCES) when set.
+  const Caller* caller = nullptr;
 };
 Result<std::shared_ptr<Dentry>> resolve(const std::shared_ptr<Dentry>& root, const std::shared_ptr<Dentry>& start,
                                         std::string_view path, ResolveOptions options = {});

@@ -5,7 +5,6 @@
 
 #include <algorithm>
 #include <mutex>
-#include <optional>
 
 #include "gofer/client.h"
 #include "vfs/devices.h"
@@ -32,65 +31,6 @@ struct stat to_stat(const gofer::FileStat& f) {
   return st;
 }
 
-// An open directory: its entries are listed once through the gofer when
-// first read, then served from that snapshot; "." and ".." come first,
-// as Linux filesystems list them.
-class GoferDirectoryDescription final : public FileDescription {
- public:
-  GoferDirectoryDescription(std::shared_ptr<Inode> inode, int flags) : FileDescription(flags), inode_(std::move(inode)) {}
-
-  Result<struct stat> stat() override { return inode_->stat(); }
-  Result<size_t> read(std::span<const iovec>, int64_t) override { return Err(EISDIR); }
-  bool seekable() const override { return true; }
-  Result<int64_t> seek(int64_t offset, int whence) override {
-    std::lock_guard lock(mu_);
-    if (whence == SEEK_SET && offset >= 0) {
-      position_ = static_cast<size_t>(offset);
-      if (offset == 0) entries_.reset();  // rewinddir sees a fresh listing
-      return offset;
-    }
-    if (whence == SEEK_CUR) {
-      int64_t next = static_cast<int64_t>(position_) + offset;
-      if (next < 0) return Err(EINVAL);
-      position_ = static_cast<size_t>(next);
-      return next;
-    }
-    return Err(EINVAL);
-  }
-  Result<size_t> getdents64(std::span<uint8_t> out) override {
-    std::lock_guard lock(mu_);
-    if (!entries_) {
-      auto listed = inode_->list();
-      if (!listed) return Err(listed.error());
-      auto st = inode_->stat();
-      uint64_t self_ino = st ? st->st_ino : 1;
-      std::vector<DirEntry> all;
-      all.push_back({self_ino, DT_DIR, "."});
-      all.push_back({self_ino, DT_DIR, ".."});
-      for (auto& e : *listed) all.push_back(std::move(e));
-      entries_ = std::move(all);
-    }
-    size_t written = 0;
-    while (position_ < entries_->size()) {
-      const DirEntry& e = (*entries_)[position_];
-      size_t n = put_dirent64(out.subspan(written), e.ino, static_cast<int64_t>(position_ + 1), e.type, e.name);
-      if (n == 0) {
-        if (written == 0) return Err(EINVAL);  // buffer too small for one entry
-        break;
-      }
-      written += n;
-      ++position_;
-    }
-    return written;
-  }
-
- private:
-  std::shared_ptr<Inode> inode_;
-  std::mutex mu_;
-  std::optional<std::vector<DirEntry>> entries_;
-  size_t position_ = 0;
-};
-
 class GoferInode final : public Inode, public std::enable_shared_from_this<GoferInode> {
  public:
   GoferInode(std::shared_ptr<gofer::Client> client, gofer::Handle handle, const gofer::FileStat& st)
@@ -105,8 +45,12 @@ class GoferInode final : public Inode, public std::enable_shared_from_this<Gofer
     return to_stat(*st);
   }
   mode_t file_type() const override { return stat_.st_mode & S_IFMT; }
-  // Writes to the gofer's tree arrive with the overlay (files issue).
+  // The gofer serves its tree read-only for now; writes land in the
+  // overlay above it.
   bool read_only() const override { return true; }
+  const void* filesystem() const override { return client_.get(); }
+  // The gofer does not pass extended attributes on: none are visible.
+  Result<std::string> getxattr(std::string_view) override { return Err(ENODATA); }
 
   Result<std::shared_ptr<Inode>> lookup(std::string_view name) override {
     if (!S_ISDIR(stat_.st_mode)) return Err(ENOTDIR);
@@ -133,7 +77,7 @@ class GoferInode final : public Inode, public std::enable_shared_from_this<Gofer
   Result<std::shared_ptr<FileDescription>> open(int flags) override {
     if (S_ISDIR(stat_.st_mode)) {
       if ((flags & O_ACCMODE) != O_RDONLY) return Err(EISDIR);
-      return std::shared_ptr<FileDescription>(std::make_shared<GoferDirectoryDescription>(shared_from_this(), flags));
+      return std::shared_ptr<FileDescription>(std::make_shared<DirectoryDescription>(shared_from_this(), flags));
     }
     if (flags & O_DIRECTORY) return Err(ENOTDIR);
     if (S_ISLNK(stat_.st_mode)) return Err(ELOOP);

@@ -20,7 +20,7 @@ std::string BootLog::contents() const {
   return text_;
 }
 
-Kernel::Kernel(KernelOptions options, std::unique_ptr<mm::MemoryFile> memfile,
+Kernel::Kernel(KernelOptions options, std::shared_ptr<mm::MemoryFile> memfile,
                std::unique_ptr<platform::Platform> platform, std::shared_ptr<vfs::Dentry> root,
                const SyscallTable& syscalls)
     : options_(std::move(options)), boot_(std::chrono::steady_clock::now()), memfile_(std::move(memfile)),

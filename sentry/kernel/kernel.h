@@ -57,7 +57,7 @@ struct KernelOptions {
 
 class Kernel {
  public:
-  Kernel(KernelOptions options, std::unique_ptr<mm::MemoryFile> memfile, std::unique_ptr<platform::Platform> platform,
+  Kernel(KernelOptions options, std::shared_ptr<mm::MemoryFile> memfile, std::unique_ptr<platform::Platform> platform,
          std::shared_ptr<vfs::Dentry> root, const SyscallTable& syscalls);
   ~Kernel();
 
@@ -98,7 +98,7 @@ class Kernel {
  private:
   KernelOptions options_;
   std::chrono::steady_clock::time_point boot_;
-  std::unique_ptr<mm::MemoryFile> memfile_;
+  std::shared_ptr<mm::MemoryFile> memfile_;
   std::unique_ptr<platform::Platform> platform_;
   std::shared_ptr<vfs::Dentry> root_;
   const SyscallTable& syscalls_;

@@ -263,6 +263,11 @@ void Task::handle_fault(const siginfo_t& host_info) {
         last_mapped_fault_ = addr;
         return;
       }
+      if (r.error() == EIO) {
+        // A shared file mapping beyond the end of its file (mmap(2) SIGBUS).
+        info.si_signo = SIGBUS;
+        info.si_code = BUS_ADRERR;
+      }
     }
     last_mapped_fault_ = 0;
     // The host's si_code reflects what the stub has mapped, which is lazy;

@@ -312,6 +312,29 @@ Result<void> MemoryManager::populate_locked(uint64_t start, uint64_t end, const 
       continue;
     }
     uint64_t gap_len = gap_end - cursor;
+    if (vma.file && vma.shared) {
+      // A shared mapping of a file whose pages live in the memory file
+      // (tmpfs) maps those very pages, so that stores reach the file.
+      bool own_pages = true;
+      for (uint64_t page = cursor; page < gap_end; page += kPageSize) {
+        auto file_page = vma.file->shared_page(vma.file_offset + (page - vma_start));
+        if (!file_page) {
+          if (file_page.error() == ENODEV) {
+            own_pages = false;  // decided by the file's kind: nothing was inserted
+            break;
+          }
+          // Past the end of the file: those pages stay unpopulated, and an
+          // access to them raises SIGBUS (mmap(2)).
+          if (file_page.error() == EFAULT) return {};
+          return Err(file_page.error());
+        }
+        pmas_.insert(page, page + kPageSize, Pma{*file_page, false});
+      }
+      if (own_pages) {
+        cursor = gap_end;
+        continue;
+      }
+    }
     auto offset = memfile_.allocate(gap_len);
     if (!offset) return Err(offset.error());
     if (vma.file) {
@@ -380,6 +403,9 @@ Result<void> MemoryManager::handle_fault(uint64_t addr) {
   uint64_t win_start = std::max(vit->first, addr & ~(kFaultWindow - 1));
   uint64_t win_end = std::min(vit->second.end, (addr & ~(kFaultWindow - 1)) + kFaultWindow);
   if (auto r = populate_locked(win_start, win_end, vma, vit->first); !r) return r;
+  // A shared file mapping past the file's end has no page: EIO tells the
+  // task to raise SIGBUS.
+  if (pmas_.find(addr) == pmas_.end()) return Err(EIO);
   // Map every unmapped pma touching the window, joining runs whose
   // memory-file pages are contiguous into one host mmap.
   uint64_t run_start = 0, run_end = 0, run_off = 0;
@@ -423,6 +449,7 @@ Result<uint8_t*> MemoryManager::page_for_access_locked(uint64_t addr, bool write
     uint64_t win_end = std::min(vit->second.end, (addr & ~(kFaultWindow - 1)) + kFaultWindow);
     if (auto r = populate_locked(win_start, win_end, vma, vit->first); !r) return Err(r.error());
     pit = pmas_.find(addr);
+    if (pit == pmas_.end()) return Err(EFAULT);  // past the end of a shared file mapping
   }
   return memfile_.at(pit->second.value.memfile_offset + (addr - pit->first));
 }

@@ -24,6 +24,14 @@ class Mappable {
  public:
   virtual ~Mappable() = default;
   virtual Result<size_t> read_at(uint64_t offset, std::span<uint8_t> out) = 0;
+  // For MAP_SHARED: the memory-file offset of the file's own page at
+  // `offset`, with a reference the mapping releases; ENODEV for files
+  // whose pages are not in the memory file (their shared mappings get a
+  // copy), EFAULT past the end of the file.
+  virtual Result<uint64_t> shared_page(uint64_t offset) {
+    (void)offset;
+    return Err(ENODEV);
+  }
 };
 
 struct Vma {

@@ -17,11 +17,15 @@ fail() { echo "FAIL: $*"; failures=$((failures + 1)); }
 # 1. Raw syscalls in a root holding only the test binary.
 mkdir -p "$tmp/root"
 cp "$raw" "$tmp/root/raw_syscalls"
+before=$(cd "$tmp/root" && find . -printf '%p %s %m\n' | sort; sha256sum raw_syscalls)
 if "$runsc" do --root-dir "$tmp/root" -- /raw_syscalls >"$tmp/raw.out" 2>&1; then
   pass "raw syscalls get the Sentry's answers"
 else
   fail "raw syscalls:"; cat "$tmp/raw.out"
 fi
+after=$(cd "$tmp/root" && find . -printf '%p %s %m\n' | sort; sha256sum raw_syscalls)
+[ "$before" = "$after" ] && pass "the sandbox's writes to its root left the host tree unchanged" \
+  || fail "the host tree changed: $before / $after"
 "$runsc" do --root-dir "$tmp/root" -- /raw_syscalls crash >/dev/null 2>&1
 st=$?
 [ "$st" = 139 ] && pass "a segfaulting program gives 128+SIGSEGV" || fail "segfault exit status $st, want 139"
