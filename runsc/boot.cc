@@ -20,6 +20,7 @@
 #include "sentry/kernel/host_syscalls.h"
 #include "sentry/kernel/task.h"
 #include "syscalls/util.h"
+#include "sentry/kernel/procfs.h"
 #include "vfs/devfs.h"
 #include "vfs/gofer_fs.h"
 #include "vfs/overlay.h"
@@ -220,6 +221,15 @@ int run_boot(int gofer_fd, int config_fd) {
   kernel.boot_log().add(config->overlay ? "Root filesystem: the gofer's tree under an overlay kept in sandbox memory"
                                          : "Root filesystem mounted through the gofer, read-only");
   kernel.boot_log().add("Mounted devtmpfs on /dev and tmpfs on /dev/shm");
+  // /proc and /sys show the kernel's own state, so they come with it.
+  for (auto [path, fs, type] : {std::tuple{"/proc", kernel::make_procfs(kernel), "proc"},
+                                std::tuple{"/sys", kernel::make_sysfs(kernel), "sysfs"}}) {
+    if (auto r = mount_at(*root, path, fs, type, ""); !r && r.error() != EROFS) {
+      std::fprintf(stderr, "runsc: cannot mount %s: %s\n", path, std::strerror(r.error()));
+      return 128;
+    }
+  }
+  kernel.boot_log().add("Mounted proc on /proc and sysfs on /sys");
   kernel.boot_log().add("Starting the first program as pid 1");
 
   const int init_pid = kernel.allocate_tid();

@@ -39,7 +39,7 @@ Result<std::shared_ptr<Dentry>> Dentry::child(std::string_view name) {
   auto inode = inode_->lookup(name);
   if (!inode) return Err(inode.error());
   auto d = std::make_shared<Dentry>(std::string(name), shared_from_this(), std::move(*inode));
-  children_.emplace(std::string(name), d);
+  if (d->inode().cacheable()) children_.emplace(std::string(name), d);
   return d;
 }
 
@@ -304,6 +304,12 @@ Result<std::shared_ptr<Dentry>> resolve(const std::shared_ptr<Dentry>& root, con
     bool last = parts.empty();
     if ((*next)->is_symlink() && (!last || options.follow_final_symlink || trailing_slash)) {
       if (++symlinks > kMaxSymlinks) return Err(ELOOP);
+      auto magic = (*next)->inode().follow_magic();
+      if (!magic) return Err(magic.error());
+      if (*magic) {
+        cur = std::move(*magic);
+        continue;
+      }
       auto target = (*next)->inode().readlink();
       if (!target) return Err(target.error());
       if (target->empty()) return Err(ENOENT);

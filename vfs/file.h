@@ -137,6 +137,12 @@ class Inode {
     (void)name;
     return Err(read_only() ? EROFS : EOPNOTSUPP);
   }
+  // Whether dentries for this inode may stay in the dentry cache; made-up
+  // files (procfs) say no, so that every walk sees the current state.
+  virtual bool cacheable() const { return true; }
+  // A "magic" symlink (/proc/pid/fd/N, /proc/pid/cwd) leads to a dentry
+  // directly instead of through its target's text; null for ordinary links.
+  virtual Result<std::shared_ptr<Dentry>> follow_magic() { return std::shared_ptr<Dentry>{}; }
   // Which filesystem the inode belongs to: link and rename across two
   // give EXDEV.
   virtual const void* filesystem() const { return this; }

@@ -215,6 +215,8 @@ Result<void> Task::exec(const ExecRequest& request) {
   auto image = loader::build_stack(in);
   if (!image) return Err(image.error());
   if (auto r = mm->copy_out(image->sp, image->bytes.data(), image->bytes.size()); !r) return Err(r.error());
+  mm->set_image({image->argv_start, image->argv_end, image->envp_start, image->envp_end,
+                 exe.file->dentry() ? exe.file->dentry()->path() : path});
 
   // Past the point of no return: the other threads go first (de_thread()).
   kill_other_threads();

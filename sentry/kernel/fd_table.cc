@@ -78,4 +78,13 @@ void FdTable::close_on_exec() {
   }
 }
 
+std::vector<int> FdTable::open_fds() const {
+  std::lock_guard lock(mu_);
+  std::vector<int> out;
+  for (size_t i = 0; i < slots_.size(); ++i) {
+    if (slots_[i].file) out.push_back(static_cast<int>(i));
+  }
+  return out;
+}
+
 }  // namespace runsc::kernel

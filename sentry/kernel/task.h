@@ -98,6 +98,10 @@ class Task : public vfs::UserMemory, public std::enable_shared_from_this<Task> {
   Result<int> clone(const CloneRequest& request);
 
   mm::MemoryManager& mm() { return *mm_; }
+  // Shared handles for another thread looking at this task (procfs).
+  std::shared_ptr<mm::MemoryManager> mm_ptr() const { return mm_; }
+  std::shared_ptr<FdTable> fds_ptr() const { return fds_; }
+  std::shared_ptr<FsContext> fs_ptr() const { return fs_; }
   FdTable& fds() { return *fds_; }
   FsContext& fs() { return *fs_; }
   Credentials& creds() { return creds_; }

@@ -65,6 +65,20 @@ class MemoryManager {
   // brk(2): returns the new break, or the old one when it cannot move.
   uint64_t brk(uint64_t addr);
   void set_brk_base(uint64_t base);
+  // What execve(2) left: where argv and envp strings are, and the
+  // executable's path (/proc/pid/cmdline, environ, exe).
+  struct ImageInfo {
+    uint64_t arg_start = 0, arg_end = 0, env_start = 0, env_end = 0;
+    std::string exe;
+  };
+  void set_image(ImageInfo info) {
+    std::lock_guard lock(mu_);
+    image_ = std::move(info);
+  }
+  ImageInfo image() {
+    std::lock_guard lock(mu_);
+    return image_;
+  }
   Result<void> madvise(uint64_t addr, uint64_t length, int advice);
 
   // An application fault at `addr`. Ok when the page is now mapped and the
@@ -112,6 +126,7 @@ class MemoryManager {
   VmaSet vmas_;
   RangeMap<Pma> pmas_;
   uint64_t brk_base_ = 0;
+  ImageInfo image_;
   uint64_t brk_ = 0;
 };
 
