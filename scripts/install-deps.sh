@@ -8,6 +8,7 @@ packages=(
   libgtest-dev libgmock-dev libbenchmark-dev
   busybox-static proot
   bash coreutils findutils grep sed mawk gzip tar python3 perl-base
+  diffutils procps sqlite3 git
 )
 missing=()
 for p in "${packages[@]}"; do

@@ -114,6 +114,7 @@ Result<uint64_t> sys_fchown(Task& t, const SyscallArgs& a) {
   return chown_dentry(t, *d, static_cast<uint32_t>(a.u(1)), static_cast<uint32_t>(a.u(2)));
 }
 
+
 // vfs_truncate() for a path; ftruncate works on the open description.
 Result<uint64_t> sys_truncate(Task& t, const SyscallArgs& a) {
   auto path = path_arg(t, a.u(0));
@@ -126,9 +127,11 @@ Result<uint64_t> sys_truncate(Task& t, const SyscallArgs& a) {
   if (vfs::on_read_only_mount(**d)) return Err(EROFS);
   auto st = (*d)->inode().stat();
   if (!st) return Err(st.error());
-  if (auto r = vfs::may_access(caller_of(t), *st, vfs::kMayWrite); !r) return Err(r.error());
+  const vfs::Caller caller = caller_of(t);
+  if (auto r = vfs::may_access(caller, *st, vfs::kMayWrite); !r) return Err(r.error());
   vfs::SetAttr attr;
   attr.size = static_cast<int64_t>(a.u(1));
+  attr.mode = mode_after_kill_privs(caller, *st);
   if (auto r = (*d)->inode().setattr(attr); !r) return Err(r.error());
   return ok();
 }
@@ -140,6 +143,15 @@ Result<uint64_t> sys_ftruncate(Task& t, const SyscallArgs& a) {
   if ((*f)->flags() & O_PATH) return Err(EBADF);
   if (!(*f)->writable()) return Err(EINVAL);
   if (auto r = (*f)->truncate(static_cast<int64_t>(a.u(1))); !r) return Err(r.error());
+  if (const auto& d = (*f)->dentry()) {
+    auto st = d->inode().stat();
+    if (!st) return Err(st.error());
+    if (auto mode = mode_after_kill_privs(caller_of(t), *st)) {
+      vfs::SetAttr attr;
+      attr.mode = *mode;
+      if (auto r = d->inode().setattr(attr); !r) return Err(r.error());
+    }
+  }
   return ok();
 }
 
@@ -302,6 +314,19 @@ Result<uint64_t> sys_readahead(Task& t, const SyscallArgs& a) {
 }
 
 }  // namespace
+
+// should_remove_suid(): changing a regular file's size without
+// CAP_FSETID drops set-user-ID, and set-group-ID when the file is
+// group-executable (do_truncate() asks for ATTR_KILL_SUID/SGID). The new
+// permission bits, or nothing if they stay.
+std::optional<mode_t> mode_after_kill_privs(const vfs::Caller& caller, const struct stat& st) {
+  if (caller.cap_fsetid || !S_ISREG(st.st_mode)) return std::nullopt;
+  mode_t mode = st.st_mode & 07777;
+  mode_t next = mode & ~S_ISUID;
+  if ((mode & (S_ISGID | S_IXGRP)) == (S_ISGID | S_IXGRP)) next &= ~S_ISGID;
+  if (next == mode) return std::nullopt;
+  return next;
+}
 
 void register_attr(kernel::SyscallTable& tb) {
   using A = kernel::Arg;

@@ -65,6 +65,16 @@ Result<uint64_t> do_write(Task& t, int fd, std::vector<iovec> spans, int64_t off
     if (n.error() == EPIPE) t.send_signal(SIGPIPE);
     return Err(n.error());
   }
+  // file_remove_privs(): a write by someone without CAP_FSETID drops the
+  // file's set-user-ID bit (and executable set-group-ID).
+  if (*n && (*f)->dentry() && !((t.creds().cap_effective >> 4) & 1)) {
+    vfs::Inode& inode = (*f)->dentry()->inode();
+    if (auto st = inode.stat(); st && (st->st_mode & (S_ISUID | S_ISGID))) {
+      vfs::SetAttr attr;
+      attr.mode = mode_after_kill_privs(caller_of(t), *st);
+      if (attr.mode) (void)inode.setattr(attr);
+    }
+  }
   return *n;
 }
 
@@ -129,23 +139,45 @@ Result<uint64_t> sys_pwritev(Task& t, const SyscallArgs& a) {
 }
 
 // The final dentry of an open with O_CREAT, creating a regular file if
-// the name is missing (open(2); lookup_open() and may_o_create()).
+// the name is missing (open(2); lookup_open() and may_o_create()). Without
+// O_EXCL and O_NOFOLLOW a trailing symlink is followed, and a dangling
+// one gets its target created (open_last_lookups()).
 Result<std::pair<std::shared_ptr<vfs::Dentry>, bool>> open_or_create(Task& t, int dirfd, const std::string& path,
                                                                     int flags, uint32_t mode) {
   using Created = std::pair<std::shared_ptr<vfs::Dentry>, bool>;
+  // Linux gives up after 40 symlinks in one lookup (ELOOP).
+  constexpr int kMaxSymlinks = 40;
   auto pn = resolve_parent(t, dirfd, path);
-  if (!pn) return Err(pn.error());
-  // "/", "." and ".." and a trailing slash all name directories.
-  if (pn->kind != ParentAndName::Kind::kNormal || pn->trailing_slash) return Err(EISDIR);
-  auto existing = pn->dir->child(pn->name);
-  if (existing) {
+  for (int symlinks = 0;; ++symlinks) {
+    if (!pn) return Err(pn.error());
+    // "/", "." and ".." and a trailing slash all name directories.
+    if (pn->kind != ParentAndName::Kind::kNormal || pn->trailing_slash) return Err(EISDIR);
+    auto existing = pn->dir->child(pn->name);
+    if (!existing) {
+      if (existing.error() != ENOENT) return Err(existing.error());
+      break;  // missing: created below
+    }
     if (flags & O_EXCL) return Err(EEXIST);
-    // Let the ordinary walk follow a symlink and step onto a mount.
-    auto d = resolve_at(t, dirfd, path, !(flags & O_NOFOLLOW));
+    if ((*existing)->is_symlink() && !(flags & O_NOFOLLOW)) {
+      if (symlinks >= kMaxSymlinks) return Err(ELOOP);
+      auto target = (*existing)->inode().readlink();
+      if (!target) return Err(target.error());
+      pn = resolve_parent_in(t, pn->dir, *target);
+      continue;
+    }
+    // Let the walk step onto a mount; with O_NOFOLLOW a symlink stays one
+    // (and the open gives ELOOP).
+    const vfs::Caller caller = caller_of(t);
+    vfs::ResolveOptions options;
+    options.follow_final_symlink = false;
+    options.caller = &caller;
+    auto d = vfs::resolve(t.fs().root, pn->dir, pn->name, options);
     if (!d) return Err(d.error());
+    // open(2) EISDIR: O_CREAT never opens a directory, even read-only
+    // (do_open()).
+    if ((*d)->is_dir()) return Err(EISDIR);
     return Created{*d, false};
   }
-  if (existing.error() != ENOENT) return Err(existing.error());
   if (vfs::on_read_only_mount(*pn->dir)) return Err(EROFS);
   auto dir_st = pn->dir->inode().stat();
   if (!dir_st) return Err(dir_st.error());
@@ -203,6 +235,8 @@ Result<uint64_t> do_openat(Task& t, int dirfd, uint64_t path_addr, int flags, ui
       if (truncate && S_ISREG(type)) {
         vfs::SetAttr attr;
         attr.size = 0;
+        // handle_truncate() kills privileges like truncate(2).
+        attr.mode = mode_after_kill_privs(caller_of(t), *st);
         if (auto r = dentry->inode().setattr(attr); !r) return Err(r.error());
       }
     }
@@ -227,7 +261,9 @@ Result<uint64_t> sys_creat(Task& t, const SyscallArgs& a) {
 }
 
 Result<uint64_t> sys_close(Task& t, const SyscallArgs& a) {
+  auto file = t.fds().get(a.i(0));
   if (auto r = t.fds().close(a.i(0)); !r) return Err(r.error());
+  release_posix_locks(t, *file);
   return ok();
 }
 
@@ -487,6 +523,13 @@ Result<uint64_t> sys_fcntl(Task& t, const SyscallArgs& a) {
     case F_SETFL:
       (*f)->set_status_flags(a.i(2));
       return ok();
+    case F_GETLK:
+    case F_SETLK:
+    case F_SETLKW:
+    case F_OFD_GETLK:
+    case F_OFD_SETLK:
+    case F_OFD_SETLKW:
+      return fcntl_lock(t, fd, a.i(1), a.u(2));
     case F_GETPIPE_SZ:
     case F_SETPIPE_SZ: {
       auto* host = dynamic_cast<vfs::HostFileDescription*>(f->get());

@@ -57,6 +57,21 @@ Result<uint64_t> sys_madvise(Task& t, const SyscallArgs& a) {
   return ok();
 }
 
+// msync(2): shared file mappings already write into the file's own
+// pages (tmpfs) and there is no disk behind them, so only the arguments
+// and the range are checked.
+Result<uint64_t> sys_msync(Task& t, const SyscallArgs& a) {
+  const uint64_t addr = a.u(0), length = a.u(1);
+  const int flags = a.i(2);
+  if (addr % 4096 != 0) return Err(EINVAL);
+  if (flags & ~(MS_ASYNC | MS_SYNC | MS_INVALIDATE)) return Err(EINVAL);
+  if ((flags & MS_ASYNC) && (flags & MS_SYNC)) return Err(EINVAL);
+  const uint64_t end = addr + ((length + 4095) & ~uint64_t{4095});
+  if (end < addr) return Err(ENOMEM);
+  if (end > addr && !t.mm().covered(addr, end)) return Err(ENOMEM);
+  return ok();
+}
+
 }  // namespace
 
 void register_mmap(kernel::SyscallTable& tb) {
@@ -67,6 +82,7 @@ void register_mmap(kernel::SyscallTable& tb) {
   tb.set(SYS_mremap, "mremap", sys_mremap, {A::kHex, A::kInt, A::kInt, A::kHex, A::kHex});
   tb.set(SYS_brk, "brk", sys_brk, {A::kHex});
   tb.set(SYS_madvise, "madvise", sys_madvise, {A::kHex, A::kInt, A::kInt});
+  tb.set(SYS_msync, "msync", sys_msync, {A::kHex, A::kInt, A::kHex});
 }
 
 }  // namespace runsc::syscalls

@@ -59,12 +59,22 @@ Result<void> xattr_permission(Task& t, const vfs::Dentry& d, std::string_view na
   return vfs::may_access(caller, *st, write ? vfs::kMayWrite : vfs::kMayRead);
 }
 
+// A namespace prefix with nothing after it names no attribute: Linux's
+// xattr_resolve_name() refuses it with EINVAL once permission is checked.
+Result<void> check_attribute_name(std::string_view name) {
+  for (std::string_view prefix : {"user.", "trusted.", "security."}) {
+    if (name == prefix) return Err(EINVAL);
+  }
+  return {};
+}
+
 Result<uint64_t> do_getxattr(Task& t, Form form, const SyscallArgs& a) {
   auto d = target(t, form, a.u(0));
   if (!d) return Err(d.error());
   auto name = name_arg(t, a.u(1));
   if (!name) return Err(name.error());
   if (auto r = xattr_permission(t, **d, *name, false); !r) return Err(r.error());
+  if (auto r = check_attribute_name(*name); !r) return Err(r.error());
   // POSIX ACLs are not kept: a file simply has none.
   if (starts_with(*name, "system.")) return Err(ENODATA);
   auto value = (*d)->inode().getxattr(*name);
@@ -91,6 +101,7 @@ Result<uint64_t> do_setxattr(Task& t, Form form, const SyscallArgs& a) {
   }
   if (vfs::on_read_only_mount(**d)) return Err(EROFS);
   if (auto r = xattr_permission(t, **d, *name, true); !r) return Err(r.error());
+  if (auto r = check_attribute_name(*name); !r) return Err(r.error());
   if (starts_with(*name, "system.")) return Err(EOPNOTSUPP);
   if (auto r = (*d)->inode().setxattr(*name, value, flags); !r) return Err(r.error());
   return ok();
@@ -125,6 +136,7 @@ Result<uint64_t> do_removexattr(Task& t, Form form, const SyscallArgs& a) {
   if (!name) return Err(name.error());
   if (vfs::on_read_only_mount(**d)) return Err(EROFS);
   if (auto r = xattr_permission(t, **d, *name, true); !r) return Err(r.error());
+  if (auto r = check_attribute_name(*name); !r) return Err(r.error());
   if (starts_with(*name, "system.")) return Err(ENODATA);
   if (auto r = (*d)->inode().removexattr(*name); !r) return Err(r.error());
   return ok();

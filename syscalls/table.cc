@@ -58,10 +58,12 @@ vfs::Caller caller_of(Task& t) {
   return out;
 }
 
-Result<ParentAndName> resolve_parent(Task& t, int dirfd, const std::string& path) {
-  if (path.empty()) return Err(ENOENT);
+// Splits `path` into its parent and last component; `lookup_parent`
+// resolves the parent's part.
+template <typename LookupParent>
+Result<ParentAndName> split_and_resolve_parent(Task& t, std::string p, LookupParent lookup_parent) {
+  if (p.empty()) return Err(ENOENT);
   ParentAndName out;
-  std::string p = path;
   while (p.size() > 1 && p.back() == '/') {
     p.pop_back();
     out.trailing_slash = true;
@@ -72,16 +74,29 @@ Result<ParentAndName> resolve_parent(Task& t, int dirfd, const std::string& path
     return out;
   }
   auto slash = p.rfind('/');
-  std::string parent = slash == std::string::npos ? "" : (slash == 0 ? "/" : p.substr(0, slash));
+  std::string parent = slash == std::string::npos ? "." : (slash == 0 ? "/" : p.substr(0, slash));
   out.name = slash == std::string::npos ? p : p.substr(slash + 1);
   if (out.name == ".") out.kind = ParentAndName::Kind::kDot;
   if (out.name == "..") out.kind = ParentAndName::Kind::kDotDot;
   if (out.name.size() > NAME_MAX) return Err(ENAMETOOLONG);
-  auto dir = resolve_at(t, dirfd, parent.empty() ? "." : parent, true);
+  Result<std::shared_ptr<vfs::Dentry>> dir = lookup_parent(parent);
   if (!dir) return Err(dir.error());
   if (!(*dir)->is_dir()) return Err(ENOTDIR);
   out.dir = std::move(*dir);
   return out;
+}
+
+Result<ParentAndName> resolve_parent(Task& t, int dirfd, const std::string& path) {
+  return split_and_resolve_parent(t, path, [&](const std::string& parent) { return resolve_at(t, dirfd, parent, true); });
+}
+
+Result<ParentAndName> resolve_parent_in(Task& t, const std::shared_ptr<vfs::Dentry>& start, const std::string& path) {
+  return split_and_resolve_parent(t, path, [&](const std::string& parent) {
+    const vfs::Caller caller = caller_of(t);
+    vfs::ResolveOptions options;
+    options.caller = &caller;
+    return vfs::resolve(t.fs().root, start, parent, options);
+  });
 }
 
 vfs::Owner new_file_owner(Task& t, const struct stat& dir) {
@@ -109,6 +124,9 @@ const kernel::SyscallTable& syscall_table() {
     register_dir_ops(tb);
     register_attr(tb);
     register_xattr(tb);
+    register_lock(tb);
+    register_memfd(tb);
+    register_splice(tb);
     register_clone(tb);
     register_wait(tb);
     register_pipe(tb);
@@ -120,7 +138,8 @@ const kernel::SyscallTable& syscall_table() {
     register_signalfd(tb);
     // signal(7): the calls SA_RESTART restarts after a handler ran.
     for (int nr : {SYS_read, SYS_readv, SYS_write, SYS_writev, SYS_pread64, SYS_pwrite64, SYS_preadv, SYS_pwritev,
-                   SYS_ioctl, SYS_openat, SYS_open, SYS_wait4, SYS_waitid, SYS_futex, SYS_getrandom})
+                   SYS_ioctl, SYS_openat, SYS_open, SYS_wait4, SYS_waitid, SYS_futex, SYS_getrandom, SYS_flock, SYS_fcntl, SYS_splice, SYS_tee,
+                   SYS_vmsplice, SYS_sendfile})
       tb.set_restart(nr, kernel::Restart::kIfSaRestart);
     return tb;
   }();

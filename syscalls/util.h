@@ -42,10 +42,23 @@ struct ParentAndName {
   bool trailing_slash = false;
 };
 Result<ParentAndName> resolve_parent(Task& t, int dirfd, const std::string& path);
+// The same for a path relative to `start` (a symlink's target, from the
+// directory holding the link).
+Result<ParentAndName> resolve_parent_in(Task& t, const std::shared_ptr<vfs::Dentry>& start, const std::string& path);
 
 // The owner of a file the caller creates in `dir` (inode_init_owner()):
 // the caller's fsuid, and the directory's group if it is set-group-ID.
 vfs::Owner new_file_owner(Task& t, const struct stat& dir);
+
+// fcntl(2)'s record-lock commands (F_GETLK, F_SETLK(W), F_OFD_*).
+Result<uint64_t> fcntl_lock(Task& t, int fd, int cmd, uint64_t arg);
+// close(2) of any FD of a file drops the process's record locks on it.
+void release_posix_locks(Task& t, const vfs::FileDescription& file);
+
+// What a file's mode becomes when someone without CAP_FSETID writes or
+// truncates it (set-user-ID and executable set-group-ID dropped), or
+// nothing if it stays.
+std::optional<mode_t> mode_after_kill_privs(const vfs::Caller& caller, const struct stat& st);
 
 inline Result<uint64_t> ok(uint64_t v = 0) { return v; }
 
@@ -74,6 +87,9 @@ void register_futex(kernel::SyscallTable& table);
 void register_dir_ops(kernel::SyscallTable& table);
 void register_attr(kernel::SyscallTable& table);
 void register_xattr(kernel::SyscallTable& table);
+void register_lock(kernel::SyscallTable& table);
+void register_memfd(kernel::SyscallTable& table);
+void register_splice(kernel::SyscallTable& table);
 void register_clone(kernel::SyscallTable& table);
 void register_wait(kernel::SyscallTable& table);
 void register_pipe(kernel::SyscallTable& table);

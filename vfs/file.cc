@@ -217,9 +217,16 @@ Result<size_t> DirectoryDescription::getdents64(std::span<uint8_t> out) {
     if (!listed) return Err(listed.error());
     auto st = inode_->stat();
     uint64_t self_ino = st ? st->st_ino : 1;
+    // ".." is the parent's inode (the directory itself at a root).
+    uint64_t parent_ino = self_ino;
+    if (dentry_) {
+      if (auto parent = dentry_->parent()) {
+        if (auto pst = parent->inode().stat()) parent_ino = pst->st_ino;
+      }
+    }
     std::vector<DirEntry> all;
     all.push_back({self_ino, DT_DIR, "."});
-    all.push_back({self_ino, DT_DIR, ".."});
+    all.push_back({parent_ino, DT_DIR, ".."});
     for (auto& e : *listed) all.push_back(std::move(e));
     entries_ = std::move(all);
   }
@@ -235,6 +242,19 @@ Result<size_t> DirectoryDescription::getdents64(std::span<uint8_t> out) {
     ++position_;
   }
   return written;
+}
+
+FileLocks& Inode::locks() {
+  std::call_once(locks_once_, [this] {
+    locks_ = std::make_unique<FileLocks>();
+    locks_ready_ = true;
+  });
+  return *locks_;
+}
+
+FileDescription::~FileDescription() {
+  if (!dentry_) return;
+  if (FileLocks* locks = dentry_->inode().existing_locks()) locks->release_description(this);
 }
 
 void FileDescription::set_status_flags(int flags) {

@@ -10,6 +10,7 @@
 #include <time.h>
 #include <sys/uio.h>
 
+#include <atomic>
 #include <cstdint>
 #include <memory>
 #include <mutex>
@@ -21,6 +22,7 @@
 #include <vector>
 
 #include "common/result.h"
+#include "vfs/lock.h"
 
 namespace runsc::mm {
 class Mappable;
@@ -66,6 +68,10 @@ struct SetAttr {
 class Inode {
  public:
   virtual ~Inode() = default;
+  // The advisory locks on this file (flock(2), fcntl(2) record locks),
+  // made on first use; existing_locks() is null until then.
+  FileLocks& locks();
+  FileLocks* existing_locks() const { return locks_ready_.load() ? locks_.get() : nullptr; }
   virtual Result<struct stat> stat() = 0;
   // The S_IFMT bits, fixed for the inode's life.
   virtual mode_t file_type() const = 0;
@@ -148,6 +154,11 @@ class Inode {
   virtual const void* filesystem() const { return this; }
   // statfs(2) for the filesystem.
   virtual Result<struct statfs> statfs();
+
+ private:
+  std::once_flag locks_once_;
+  std::atomic<bool> locks_ready_{false};
+  std::unique_ptr<FileLocks> locks_;
 };
 
 struct Mount;
@@ -232,7 +243,8 @@ bool on_read_only_mount(const Dentry& d);
 
 class FileDescription {
  public:
-  virtual ~FileDescription() = default;
+  // Drops the flock(2) and OFD locks this description holds.
+  virtual ~FileDescription();
 
   // `offset` < 0 means the description's own position (read(2)/write(2));
   // otherwise pread(2)/pwrite(2) semantics.

@@ -290,7 +290,10 @@ class OverlayInode final : public Inode, public std::enable_shared_from_this<Ove
     times.mtime = st->st_mtim;
     if (!S_ISLNK(type_)) times.mode = st->st_mode & 07777;
     (void)upper->setattr(times);
-    upper->set_ino(st->st_ino);
+    // The file keeps its inode number, unless it has other names in the
+    // lower layer: those stay behind as a different file, and two files
+    // with one number would look like hard links to tar, cp and mv.
+    if (S_ISDIR(type_) || st->st_nlink <= 1) upper->set_ino(st->st_ino);
     upper_ = std::move(upper);
     return {};
   }

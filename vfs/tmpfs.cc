@@ -218,6 +218,9 @@ Result<std::string> TmpfsInode::readlink() {
 Result<std::vector<DirEntry>> TmpfsInode::list() {
   if (!S_ISDIR(type_)) return Err(ENOTDIR);
   std::lock_guard lock(fs_->mutex());
+  // A directory removed while open cannot be read (ENOENT, as Linux's
+  // IS_DEADDIR check in iterate_dir() gives).
+  if (nlink_ == 0) return Err(ENOENT);
   std::vector<DirEntry> out;
   out.reserve(entries_.size());
   for (const auto& [name, inode] : entries_) out.push_back({inode->ino_, dirent_type(inode->type_), name});

@@ -29,6 +29,8 @@ std::vector<seccomp::Rule> sentry_host_syscalls() {
       Rule{SYS_timerfd_create}, Rule{SYS_timerfd_settime}, Rule{SYS_timerfd_gettime},
       Rule{SYS_epoll_create1, {{0, EPOLL_CLOEXEC}}}, Rule{SYS_epoll_ctl}, Rule{SYS_epoll_wait}, Rule{SYS_epoll_pwait},
       Rule{SYS_pipe2, {{1, O_CLOEXEC | O_NONBLOCK}}}, Rule{SYS_pipe2, {{1, O_CLOEXEC | O_NONBLOCK | O_DIRECT}}},
+      // tee(2) between two application pipes (host pipes the Sentry holds).
+      Rule{SYS_tee, {{3, SPLICE_F_NONBLOCK}}},
       Rule{SYS_fcntl, {{1, F_GETFL}}}, Rule{SYS_fcntl, {{1, F_SETFL}}}, Rule{SYS_fcntl, {{1, F_GETFD}}},
       Rule{SYS_fcntl, {{1, F_SETFD}}}, Rule{SYS_fcntl, {{1, F_DUPFD_CLOEXEC}}},
       Rule{SYS_fcntl, {{1, F_GETPIPE_SZ}}}, Rule{SYS_fcntl, {{1, F_SETPIPE_SZ}}},

@@ -63,6 +63,7 @@ class Kernel {
 
   platform::Platform& platform() { return *platform_; }
   mm::MemoryFile& memfile() { return *memfile_; }
+  const std::shared_ptr<mm::MemoryFile>& memfile_ptr() const { return memfile_; }
   const std::shared_ptr<vfs::Dentry>& root() const { return root_; }
   const SyscallTable& syscalls() const { return syscalls_; }
   BootLog& boot_log() { return boot_log_; }

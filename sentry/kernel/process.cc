@@ -192,6 +192,16 @@ void Task::exit_task() {
   const uint64_t rss_kb = mm_ ? mm_->resident_bytes() / 1024 : 0;
   if (mm_ && mm_.use_count() > 1) mm_->address_space().release_thread();
   mm_.reset();
+  if (fds_ && fds_.use_count() == 1) {
+    // The process's record locks go with its last reference to its files
+    // (fcntl(2): locks are released when the process terminates).
+    for (int fd : fds_->open_fds()) {
+      auto file = fds_->get(fd);
+      if (file && file->dentry()) {
+        if (vfs::FileLocks* locks = file->dentry()->inode().existing_locks()) locks->release_process(group_->pid);
+      }
+    }
+  }
   fds_.reset();
   fs_.reset();
   release_vfork_parent();

@@ -80,6 +80,11 @@ class MemoryManager {
     return image_;
   }
   Result<void> madvise(uint64_t addr, uint64_t length, int advice);
+  // Whether [start, end) is wholly mapped (msync(2), mlock(2) ENOMEM).
+  bool covered(uint64_t start, uint64_t end) {
+    std::lock_guard lock(mu_);
+    return vmas_.covered(start, end);
+  }
 
   // An application fault at `addr`. Ok when the page is now mapped and the
   // application may retry; EFAULT when the access is a real violation;
