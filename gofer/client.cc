@@ -18,6 +18,9 @@ uint32_t reply_op(const ReplyBody& body) {
   if (std::holds_alternative<StatReply>(body)) return static_cast<uint32_t>(Op::kStat);
   if (std::holds_alternative<ReadlinkReply>(body)) return static_cast<uint32_t>(Op::kReadlink);
   if (std::holds_alternative<GetdentsReply>(body)) return static_cast<uint32_t>(Op::kGetdents);
+  if (const auto* p = std::get_if<EntryReply>(&body)) return static_cast<uint32_t>(p->op);
+  if (const auto* p = std::get_if<DoneReply>(&body)) return static_cast<uint32_t>(p->op);
+  if (std::holds_alternative<SetattrReply>(body)) return static_cast<uint32_t>(Op::kSetattr);
   return static_cast<uint32_t>(Op::kRelease);
 }
 
@@ -112,6 +115,61 @@ Result<std::vector<DirEntry>> Client::getdents(Handle dir) {
 void Client::release(Handle handle) {
   // Nothing to do for a failure: the handle is gone from our side either way.
   (void)call(Request{0, ReleaseRequest{handle}}, nullptr);
+}
+
+Result<WalkResult> Client::make(const MakeRequest& request, UniqueFd* fd) {
+  auto made = result_of<EntryReply>(call(Request{0, request}, fd));
+  if (!made) return Err(made.error());
+  return WalkResult{made->handle, made->stat};
+}
+
+Result<std::pair<WalkResult, UniqueFd>> Client::create(Handle dir, std::string_view name, int flags, uint32_t mode,
+                                                       uint32_t uid, uint32_t gid) {
+  UniqueFd fd;
+  auto made = make(MakeRequest{Op::kCreate, dir, std::string(name), mode, uid, gid, static_cast<uint32_t>(flags), {}},
+                   &fd);
+  if (!made) return Err(made.error());
+  return std::pair<WalkResult, UniqueFd>{*made, std::move(fd)};
+}
+
+Result<WalkResult> Client::mkdir(Handle dir, std::string_view name, uint32_t mode, uint32_t uid, uint32_t gid) {
+  return make(MakeRequest{Op::kMkdir, dir, std::string(name), mode, uid, gid, 0, {}}, nullptr);
+}
+
+Result<WalkResult> Client::mknod(Handle dir, std::string_view name, uint32_t mode, uint32_t uid, uint32_t gid) {
+  return make(MakeRequest{Op::kMknod, dir, std::string(name), mode, uid, gid, 0, {}}, nullptr);
+}
+
+Result<WalkResult> Client::symlink(Handle dir, std::string_view name, std::string_view target, uint32_t uid,
+                                   uint32_t gid) {
+  return make(MakeRequest{Op::kSymlink, dir, std::string(name), 0777, uid, gid, 0, std::string(target)}, nullptr);
+}
+
+Result<WalkResult> Client::link(Handle dir, std::string_view name, Handle target) {
+  auto made = result_of<EntryReply>(call(Request{0, LinkRequest{dir, std::string(name), target}}, nullptr));
+  if (!made) return Err(made.error());
+  return WalkResult{made->handle, made->stat};
+}
+
+Result<void> Client::unlink(Handle dir, std::string_view name, int flags) {
+  auto done = result_of<DoneReply>(
+      call(Request{0, UnlinkRequest{dir, std::string(name), static_cast<uint32_t>(flags)}}, nullptr));
+  if (!done) return Err(done.error());
+  return {};
+}
+
+Result<void> Client::rename(Handle old_dir, std::string_view old_name, Handle new_dir, std::string_view new_name,
+                            unsigned flags) {
+  auto done = result_of<DoneReply>(call(
+      Request{0, RenameRequest{old_dir, std::string(old_name), new_dir, std::string(new_name), flags}}, nullptr));
+  if (!done) return Err(done.error());
+  return {};
+}
+
+Result<FileStat> Client::setattr(const SetattrRequest& request) {
+  auto st = result_of<SetattrReply>(call(Request{0, request}, nullptr));
+  if (!st) return Err(st.error());
+  return st->stat;
 }
 
 }  // namespace runsc::gofer

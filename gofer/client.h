@@ -6,6 +6,7 @@
 #include <mutex>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "common/result.h"
@@ -16,6 +17,8 @@ namespace runsc::gofer {
 
 struct Request;
 struct Reply;
+struct MakeRequest;
+struct SetattrRequest;
 
 class Client {
  public:
@@ -40,10 +43,27 @@ class Client {
   // Forgets a handle from walk(). Releasing the root does nothing.
   void release(Handle handle);
 
+  // Changes to the tree (EROFS from a read-only gofer). Each new name
+  // comes back as a handle with its attributes, as walk() gives.
+  // create(): a new regular file, opened for I/O with `flags`.
+  Result<std::pair<WalkResult, UniqueFd>> create(Handle dir, std::string_view name, int flags, uint32_t mode,
+                                                 uint32_t uid, uint32_t gid);
+  Result<WalkResult> mkdir(Handle dir, std::string_view name, uint32_t mode, uint32_t uid, uint32_t gid);
+  // Regular files, FIFOs and sockets (the S_IFMT bits of `mode`).
+  Result<WalkResult> mknod(Handle dir, std::string_view name, uint32_t mode, uint32_t uid, uint32_t gid);
+  Result<WalkResult> symlink(Handle dir, std::string_view name, std::string_view target, uint32_t uid, uint32_t gid);
+  Result<WalkResult> link(Handle dir, std::string_view name, Handle target);
+  // `flags`: AT_REMOVEDIR for a directory.
+  Result<void> unlink(Handle dir, std::string_view name, int flags);
+  Result<void> rename(Handle old_dir, std::string_view old_name, Handle new_dir, std::string_view new_name,
+                      unsigned flags);
+  Result<FileStat> setattr(const SetattrRequest& request);
+
  private:
   // One exchange. EIO, for this and every later call, when the gofer is
   // gone or answers out of step (wrong tag or op, malformed reply).
   Result<Reply> call(const Request& request, UniqueFd* fd);
+  Result<WalkResult> make(const MakeRequest& request, UniqueFd* fd);
 
   std::mutex mu_;
   UniqueFd socket_;

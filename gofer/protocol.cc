@@ -141,6 +141,19 @@ struct Overloaded : F... {
   using F::operator()...;
 };
 
+bool is_make_op(Op op) { return op == Op::kCreate || op == Op::kMkdir || op == Op::kMknod || op == Op::kSymlink; }
+bool is_entry_op(Op op) { return is_make_op(op) || op == Op::kLink; }
+
+// A name field: u16 length, then the bytes.
+void put_name(Writer& w, std::string_view name) {
+  w.u16(static_cast<uint16_t>(name.size()));
+  w.bytes(name);
+}
+std::string get_name(Reader& r) {
+  uint16_t length = r.u16();
+  return r.bytes(length);
+}
+
 }  // namespace
 
 FileStat file_stat_from_host(const struct stat& st) {
@@ -172,6 +185,11 @@ Op op_of(const RequestBody& body) {
                         [](const ReadlinkRequest&) { return Op::kReadlink; },
                         [](const GetdentsRequest&) { return Op::kGetdents; },
                         [](const ReleaseRequest&) { return Op::kRelease; },
+                        [](const MakeRequest& q) { return q.op; },
+                        [](const LinkRequest&) { return Op::kLink; },
+                        [](const UnlinkRequest&) { return Op::kUnlink; },
+                        [](const RenameRequest&) { return Op::kRename; },
+                        [](const SetattrRequest&) { return Op::kSetattr; },
                     },
                     body);
 }
@@ -221,6 +239,59 @@ Result<std::vector<uint8_t>> encode_request(const Request& request) {
                                w.u64(q.handle);
                                return 0;
                              },
+                             [&](const MakeRequest& q) {
+                               if (!is_make_op(q.op)) return EINVAL;
+                               if (int e = check_name(q.name)) return e;
+                               if (q.op == Op::kSymlink ? !valid_link_target(q.target) : !q.target.empty()) return EINVAL;
+                               w.u64(q.dir);
+                               put_name(w, q.name);
+                               w.u32(q.mode);
+                               w.u32(q.uid);
+                               w.u32(q.gid);
+                               w.u32(q.flags);
+                               put_name(w, q.target);
+                               return 0;
+                             },
+                             [&](const LinkRequest& q) {
+                               if (int e = check_name(q.name)) return e;
+                               w.u64(q.dir);
+                               put_name(w, q.name);
+                               w.u64(q.target);
+                               return 0;
+                             },
+                             [&](const UnlinkRequest& q) {
+                               if (int e = check_name(q.name)) return e;
+                               w.u64(q.dir);
+                               put_name(w, q.name);
+                               w.u32(q.flags);
+                               return 0;
+                             },
+                             [&](const RenameRequest& q) {
+                               if (int e = check_name(q.old_name)) return e;
+                               if (int e = check_name(q.new_name)) return e;
+                               w.u64(q.old_dir);
+                               put_name(w, q.old_name);
+                               w.u64(q.new_dir);
+                               put_name(w, q.new_name);
+                               w.u32(q.flags);
+                               return 0;
+                             },
+                             [&](const SetattrRequest& q) {
+                               if (((q.mask & kSetAtime) && !valid_nsec(q.atime_nsec)) ||
+                                   ((q.mask & kSetMtime) && !valid_nsec(q.mtime_nsec)))
+                                 return EINVAL;
+                               w.u64(q.handle);
+                               w.u32(q.mask);
+                               w.u32(q.mode);
+                               w.u32(q.uid);
+                               w.u32(q.gid);
+                               w.s64(q.size);
+                               w.s64(q.atime_sec);
+                               w.s64(q.atime_nsec);
+                               w.s64(q.mtime_sec);
+                               w.s64(q.mtime_nsec);
+                               return 0;
+                             },
                          },
                          request.body);
   if (error != 0) return Err(error);
@@ -267,6 +338,76 @@ Result<Request> decode_request(std::span<const uint8_t> message) {
     case Op::kRelease:
       request.body = ReleaseRequest{r.u64()};
       break;
+    case Op::kCreate:
+    case Op::kMkdir:
+    case Op::kMknod:
+    case Op::kSymlink: {
+      MakeRequest q;
+      q.op = static_cast<Op>(op);
+      q.dir = r.u64();
+      q.name = get_name(r);
+      q.mode = r.u32();
+      q.uid = r.u32();
+      q.gid = r.u32();
+      q.flags = r.u32();
+      q.target = get_name(r);
+      if (!r.done()) return Err(EBADMSG);
+      if (int e = check_name(q.name)) return Err(e);
+      if (q.op == Op::kSymlink ? !valid_link_target(q.target) : !q.target.empty()) return Err(EINVAL);
+      request.body = std::move(q);
+      break;
+    }
+    case Op::kLink: {
+      LinkRequest q;
+      q.dir = r.u64();
+      q.name = get_name(r);
+      q.target = r.u64();
+      if (!r.done()) return Err(EBADMSG);
+      if (int e = check_name(q.name)) return Err(e);
+      request.body = std::move(q);
+      break;
+    }
+    case Op::kUnlink: {
+      UnlinkRequest q;
+      q.dir = r.u64();
+      q.name = get_name(r);
+      q.flags = r.u32();
+      if (!r.done()) return Err(EBADMSG);
+      if (int e = check_name(q.name)) return Err(e);
+      request.body = std::move(q);
+      break;
+    }
+    case Op::kRename: {
+      RenameRequest q;
+      q.old_dir = r.u64();
+      q.old_name = get_name(r);
+      q.new_dir = r.u64();
+      q.new_name = get_name(r);
+      q.flags = r.u32();
+      if (!r.done()) return Err(EBADMSG);
+      if (int e = check_name(q.old_name)) return Err(e);
+      if (int e = check_name(q.new_name)) return Err(e);
+      request.body = std::move(q);
+      break;
+    }
+    case Op::kSetattr: {
+      SetattrRequest q;
+      q.handle = r.u64();
+      q.mask = r.u32();
+      q.mode = r.u32();
+      q.uid = r.u32();
+      q.gid = r.u32();
+      q.size = r.s64();
+      q.atime_sec = r.s64();
+      q.atime_nsec = r.s64();
+      q.mtime_sec = r.s64();
+      q.mtime_nsec = r.s64();
+      if (!r.done()) return Err(EBADMSG);
+      if (((q.mask & kSetAtime) && !valid_nsec(q.atime_nsec)) || ((q.mask & kSetMtime) && !valid_nsec(q.mtime_nsec)))
+        return Err(EINVAL);
+      request.body = q;
+      break;
+    }
     default:
       return Err(ENOSYS);
   }
@@ -335,6 +476,27 @@ Result<std::vector<uint8_t>> encode_reply(const Reply& reply) {
                                w.u32(0);
                                return 0;
                              },
+                             [&](const EntryReply& p) {
+                               if (!is_entry_op(p.op) || p.handle == kRootHandle || !valid_stat(p.stat)) return EINVAL;
+                               w.u32(static_cast<uint32_t>(p.op));
+                               w.u32(0);
+                               w.u64(p.handle);
+                               put_stat(w, p.stat);
+                               return 0;
+                             },
+                             [&](const DoneReply& p) {
+                               if (p.op != Op::kUnlink && p.op != Op::kRename) return EINVAL;
+                               w.u32(static_cast<uint32_t>(p.op));
+                               w.u32(0);
+                               return 0;
+                             },
+                             [&](const SetattrReply& p) {
+                               if (!valid_stat(p.stat)) return EINVAL;
+                               w.u32(static_cast<uint32_t>(Op::kSetattr));
+                               w.u32(0);
+                               put_stat(w, p.stat);
+                               return 0;
+                             },
                          },
                          reply.body);
   if (error != 0) return Err(error);
@@ -400,6 +562,26 @@ Result<Reply> decode_reply(std::span<const uint8_t> message) {
     }
     case Op::kRelease:
       reply.body = ReleaseReply{};
+      break;
+    case Op::kCreate:
+    case Op::kMkdir:
+    case Op::kMknod:
+    case Op::kSymlink:
+    case Op::kLink: {
+      EntryReply p;
+      p.op = static_cast<Op>(op);
+      p.handle = r.u64();
+      p.stat = get_stat(r);
+      if (p.handle == kRootHandle) return Err(EBADMSG);
+      reply.body = p;
+      break;
+    }
+    case Op::kUnlink:
+    case Op::kRename:
+      reply.body = DoneReply{static_cast<Op>(op)};
+      break;
+    case Op::kSetattr:
+      reply.body = SetattrReply{get_stat(r)};
       break;
     default:
       return Err(EBADMSG);

@@ -11,6 +11,14 @@
 //     Getdents  dir:u64 start:u64            (index of the first entry wanted)
 //     Release   handle:u64
 //
+//     Create    dir:u64 name_len:u16 name mode:u32 uid:u32 gid:u32 flags:u32 target_len:u16 target
+//     Mkdir, Mknod, Symlink: the same layout (flags 0; target only for Symlink)
+//     Link      dir:u64 name_len:u16 name target:u64
+//     Unlink    dir:u64 name_len:u16 name flags:u32     (flags: AT_REMOVEDIR)
+//     Rename    old_dir:u64 old_len:u16 old_name new_dir:u64 new_len:u16 new_name flags:u32
+//     Setattr   handle:u64 mask:u32 mode:u32 uid:u32 gid:u32 size:s64
+//               atime_sec:s64 atime_nsec:s64 mtime_sec:s64 mtime_nsec:s64
+//
 //   reply    = tag:u32 op:u32 error:u32 payload   (payload only if error == 0)
 //     Walk      handle:u64 stat
 //     Open      (nothing: the FD travels as SCM_RIGHTS with this message)
@@ -18,6 +26,10 @@
 //     Readlink  len:u32 target
 //     Getdents  end:u8 count:u32 count * (ino:u64 type:u8 name_len:u16 name)
 //     Release   (nothing)
+//     Create, Mkdir, Mknod, Symlink, Link   handle:u64 stat   (Create: the
+//               opened FD travels as SCM_RIGHTS)
+//     Unlink, Rename   (nothing)
+//     Setattr   stat
 //
 //   stat     = dev:u64 ino:u64 nlink:u64 mode:u32 uid:u32 gid:u32 rdev:u64
 //              size:s64 blksize:s64 blocks:s64 (atime mtime ctime) * (sec:s64 nsec:s64)
@@ -56,7 +68,19 @@ enum class Op : uint32_t {
   kReadlink = 4,
   kGetdents = 5,
   kRelease = 6,
+  // Changes to the tree, refused with EROFS by a read-only server.
+  kCreate = 7,
+  kMkdir = 8,
+  kMknod = 9,
+  kSymlink = 10,
+  kLink = 11,
+  kUnlink = 12,
+  kRename = 13,
+  kSetattr = 14,
 };
+
+// Setattr's mask: which fields apply.
+inline constexpr uint32_t kSetMode = 1, kSetUid = 2, kSetGid = 4, kSetSize = 8, kSetAtime = 16, kSetMtime = 32;
 
 struct WalkRequest {
   Handle dir = 0;
@@ -86,8 +110,53 @@ struct ReleaseRequest {
   bool operator==(const ReleaseRequest&) const = default;
 };
 
-using RequestBody =
-    std::variant<WalkRequest, OpenRequest, StatRequest, ReadlinkRequest, GetdentsRequest, ReleaseRequest>;
+// Create (a regular file, opened with `flags`), Mkdir, Mknod (regular
+// files, FIFOs and sockets only) or Symlink (to `target`): `op` says which.
+// The new file gets `mode` and, if the server may, `uid` and `gid`.
+struct MakeRequest {
+  Op op = Op::kMkdir;
+  Handle dir = 0;
+  std::string name;
+  uint32_t mode = 0;
+  uint32_t uid = 0;
+  uint32_t gid = 0;
+  uint32_t flags = 0;
+  std::string target;
+  bool operator==(const MakeRequest&) const = default;
+};
+struct LinkRequest {
+  Handle dir = 0;
+  std::string name;
+  Handle target = 0;  // an existing non-directory
+  bool operator==(const LinkRequest&) const = default;
+};
+struct UnlinkRequest {
+  Handle dir = 0;
+  std::string name;
+  uint32_t flags = 0;  // AT_REMOVEDIR
+  bool operator==(const UnlinkRequest&) const = default;
+};
+struct RenameRequest {
+  Handle old_dir = 0;
+  std::string old_name;
+  Handle new_dir = 0;
+  std::string new_name;
+  uint32_t flags = 0;  // RENAME_NOREPLACE or RENAME_EXCHANGE
+  bool operator==(const RenameRequest&) const = default;
+};
+struct SetattrRequest {
+  Handle handle = 0;
+  uint32_t mask = 0;  // kSet*
+  uint32_t mode = 0;
+  uint32_t uid = 0;
+  uint32_t gid = 0;
+  int64_t size = 0;
+  int64_t atime_sec = 0, atime_nsec = 0, mtime_sec = 0, mtime_nsec = 0;
+  bool operator==(const SetattrRequest&) const = default;
+};
+
+using RequestBody = std::variant<WalkRequest, OpenRequest, StatRequest, ReadlinkRequest, GetdentsRequest,
+                                 ReleaseRequest, MakeRequest, LinkRequest, UnlinkRequest, RenameRequest, SetattrRequest>;
 
 struct Request {
   uint32_t tag = 0;
@@ -127,8 +196,26 @@ struct ReleaseReply {
   bool operator==(const ReleaseReply&) const = default;
 };
 
-using ReplyBody =
-    std::variant<ErrorReply, WalkReply, OpenReply, StatReply, ReadlinkReply, GetdentsReply, ReleaseReply>;
+// A new name in the tree (Create, Mkdir, Mknod, Symlink, Link): a handle
+// to it and its attributes; `op` echoes the request's.
+struct EntryReply {
+  Op op = Op::kMkdir;
+  Handle handle = 0;
+  FileStat stat;
+  bool operator==(const EntryReply&) const = default;
+};
+// Unlink and Rename: nothing but success.
+struct DoneReply {
+  Op op = Op::kUnlink;
+  bool operator==(const DoneReply&) const = default;
+};
+struct SetattrReply {
+  FileStat stat;
+  bool operator==(const SetattrReply&) const = default;
+};
+
+using ReplyBody = std::variant<ErrorReply, WalkReply, OpenReply, StatReply, ReadlinkReply, GetdentsReply, ReleaseReply,
+                               EntryReply, DoneReply, SetattrReply>;
 
 struct Reply {
   uint32_t tag = 0;

@@ -193,6 +193,14 @@ class Server {
       case Op::kReadlink: return body_or_error(op, readlink(std::get<ReadlinkRequest>(request.body)));
       case Op::kGetdents: return body_or_error(op, getdents(std::get<GetdentsRequest>(request.body)));
       case Op::kRelease: return body_or_error(op, release(std::get<ReleaseRequest>(request.body)));
+      case Op::kCreate:
+      case Op::kMkdir:
+      case Op::kMknod:
+      case Op::kSymlink: return body_or_error(op, make(std::get<MakeRequest>(request.body), donate));
+      case Op::kLink: return body_or_error(op, link(std::get<LinkRequest>(request.body)));
+      case Op::kUnlink: return body_or_error(op, unlink(std::get<UnlinkRequest>(request.body)));
+      case Op::kRename: return body_or_error(op, rename(std::get<RenameRequest>(request.body)));
+      case Op::kSetattr: return body_or_error(op, setattr(std::get<SetattrRequest>(request.body)));
     }
     return ErrorReply{static_cast<uint32_t>(op), ENOSYS};
   }
@@ -316,6 +324,161 @@ class Server {
     }
     reply.end = ds.pending.empty() && ds.eof;
     return reply;
+  }
+
+  // The directory a change happens in: a handle to a directory that is
+  // not a host kernel filesystem. Every change below names one component
+  // in it through its FD (the *at() calls), so nothing outside it can be
+  // reached, whatever the Sentry sends.
+  Result<Node*> writable_dir(Handle handle) {
+    if (options_.read_only) return Err(EROFS);
+    Node* dir = find(handle);
+    if (dir == nullptr) return Err(EBADF);
+    auto st = stat_fd(dir->fd->get());
+    if (!st) return Err(st.error());
+    if (!S_ISDIR(st->st_mode)) return Err(ENOTDIR);
+    if (on_host_kernel_fs(dir->fd->get())) return Err(EACCES);
+    return dir;
+  }
+
+  // A handle for the name just made in `dir`.
+  Result<EntryReply> entry(Op op, const Node& dir, const std::string& name) {
+    UniqueFd fd(::openat(dir.fd->get(), name.c_str(), O_PATH | O_NOFOLLOW | O_CLOEXEC));
+    if (!fd) return ErrFromErrno();
+    auto st = stat_fd(fd.get());
+    if (!st) return Err(st.error());
+    Handle handle = next_handle_++;
+    nodes_.emplace(handle, Node{std::make_shared<const UniqueFd>(std::move(fd)), dir.fd, name, nullptr});
+    return EntryReply{op, handle, file_stat_from_host(*st)};
+  }
+
+  Result<EntryReply> make(const MakeRequest& q, UniqueFd& donate) {
+    auto dir = writable_dir(q.dir);
+    if (!dir) return Err(dir.error());
+    const int dirfd = (*dir)->fd->get();
+    const mode_t perm = q.mode & 07777;
+    int rc = 0;
+    switch (q.op) {
+      case Op::kMkdir:
+        rc = ::mkdirat(dirfd, q.name.c_str(), perm);
+        break;
+      case Op::kSymlink:
+        rc = ::symlinkat(q.target.c_str(), dirfd, q.name.c_str());
+        break;
+      case Op::kMknod: {
+        // Never a device node: the Sentry emulates the devices it offers.
+        const mode_t type = (q.mode & S_IFMT) ? (q.mode & S_IFMT) : S_IFREG;
+        if (type != S_IFREG && type != S_IFIFO && type != S_IFSOCK) return Err(EPERM);
+        rc = ::mknodat(dirfd, q.name.c_str(), type | perm, 0);
+        break;
+      }
+      case Op::kCreate: {
+        if ((q.flags & O_ACCMODE) == O_ACCMODE || (q.flags & ~(kAllowedOpenFlags | O_CREAT | O_EXCL)) != 0)
+          return Err(EINVAL);
+        // O_EXCL and O_NOFOLLOW: only a new regular file, never an existing
+        // name or a symlink's target.
+        int flags = static_cast<int>(q.flags) | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY;
+        UniqueFd fd(::openat(dirfd, q.name.c_str(), flags, perm));
+        if (!fd) return ErrFromErrno();
+        donate = std::move(fd);
+        break;
+      }
+      default:
+        return Err(EINVAL);
+    }
+    if (rc != 0) return ErrFromErrno();
+    // The owner the Sentry asked for, where this gofer may give it.
+    (void)::fchownat(dirfd, q.name.c_str(), q.uid, q.gid, AT_SYMLINK_NOFOLLOW);
+    auto made = entry(q.op, **dir, q.name);
+    if (!made) donate.reset();
+    return made;
+  }
+
+  Result<EntryReply> link(const LinkRequest& q) {
+    auto dir = writable_dir(q.dir);
+    if (!dir) return Err(dir.error());
+    Node* target = find(q.target);
+    if (target == nullptr || q.target == kRootHandle) return Err(q.target == kRootHandle ? EPERM : EBADF);
+    auto before = stat_fd(target->fd->get());
+    if (!before) return Err(before.error());
+    if (S_ISDIR(before->st_mode)) return Err(EPERM);
+    // By the target's (parent, name), not following a symlink there; if
+    // that name now holds another file, undo and report the stale handle.
+    if (::linkat(target->parent->get(), target->name.c_str(), (*dir)->fd->get(), q.name.c_str(), 0) != 0)
+      return ErrFromErrno();
+    auto made = entry(Op::kLink, **dir, q.name);
+    if (made && (made->stat.ino != before->st_ino || made->stat.dev != before->st_dev)) {
+      (void)::unlinkat((*dir)->fd->get(), q.name.c_str(), 0);
+      nodes_.erase(made->handle);
+      return Err(ESTALE);
+    }
+    return made;
+  }
+
+  Result<DoneReply> unlink(const UnlinkRequest& q) {
+    if ((q.flags & ~static_cast<uint32_t>(AT_REMOVEDIR)) != 0) return Err(EINVAL);
+    auto dir = writable_dir(q.dir);
+    if (!dir) return Err(dir.error());
+    if (::unlinkat((*dir)->fd->get(), q.name.c_str(), static_cast<int>(q.flags)) != 0) return ErrFromErrno();
+    return DoneReply{Op::kUnlink};
+  }
+
+  Result<DoneReply> rename(const RenameRequest& q) {
+    if ((q.flags & ~static_cast<uint32_t>(RENAME_NOREPLACE | RENAME_EXCHANGE)) != 0) return Err(EINVAL);
+    auto from = writable_dir(q.old_dir);
+    if (!from) return Err(from.error());
+    auto to = writable_dir(q.new_dir);
+    if (!to) return Err(to.error());
+    if (::syscall(SYS_renameat2, (*from)->fd->get(), q.old_name.c_str(), (*to)->fd->get(), q.new_name.c_str(),
+                  q.flags) != 0)
+      return ErrFromErrno();
+    // Handles reopen their file by (parent, name): follow the move, so
+    // that the Sentry's handle for the file still opens it.
+    const SharedFd old_parent = (*from)->fd, new_parent = (*to)->fd;
+    for (auto& [handle, node] : nodes_) {
+      if (handle == kRootHandle) continue;
+      if (node.parent == old_parent && node.name == q.old_name) {
+        node.parent = new_parent;
+        node.name = q.new_name;
+      } else if ((q.flags & RENAME_EXCHANGE) && node.parent == new_parent && node.name == q.new_name) {
+        node.parent = old_parent;
+        node.name = q.old_name;
+      }
+    }
+    return DoneReply{Op::kRename};
+  }
+
+  Result<SetattrReply> setattr(const SetattrRequest& q) {
+    if (options_.read_only) return Err(EROFS);
+    Node* node = find(q.handle);
+    if (node == nullptr) return Err(EBADF);
+    auto st = stat_fd(node->fd->get());
+    if (!st) return Err(st.error());
+    if (q.mask & (kSetUid | kSetGid)) {
+      // fchownat on the O_PATH FD itself (AT_EMPTY_PATH): no name is resolved.
+      uid_t uid = (q.mask & kSetUid) ? q.uid : static_cast<uid_t>(-1);
+      gid_t gid = (q.mask & kSetGid) ? q.gid : static_cast<gid_t>(-1);
+      if (::fchownat(node->fd->get(), "", uid, gid, AT_EMPTY_PATH) != 0) return ErrFromErrno();
+    }
+    if (q.mask & (kSetMode | kSetSize | kSetAtime | kSetMtime)) {
+      // The rest needs an FD to the file itself, which reopen() gives for
+      // regular files and directories only.
+      if (S_ISLNK(st->st_mode)) return Err(EOPNOTSUPP);
+      if ((q.mask & kSetSize) && !S_ISREG(st->st_mode)) return Err(S_ISDIR(st->st_mode) ? EISDIR : EINVAL);
+      auto fd = reopen(*node, (q.mask & kSetSize) ? O_WRONLY : (S_ISDIR(st->st_mode) ? O_RDONLY | O_DIRECTORY : O_RDONLY));
+      if (!fd) return Err(fd.error());
+      if ((q.mask & kSetMode) && ::fchmod(fd->get(), q.mode & 07777) != 0) return ErrFromErrno();
+      if ((q.mask & kSetSize) && ::ftruncate(fd->get(), q.size) != 0) return ErrFromErrno();
+      if (q.mask & (kSetAtime | kSetMtime)) {
+        timespec times[2] = {{0, UTIME_OMIT}, {0, UTIME_OMIT}};
+        if (q.mask & kSetAtime) times[0] = {q.atime_sec, q.atime_nsec};
+        if (q.mask & kSetMtime) times[1] = {q.mtime_sec, q.mtime_nsec};
+        if (::futimens(fd->get(), times) != 0) return ErrFromErrno();
+      }
+    }
+    auto after = stat_fd(node->fd->get());
+    if (!after) return Err(after.error());
+    return SetattrReply{file_stat_from_host(*after)};
   }
 
   Result<ReleaseReply> release(const ReleaseRequest& q) {
@@ -471,9 +634,9 @@ int serve(int socket_fd, const ServerOptions& options) {
   }
 }
 
-std::vector<seccomp::Rule> gofer_host_syscalls() {
+std::vector<seccomp::Rule> gofer_host_syscalls(bool writable) {
   using seccomp::Rule;
-  return {
+  std::vector<Rule> rules = {
       // Requests and replies; FDs travel with SCM_RIGHTS.
       Rule{SYS_recvmsg}, Rule{SYS_sendmsg}, Rule{SYS_poll},
       // Walking and opening, always relative to a directory FD (openat with
@@ -486,6 +649,16 @@ std::vector<seccomp::Rule> gofer_host_syscalls() {
       Rule{SYS_futex}, Rule{SYS_write}, Rule{SYS_writev}, Rule{SYS_clock_gettime}, Rule{SYS_gettid}, Rule{SYS_getpid},
       Rule{SYS_rt_sigreturn}, Rule{SYS_rt_sigprocmask}, Rule{SYS_exit}, Rule{SYS_exit_group},
   };
+  if (writable) {
+    // Changes: each names one component under a directory FD, or works on
+    // an FD the server opened. A read-only gofer cannot make them at all.
+    for (int nr : {SYS_mkdirat, SYS_mknodat, SYS_symlinkat, SYS_unlinkat, SYS_renameat2, SYS_fchownat, SYS_fchmod,
+                    SYS_ftruncate, SYS_utimensat}) {
+      rules.push_back(Rule{nr});
+    }
+    rules.push_back(Rule{SYS_linkat, {{4, 0}}});  // never AT_SYMLINK_FOLLOW or AT_EMPTY_PATH
+  }
+  return rules;
 }
 
 int gofer_main(const GoferConfig& config) {
@@ -495,7 +668,9 @@ int gofer_main(const GoferConfig& config) {
     log::error("gofer: cannot confine to {}: {}", config.root, std::strerror(e));
     return 1;
   }
-  const auto allow = gofer_host_syscalls();
+  // Modes come from the Sentry with the application's umask applied.
+  ::umask(0);
+  const auto allow = gofer_host_syscalls(!config.read_only);
   if (auto r = seccomp::install_allowlist(allow, "gofer"); !r) {
     log::error("gofer: cannot install the seccomp allowlist: {}", std::strerror(r.error()));
     return 1;

@@ -35,7 +35,8 @@ struct GoferConfig {
 int gofer_main(const GoferConfig& config);
 
 // The host syscalls serve() makes: the gofer's seccomp allowlist, installed
-// by gofer_main() once it is confined.
-std::vector<seccomp::Rule> gofer_host_syscalls();
+// by gofer_main() once it is confined. Only a `writable` gofer may change
+// the tree.
+std::vector<seccomp::Rule> gofer_host_syscalls(bool writable = false);
 
 }  // namespace runsc::gofer

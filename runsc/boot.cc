@@ -126,8 +126,9 @@ Result<void> mount_at(const std::shared_ptr<vfs::Dentry>& root, const std::strin
 // The sandbox's mount table: the root (an overlay of the gofer's tree, or
 // that tree read-only), /dev made by the Sentry, and /dev/shm.
 Result<std::shared_ptr<vfs::Dentry>> build_mounts(const std::shared_ptr<gofer::Client>& client,
-                                                  const std::shared_ptr<mm::MemoryFile>& memfile, bool overlay) {
-  auto lower = vfs::make_gofer_root(client);
+                                                  const std::shared_ptr<mm::MemoryFile>& memfile, bool overlay,
+                                                  bool read_only) {
+  auto lower = vfs::make_gofer_root(client, /*writable=*/!overlay && !read_only);
   if (!lower) return Err(lower.error());
   std::shared_ptr<vfs::Dentry> root;
   if (overlay) {
@@ -137,7 +138,7 @@ Result<std::shared_ptr<vfs::Dentry>> build_mounts(const std::shared_ptr<gofer::C
     vfs::mount(root, nullptr, "overlay", "overlay", "", false);
   } else {
     root = *lower;
-    vfs::mount(root, nullptr, "runsc-root", "9p", "", true);
+    vfs::mount(root, nullptr, "runsc-root", "9p", "", read_only);
   }
   auto dev = vfs::make_devfs(memfile);
   if (!dev) return Err(dev.error());
@@ -204,7 +205,7 @@ int run_boot(int gofer_fd, int config_fd) {
   }
   std::shared_ptr<mm::MemoryFile> shared_memfile = std::move(*memfile);
   auto client = std::make_shared<gofer::Client>(UniqueFd(gofer_fd));
-  auto root = build_mounts(client, shared_memfile, config->overlay);
+  auto root = build_mounts(client, shared_memfile, config->overlay, config->root_read_only);
   if (!root) {
     std::fprintf(stderr, "runsc: cannot build the sandbox's filesystem: %s\n", std::strerror(root.error()));
     return 128;
@@ -218,8 +219,9 @@ int run_boot(int gofer_fd, int config_fd) {
   kernel.boot_log().add("Linux version 4.4.0 as presented to the application; x86_64");
   kernel.boot_log().add("Platform: ptrace (PTRACE_SYSEMU), every system call answered by the Sentry");
   kernel.boot_log().add("Memory file ready; application memory is served from it");
-  kernel.boot_log().add(config->overlay ? "Root filesystem: the gofer's tree under an overlay kept in sandbox memory"
-                                         : "Root filesystem mounted through the gofer, read-only");
+  kernel.boot_log().add(config->overlay          ? "Root filesystem: the gofer's tree under an overlay kept in sandbox memory"
+                        : config->root_read_only ? "Root filesystem mounted through the gofer, read-only"
+                                                 : "Root filesystem mounted through the gofer, writable");
   kernel.boot_log().add("Mounted devtmpfs on /dev and tmpfs on /dev/shm");
   // /proc and /sys show the kernel's own state, so they come with it.
   for (auto [path, fs, type] : {std::tuple{"/proc", kernel::make_procfs(kernel), "proc"},

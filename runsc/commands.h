@@ -12,6 +12,7 @@ struct DoOptions {
   std::string root_dir;  // empty: the host's / (read-only)
   std::string cwd;       // empty: the caller's working directory
   std::vector<std::string> env;  // K=V added to (or replacing in) the caller's environment
+  bool read_only = false;        // the root read-only, with no overlay (writes fail with EROFS)
   std::vector<std::string> argv;
 };
 

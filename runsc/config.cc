@@ -15,6 +15,7 @@ std::string to_json(const BootConfig& c) {
   j["hostname"] = c.hostname;
   j["strace"] = c.strace;
   j["overlay"] = c.overlay;
+  j["root_read_only"] = c.root_read_only;
   j["debug"] = c.debug;
   j["debug_log"] = c.debug_log;
   j["log_format"] = c.log_format;
@@ -35,6 +36,7 @@ Result<BootConfig> boot_config_from_json(const std::string& text) {
     c.hostname = j.at("hostname").get<std::string>();
     c.strace = j.at("strace").get<bool>();
     c.overlay = j.value("overlay", true);
+    c.root_read_only = j.value("root_read_only", false);
     c.debug = j.at("debug").get<bool>();
     c.debug_log = j.at("debug_log").get<std::string>();
     c.log_format = j.at("log_format").get<std::string>();

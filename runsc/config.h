@@ -33,6 +33,7 @@ struct BootConfig {
   std::string hostname = "runsc";
   bool strace = false;
   bool overlay = true;  // root overlay with an in-memory upper layer
+  bool root_read_only = false;  // without the overlay: the gofer refuses writes
   bool debug = false;
   std::string debug_log;
   std::string log_format = "text";

@@ -118,7 +118,8 @@ int run_do(const GlobalFlags& flags, const DoOptions& options) {
   ::gethostname(host, sizeof(host) - 1);
   config.hostname = host;
   config.strace = flags.strace;
-  config.overlay = flags.overlay2 != "none";
+  config.overlay = flags.overlay2 != "none" && !options.read_only;
+  config.root_read_only = options.read_only;
   config.debug = flags.debug;
   // The Sentry logs (and --strace lines) go to --debug-log, else to --log,
   // else to stderr.
@@ -147,6 +148,8 @@ int run_do(const GlobalFlags& flags, const DoOptions& options) {
     if (!flags.debug_log.empty()) gofer_argv.insert(gofer_argv.end(), {"--debug-log", flags.debug_log});
   }
   gofer_argv.insert(gofer_argv.end(), {"gofer", "--root", root, "--socket-fd", std::to_string(gofer_end.get())});
+  // Without the overlay and not read-only, the gofer makes the writes.
+  if (!config.overlay && !config.root_read_only) gofer_argv.push_back("--writable");
   auto gofer = spawn_self(exe, gofer_argv, CLONE_NEWNS, {gofer_end.get()});
   if (!gofer) {
     std::fprintf(stderr, "runsc: cannot start the gofer: %s\n", std::strerror(gofer.error()));

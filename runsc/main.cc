@@ -43,11 +43,13 @@ int main(int argc, char** argv) {
   app.add_flag("--systemd-cgroup", g.systemd_cgroup, "accepted for compatibility with runc");
 
   DoOptions do_opts;
-  auto* do_cmd = app.add_subcommand("do", "run a command sandboxed, with the host's root read-only");
+  auto* do_cmd = app.add_subcommand("do", "run a command sandboxed; the root's changes stay in the sandbox (overlay)");
   do_cmd->add_option("--root-dir", do_opts.root_dir, "the sandbox's root directory (default: the host's /)");
   do_cmd->add_option("--cwd", do_opts.cwd, "working directory inside the sandbox");
   do_cmd->add_option("--env", do_opts.env, "KEY=VALUE to set in the environment (repeatable)")
       ->allow_extra_args(false);
+  do_cmd->add_flag("--read-only", do_opts.read_only,
+                   "make the root read-only (no overlay): every write fails with EROFS");
   // PROGRAM ARGS... are not parsed as options: they are the first
   // positional argument and everything after it (or after `--`).
   do_cmd->prefix_command();
@@ -65,6 +67,8 @@ int main(int argc, char** argv) {
   gofer_cmd->group("");
   gofer_cmd->add_option("--root", gofer_root)->required();
   gofer_cmd->add_option("--socket-fd", socket_fd)->required();
+  bool gofer_writable = false;
+  gofer_cmd->add_flag("--writable", gofer_writable);
 
   // `--` ends runsc's own arguments: what follows is the program's argv,
   // passed untouched (CLI11 would otherwise reorder or keep the `--`).
@@ -110,6 +114,6 @@ int main(int argc, char** argv) {
     return run_do(g, do_opts);
   }
   if (*boot_cmd) return run_boot(gofer_fd, config_fd);
-  if (*gofer_cmd) return run_gofer(gofer_root, socket_fd, /*read_only=*/true);
+  if (*gofer_cmd) return run_gofer(gofer_root, socket_fd, /*read_only=*/!gofer_writable);
   return 1;
 }

@@ -7,6 +7,7 @@
 #include <mutex>
 
 #include "gofer/client.h"
+#include "gofer/protocol.h"
 #include "vfs/devices.h"
 #include "vfs/host_file.h"
 
@@ -33,21 +34,26 @@ struct stat to_stat(const gofer::FileStat& f) {
 
 class GoferInode final : public Inode, public std::enable_shared_from_this<GoferInode> {
  public:
-  GoferInode(std::shared_ptr<gofer::Client> client, gofer::Handle handle, const gofer::FileStat& st)
-      : client_(std::move(client)), handle_(handle), stat_(to_stat(st)) {}
+  GoferInode(std::shared_ptr<gofer::Client> client, gofer::Handle handle, const gofer::FileStat& st, bool writable)
+      : client_(std::move(client)), handle_(handle), stat_(to_stat(st)), writable_(writable) {}
   ~GoferInode() override {
     if (handle_ != gofer::kRootHandle) client_->release(handle_);
   }
 
   Result<struct stat> stat() override {
+    // A read-only tree is one nobody in the sandbox can change: the
+    // attributes the walk brought stay valid, as gVisor's cached lower
+    // layer assumes too (changes made on the host meanwhile are not seen).
+    if (!writable_) return stat_;
     auto st = client_->stat(handle_);
     if (!st) return Err(st.error());
     return to_stat(*st);
   }
   mode_t file_type() const override { return stat_.st_mode & S_IFMT; }
-  // The gofer serves its tree read-only for now; writes land in the
-  // overlay above it.
-  bool read_only() const override { return true; }
+  // A read-only gofer (the lower layer of the overlay, or a read-only
+  // root) refuses every change with EROFS; a writable one makes them on
+  // the host.
+  bool read_only() const override { return !writable_; }
   const void* filesystem() const override { return client_.get(); }
   // The gofer does not pass extended attributes on: none are visible.
   Result<std::string> getxattr(std::string_view) override { return Err(ENODATA); }
@@ -56,7 +62,60 @@ class GoferInode final : public Inode, public std::enable_shared_from_this<Gofer
     if (!S_ISDIR(stat_.st_mode)) return Err(ENOTDIR);
     auto walked = client_->walk(handle_, name);
     if (!walked) return Err(walked.error());
-    return std::shared_ptr<Inode>(std::make_shared<GoferInode>(client_, walked->handle, walked->stat));
+    return wrap(*walked);
+  }
+
+  Result<std::shared_ptr<Inode>> mknod(std::string_view name, mode_t mode, dev_t, const Owner& owner) override {
+    if (!writable_) return Err(EROFS);
+    if (S_ISCHR(mode) || S_ISBLK(mode)) return Err(EPERM);
+    auto made = client_->mknod(handle_, name, mode, owner.uid, owner.gid);
+    if (!made) return Err(made.error());
+    return wrap(*made);
+  }
+  Result<std::shared_ptr<Inode>> mkdir(std::string_view name, mode_t mode, const Owner& owner) override {
+    if (!writable_) return Err(EROFS);
+    auto made = client_->mkdir(handle_, name, mode, owner.uid, owner.gid);
+    if (!made) return Err(made.error());
+    return wrap(*made);
+  }
+  Result<std::shared_ptr<Inode>> symlink(std::string_view name, std::string_view target, const Owner& owner) override {
+    if (!writable_) return Err(EROFS);
+    auto made = client_->symlink(handle_, name, target, owner.uid, owner.gid);
+    if (!made) return Err(made.error());
+    return wrap(*made);
+  }
+  Result<void> link(std::string_view name, const std::shared_ptr<Inode>& target) override {
+    if (!writable_) return Err(EROFS);
+    auto other = std::dynamic_pointer_cast<GoferInode>(target);
+    if (!other || other->client_ != client_) return Err(EXDEV);
+    auto made = client_->link(handle_, name, other->handle_);
+    if (!made) return Err(made.error());
+    client_->release(made->handle);  // the VFS names the link with `target` itself
+    return {};
+  }
+  Result<void> unlink(std::string_view name, bool is_dir) override {
+    if (!writable_) return Err(EROFS);
+    return client_->unlink(handle_, name, is_dir ? AT_REMOVEDIR : 0);
+  }
+  Result<void> rename(std::string_view old_name, Inode& new_dir, std::string_view new_name, unsigned flags) override {
+    if (!writable_) return Err(EROFS);
+    auto* other = dynamic_cast<GoferInode*>(&new_dir);
+    if (!other || other->client_ != client_) return Err(EXDEV);
+    return client_->rename(handle_, old_name, other->handle_, new_name, flags);
+  }
+  Result<void> setattr(const SetAttr& attr) override {
+    if (!writable_) return Err(EROFS);
+    gofer::SetattrRequest q;
+    q.handle = handle_;
+    if (attr.mode) q.mask |= gofer::kSetMode, q.mode = *attr.mode;
+    if (attr.uid) q.mask |= gofer::kSetUid, q.uid = *attr.uid;
+    if (attr.gid) q.mask |= gofer::kSetGid, q.gid = *attr.gid;
+    if (attr.size) q.mask |= gofer::kSetSize, q.size = *attr.size;
+    if (attr.atime) q.mask |= gofer::kSetAtime, q.atime_sec = attr.atime->tv_sec, q.atime_nsec = attr.atime->tv_nsec;
+    if (attr.mtime) q.mask |= gofer::kSetMtime, q.mtime_sec = attr.mtime->tv_sec, q.mtime_nsec = attr.mtime->tv_nsec;
+    auto st = client_->setattr(q);
+    if (!st) return Err(st.error());
+    return {};
   }
 
   Result<std::string> readlink() override {
@@ -93,17 +152,22 @@ class GoferInode final : public Inode, public std::enable_shared_from_this<Gofer
   }
 
  private:
+  std::shared_ptr<Inode> wrap(const gofer::WalkResult& walked) {
+    return std::make_shared<GoferInode>(client_, walked.handle, walked.stat, writable_);
+  }
+
   std::shared_ptr<gofer::Client> client_;
   gofer::Handle handle_;
   struct stat stat_;
+  bool writable_;
 };
 
 }  // namespace
 
-Result<std::shared_ptr<Dentry>> make_gofer_root(std::shared_ptr<gofer::Client> client) {
+Result<std::shared_ptr<Dentry>> make_gofer_root(std::shared_ptr<gofer::Client> client, bool writable) {
   auto st = client->stat(gofer::kRootHandle);
   if (!st) return Err(st.error());
-  auto inode = std::make_shared<GoferInode>(client, gofer::kRootHandle, *st);
+  auto inode = std::make_shared<GoferInode>(client, gofer::kRootHandle, *st, writable);
   return std::make_shared<Dentry>("", nullptr, std::move(inode));
 }
 

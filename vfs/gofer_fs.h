@@ -12,7 +12,8 @@ class Client;
 
 namespace runsc::vfs {
 
-// The root dentry of the tree the gofer serves.
-Result<std::shared_ptr<Dentry>> make_gofer_root(std::shared_ptr<gofer::Client> client);
+// The root dentry of the tree the gofer serves; `writable` when the gofer
+// serves it writable and the Sentry may change it.
+Result<std::shared_ptr<Dentry>> make_gofer_root(std::shared_ptr<gofer::Client> client, bool writable = false);
 
 }  // namespace runsc::vfs

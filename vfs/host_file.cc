@@ -198,4 +198,17 @@ Result<int64_t> HostFileDescription::ioctl(uint64_t cmd, uint64_t arg, UserMemor
 
 std::shared_ptr<mm::Mappable> HostFileDescription::mappable() { return std::make_shared<HostMappable>(shared_fd_); }
 
+Result<void> HostFileDescription::truncate(int64_t size) {
+  if (!is_regular_) return Err(EINVAL);
+  if (::ftruncate(fd_.get(), size) != 0) return ErrFromErrno();
+  return {};
+}
+
+Result<void> HostFileDescription::sync() {
+  // fsync(2): EINVAL for pipes and other files that cannot be synced.
+  if (!is_regular_) return Err(EINVAL);
+  if (::fdatasync(fd_.get()) != 0) return ErrFromErrno();
+  return {};
+}
+
 }  // namespace runsc::vfs

@@ -26,6 +26,10 @@ class HostFileDescription final : public FileDescription {
   Result<struct stat> stat() override;
   Result<int64_t> ioctl(uint64_t cmd, uint64_t arg, UserMemory& mem) override;
   std::shared_ptr<mm::Mappable> mappable() override;
+  // A regular file of a writable gofer tree: ftruncate(2) and fsync(2) on
+  // the host FD.
+  Result<void> truncate(int64_t size) override;
+  Result<void> sync() override;
   bool seekable() const override { return is_regular_; }
   int host_fd() const { return fd_.get(); }
   // Whether the host FD is a timerfd (timerfd_settime(2) needs one).

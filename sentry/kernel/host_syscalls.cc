@@ -21,6 +21,8 @@ std::vector<seccomp::Rule> sentry_host_syscalls() {
       // I/O on donated and stdio FDs, the gofer socket, task eventfds.
       Rule{SYS_read}, Rule{SYS_write}, Rule{SYS_readv}, Rule{SYS_writev}, Rule{SYS_pread64}, Rule{SYS_pwrite64},
       Rule{SYS_preadv}, Rule{SYS_pwritev}, Rule{SYS_lseek}, Rule{SYS_close}, Rule{SYS_fstat},
+      // Files of a writable gofer tree, on the FDs it donated.
+      Rule{SYS_ftruncate}, Rule{SYS_fdatasync},
       Rule{SYS_newfstatat, {{3, AT_EMPTY_PATH}}},
       Rule{SYS_sendmsg}, Rule{SYS_recvmsg}, Rule{SYS_poll}, Rule{SYS_ppoll}, Rule{SYS_eventfd2},
       Rule{SYS_ioctl, {{1, TCGETS}}}, Rule{SYS_ioctl, {{1, TIOCGWINSZ}}}, Rule{SYS_ioctl, {{1, FIONREAD}}},

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# With --overlay2=none the root is the gofer's tree, read-only: calls that modify files fail with the same
+# With `runsc do --read-only` the root is the gofer's tree, read-only: calls that modify files fail with the same
 # errno, call for call, as natively on a read-only bind mount.
 # Usage: readonly_fs_test.sh RUNSC READONLY_FS_ERRORS_BINARY
 set -u
@@ -17,7 +17,7 @@ ln -s f "$tmp/root/l"
 cp "$prog" "$tmp/root/prog"
 unshare -m sh -c 'mount --bind "$1" "$1" && mount -o remount,bind,ro "$1" && "$1/prog" "$1"' sh "$tmp/root" \
   >"$tmp/native" 2>&1 || { echo "FAIL: native run"; cat "$tmp/native"; exit 1; }
-"$runsc" --overlay2=none do --root-dir "$tmp/root" -- /prog / >"$tmp/sandbox" 2>&1 || { echo "FAIL: sandboxed run"; cat "$tmp/sandbox"; exit 1; }
+"$runsc" do --read-only --root-dir "$tmp/root" -- /prog / >"$tmp/sandbox" 2>&1 || { echo "FAIL: sandboxed run"; cat "$tmp/sandbox"; exit 1; }
 if diff -u "$tmp/native" "$tmp/sandbox"; then
   echo "ok: $(wc -l <"$tmp/native") calls fail alike natively and sandboxed"
   cat "$tmp/native"

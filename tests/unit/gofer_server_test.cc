@@ -70,6 +70,10 @@ std::string big_name(int i) { return "entry-" + std::to_string(i) + "-" + std::s
 //   empty/
 class GoferServerTest : public ::testing::Test {
  protected:
+  // Whether the server under test refuses changes (the default, as the
+  // overlay's lower layer is served).
+  virtual bool read_only() const { return true; }
+
   void SetUp() override {
     char templ[] = "/tmp/gofer_test.XXXXXX";
     ASSERT_NE(::mkdtemp(templ), nullptr);
@@ -91,7 +95,7 @@ class GoferServerTest : public ::testing::Test {
     server_end_.reset(sp[1]);
     ServerOptions options;
     options.root = root_.string();
-    options.read_only = true;
+    options.read_only = read_only();
     server_ = std::thread([this, options] { server_result_ = serve(server_end_.get(), options); });
     // The client and the raw socket are two FDs for one end; tests use one
     // or the other at a time.
@@ -539,6 +543,172 @@ TEST_F(GoferServerTest, ClientIsThreadSafe) {
 }
 
 // The client against a fake gofer that misbehaves.
+TEST_F(GoferServerTest, ChangesAreRefusedByAReadOnlyServer) {
+  WalkResult file = walk(kRootHandle, "file.txt");
+  EXPECT_EQ(client_->mkdir(kRootHandle, "new", 0755, 0, 0).error(), EROFS);
+  EXPECT_EQ(client_->create(kRootHandle, "new", O_RDWR, 0644, 0, 0).error(), EROFS);
+  EXPECT_EQ(client_->mknod(kRootHandle, "new", S_IFIFO | 0644, 0, 0).error(), EROFS);
+  EXPECT_EQ(client_->symlink(kRootHandle, "new", "file.txt", 0, 0).error(), EROFS);
+  EXPECT_EQ(client_->link(kRootHandle, "new", file.handle).error(), EROFS);
+  EXPECT_EQ(client_->unlink(kRootHandle, "file.txt", 0).error(), EROFS);
+  EXPECT_EQ(client_->rename(kRootHandle, "file.txt", kRootHandle, "moved", 0).error(), EROFS);
+  SetattrRequest chmod{file.handle, kSetMode, 0600};
+  EXPECT_EQ(client_->setattr(chmod).error(), EROFS);
+  EXPECT_FALSE(fs::exists(root_ / "new"));
+  EXPECT_TRUE(fs::exists(root_ / "file.txt"));
+  EXPECT_EQ(fs::status(root_ / "file.txt").permissions(), fs::perms(0644));
+}
+
+// The same tree served writable, as for a root without the overlay or a
+// read-write bind mount.
+class GoferWritableTest : public GoferServerTest {
+ protected:
+  bool read_only() const override { return false; }
+};
+
+TEST_F(GoferWritableTest, MakesDirectoriesFilesFifosAndSymlinksOnTheHost) {
+  auto dir = client_->mkdir(kRootHandle, "newdir", 0750, ::getuid(), ::getgid());
+  ASSERT_TRUE(dir.has_value()) << dir.error();
+  EXPECT_TRUE(S_ISDIR(dir->stat.mode));
+  EXPECT_EQ(fs::status(root_ / "newdir").permissions(), fs::perms(0750));
+  auto file = client_->create(dir->handle, "f", O_RDWR, 0640, ::getuid(), ::getgid());
+  ASSERT_TRUE(file.has_value()) << file.error();
+  ASSERT_EQ(::write(file->second.get(), "abc", 3), 3);
+  EXPECT_EQ(fs::file_size(root_ / "newdir" / "f"), 3u);
+  EXPECT_EQ(client_->create(dir->handle, "f", O_RDWR, 0640, 0, 0).error(), EEXIST);
+  auto fifo = client_->mknod(kRootHandle, "newfifo", S_IFIFO | 0600, ::getuid(), ::getgid());
+  ASSERT_TRUE(fifo.has_value()) << fifo.error();
+  EXPECT_TRUE(fs::is_fifo(fs::symlink_status(root_ / "newfifo")));
+  auto link = client_->symlink(kRootHandle, "newlink", "/etc/passwd", ::getuid(), ::getgid());
+  ASSERT_TRUE(link.has_value()) << link.error();
+  EXPECT_EQ(fs::read_symlink(root_ / "newlink"), "/etc/passwd");
+  // Device nodes are never made: the Sentry emulates its devices.
+  EXPECT_EQ(client_->mknod(kRootHandle, "dev", S_IFCHR | 0600, 0, 0).error(), EPERM);
+  EXPECT_EQ(client_->mknod(kRootHandle, "blk", S_IFBLK | 0600, 0, 0).error(), EPERM);
+  EXPECT_FALSE(fs::exists(root_ / "dev"));
+}
+
+TEST_F(GoferWritableTest, UnlinkRenameAndHandlesThatFollowTheMove) {
+  WalkResult file = walk(kRootHandle, "file.txt");
+  WalkResult dir = walk(kRootHandle, "dir");
+  ASSERT_TRUE(client_->rename(kRootHandle, "file.txt", dir.handle, "moved", 0).has_value());
+  EXPECT_FALSE(fs::exists(root_ / "file.txt"));
+  EXPECT_TRUE(fs::exists(root_ / "dir" / "moved"));
+  // The handle walked before the move still opens the file.
+  auto fd = client_->open(file.handle, O_RDONLY);
+  ASSERT_TRUE(fd.has_value()) << fd.error();
+  EXPECT_EQ(read_all(fd->get()), kFileContent);
+  EXPECT_EQ(client_->rename(dir.handle, "nested", dir.handle, "moved", RENAME_NOREPLACE).error(), EEXIST);
+  EXPECT_EQ(client_->rename(dir.handle, "nested", dir.handle, "x", RENAME_WHITEOUT).error(), EINVAL);
+  ASSERT_TRUE(client_->unlink(dir.handle, "moved", 0).has_value());
+  EXPECT_FALSE(fs::exists(root_ / "dir" / "moved"));
+  EXPECT_EQ(client_->unlink(kRootHandle, "empty", 0).error(), EISDIR);
+  ASSERT_TRUE(client_->unlink(kRootHandle, "empty", AT_REMOVEDIR).has_value());
+  EXPECT_FALSE(fs::exists(root_ / "empty"));
+  EXPECT_EQ(client_->unlink(kRootHandle, "dir", AT_REMOVEDIR).error(), ENOTEMPTY);
+}
+
+TEST_F(GoferWritableTest, SetattrChangesModeSizeAndTimes) {
+  WalkResult file = walk(kRootHandle, "file.txt");
+  SetattrRequest q{file.handle, kSetMode | kSetSize | kSetMtime, 0600, 0, 0, 4};
+  q.mtime_sec = 1000000000;
+  q.mtime_nsec = 5;
+  auto st = client_->setattr(q);
+  ASSERT_TRUE(st.has_value()) << st.error();
+  EXPECT_EQ(st->mode & 07777, 0600u);
+  EXPECT_EQ(st->size, 4);
+  struct stat host;
+  ASSERT_EQ(::stat((root_ / "file.txt").c_str(), &host), 0);
+  EXPECT_EQ(host.st_mode & 07777, 0600u);
+  EXPECT_EQ(host.st_size, 4);
+  EXPECT_EQ(host.st_mtim.tv_sec, 1000000000);
+  EXPECT_EQ(host.st_mtim.tv_nsec, 5);
+}
+
+TEST_F(GoferWritableTest, HardLinksNeverFollowALinkOrLinkADirectory) {
+  WalkResult file = walk(kRootHandle, "file.txt");
+  auto hard = client_->link(kRootHandle, "hard", file.handle);
+  ASSERT_TRUE(hard.has_value()) << hard.error();
+  EXPECT_EQ(fs::hard_link_count(root_ / "file.txt"), 2u);
+  WalkResult dir = walk(kRootHandle, "dir");
+  EXPECT_EQ(client_->link(kRootHandle, "dirlink", dir.handle).error(), EPERM);
+  // Linking a symlink that points out of the tree links the symlink itself.
+  WalkResult out = walk(kRootHandle, "passwd_link");
+  ASSERT_TRUE(client_->link(kRootHandle, "passwd_hard", out.handle).has_value());
+  EXPECT_TRUE(fs::is_symlink(root_ / "passwd_hard"));
+}
+
+// Symlinks, "..", and renames on the host cannot make a change land
+// outside the served tree.
+TEST_F(GoferWritableTest, ChangesCannotEscapeTheTree) {
+  char outside_templ[] = "/tmp/gofer_outside.XXXXXX";
+  ASSERT_NE(::mkdtemp(outside_templ), nullptr);
+  fs::path outside = outside_templ;
+  write_file(outside / "victim", "keep");
+  fs::create_symlink(outside, root_ / "out_link");
+  fs::create_symlink(outside / "victim", root_ / "victim_link");
+
+  // A symlink's handle is not a directory to make things in.
+  WalkResult out_link = walk(kRootHandle, "out_link");
+  EXPECT_EQ(client_->mkdir(out_link.handle, "escaped", 0755, 0, 0).error(), ENOTDIR);
+  EXPECT_EQ(client_->create(out_link.handle, "escaped", O_RDWR, 0644, 0, 0).error(), ENOTDIR);
+  WalkResult dotdot = walk(kRootHandle, "dotdot_link");
+  EXPECT_EQ(client_->mkdir(dotdot.handle, "escaped", 0755, 0, 0).error(), ENOTDIR);
+  // Attributes of a symlink's target are never changed through it.
+  WalkResult victim_link = walk(kRootHandle, "victim_link");
+  SetattrRequest truncate{victim_link.handle, kSetSize | kSetMode, 0777, 0, 0, 0};
+  EXPECT_EQ(client_->setattr(truncate).error(), EOPNOTSUPP);
+  // Names are single components: never "..", never a path.
+  EXPECT_EQ(client_->mkdir(kRootHandle, "..", 0755, 0, 0).error(), EINVAL);
+  EXPECT_EQ(client_->create(kRootHandle, "../escaped", O_RDWR, 0644, 0, 0).error(), EINVAL);
+  EXPECT_EQ(client_->rename(kRootHandle, "file.txt", kRootHandle, "../escaped", 0).error(), EINVAL);
+
+  // The rename race: the directory walked to is moved away on the host
+  // and a symlink out of the tree put in its place. The handle names the
+  // directory itself, not its old path, so the change stays in the tree.
+  WalkResult dir = walk(kRootHandle, "dir");
+  WalkResult nested = walk(dir.handle, "nested");
+  fs::rename(root_ / "dir", root_ / "moved_dir");
+  fs::create_symlink(outside, root_ / "dir");
+  auto made = client_->mkdir(dir.handle, "made", 0755, 0, 0);
+  ASSERT_TRUE(made.has_value()) << made.error();
+  EXPECT_TRUE(fs::exists(root_ / "moved_dir" / "made"));
+  EXPECT_FALSE(fs::exists(outside / "made"));
+  // A file handle whose name now leads out of the tree is stale.
+  fs::rename(root_ / "moved_dir" / "nested", root_ / "moved_dir" / "nested_moved");
+  fs::create_symlink(outside / "victim", root_ / "moved_dir" / "nested");
+  SetattrRequest shrink{nested.handle, kSetSize, 0, 0, 0, 0};
+  EXPECT_NE(client_->setattr(shrink).error(), 0);
+
+  EXPECT_EQ(fs::directory_iterator(outside) == fs::directory_iterator(), false);
+  std::size_t entries = 0;
+  for (const auto& e : fs::directory_iterator(outside)) (void)e, ++entries;
+  EXPECT_EQ(entries, 1u) << "nothing was created outside the tree";
+  UniqueFd vfd(::open((outside / "victim").c_str(), O_RDONLY | O_CLOEXEC));
+  EXPECT_EQ(read_all(vfd.get()), "keep");
+  EXPECT_EQ(fs::status(outside / "victim").permissions(), fs::perms(0644));
+  std::error_code ec;
+  fs::remove_all(outside, ec);
+}
+
+TEST_F(GoferWritableTest, MalformedChangeRequestsGetErrors) {
+  // A Create with flags the server does not know, and an Unlink with
+  // flags other than AT_REMOVEDIR.
+  EXPECT_EQ(client_->create(kRootHandle, "x", O_RDWR | O_PATH, 0644, 0, 0).error(), EINVAL);
+  EXPECT_EQ(client_->create(kRootHandle, "x", O_ACCMODE, 0644, 0, 0).error(), EINVAL);
+  EXPECT_EQ(client_->unlink(kRootHandle, "file.txt", 0x4000).error(), EINVAL);
+  EXPECT_EQ(client_->mkdir(424242, "x", 0755, 0, 0).error(), EBADF);
+  // A truncated Mkdir packet.
+  MakeRequest q{Op::kMkdir, kRootHandle, "x", 0755, 0, 0, 0, {}};
+  auto bytes = encode_request(Request{7, q});
+  ASSERT_TRUE(bytes.has_value());
+  bytes->resize(bytes->size() - 3);
+  auto reply = raw_exchange(*bytes);
+  EXPECT_EQ(error_of(reply), EBADMSG);
+  EXPECT_FALSE(fs::exists(root_ / "x"));
+  expect_serving();
+}
+
 class GoferClientTest : public ::testing::Test {
  protected:
   void SetUp() override {

@@ -99,10 +99,28 @@ TEST(GoferAllowlist, ServesButCannotExecOrConnect) {
     ::close(fd);
   });
   EXPECT_EQ(ok.exit_code, 0) << ok.stderr_text;
-  for (long nr : {SYS_execve, SYS_socket, SYS_connect, SYS_ptrace, SYS_unlinkat}) {
+  // A read-only gofer (the overlay's lower layer) cannot change the tree.
+  for (long nr : {SYS_execve, SYS_socket, SYS_connect, SYS_ptrace, SYS_unlinkat, SYS_mkdirat, SYS_renameat2}) {
     auto r = run_confined(gofer::gofer_host_syscalls(), [nr] { ::syscall(nr, 0, 0, 0, 0, 0); });
     EXPECT_EQ(r.exit_code, 128 + SIGSYS) << "syscall " << nr << ": " << r.stderr_text;
   }
+}
+
+TEST(GoferAllowlist, AWritableGoferMayChangeTheTreeButStillNotExec) {
+  auto ok = run_confined(gofer::gofer_host_syscalls(/*writable=*/true), [] {
+    // An invalid FD: the call is allowed (EBADF), not killed.
+    long r = ::syscall(SYS_mkdirat, -1, "x", 0755);
+    ::_exit(r == -1 && errno == EBADF ? 0 : 1);
+  });
+  EXPECT_EQ(ok.exit_code, 0) << ok.stderr_text;
+  for (long nr : {SYS_execve, SYS_socket, SYS_ptrace, SYS_mount}) {
+    auto r = run_confined(gofer::gofer_host_syscalls(true), [nr] { ::syscall(nr, 0, 0, 0, 0, 0); });
+    EXPECT_EQ(r.exit_code, 128 + SIGSYS) << "syscall " << nr << ": " << r.stderr_text;
+  }
+  // linkat with AT_EMPTY_PATH would link any FD the gofer holds.
+  auto flink = run_confined(gofer::gofer_host_syscalls(true),
+                            [] { ::syscall(SYS_linkat, -1, "", AT_FDCWD, "x", AT_EMPTY_PATH); });
+  EXPECT_EQ(flink.exit_code, 128 + SIGSYS) << flink.stderr_text;
 }
 
 }  // namespace
