@@ -11,6 +11,7 @@
 #include <utime.h>
 
 #include "syscalls/util.h"
+#include "vfs/inotify.h"
 
 namespace runsc::syscalls {
 namespace {
@@ -36,6 +37,7 @@ Result<uint64_t> chmod_dentry(Task& t, const std::shared_ptr<vfs::Dentry>& d, ui
   vfs::SetAttr attr;
   attr.mode = next;
   if (auto r = d->inode().setattr(attr); !r) return Err(r.error());
+  vfs::notify(*d, IN_ATTRIB);
   return ok();
 }
 
@@ -87,6 +89,7 @@ Result<uint64_t> chown_dentry(Task& t, const std::shared_ptr<vfs::Dentry>& d, ui
     if (cleared != mode) attr.mode = cleared;
   }
   if (auto r = d->inode().setattr(attr); !r) return Err(r.error());
+  vfs::notify(*d, IN_ATTRIB);
   return ok();
 }
 
@@ -133,6 +136,7 @@ Result<uint64_t> sys_truncate(Task& t, const SyscallArgs& a) {
   attr.size = static_cast<int64_t>(a.u(1));
   attr.mode = mode_after_kill_privs(caller, *st);
   if (auto r = (*d)->inode().setattr(attr); !r) return Err(r.error());
+  vfs::notify(**d, IN_MODIFY);
   return ok();
 }
 
@@ -151,6 +155,7 @@ Result<uint64_t> sys_ftruncate(Task& t, const SyscallArgs& a) {
       attr.mode = *mode;
       if (auto r = d->inode().setattr(attr); !r) return Err(r.error());
     }
+    vfs::notify(*d, IN_MODIFY);
   }
   return ok();
 }
@@ -239,6 +244,7 @@ Result<uint64_t> set_times(Task& t, const std::shared_ptr<vfs::Dentry>& d, const
     else if (times[i].tv_nsec != UTIME_OMIT) field = times[i];
   }
   if (auto r = d->inode().setattr(attr); !r) return Err(r.error());
+  vfs::notify(*d, IN_ATTRIB);
   return ok();
 }
 

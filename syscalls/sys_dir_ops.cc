@@ -9,6 +9,7 @@
 #include <sys/syscall.h>
 
 #include "syscalls/util.h"
+#include "vfs/inotify.h"
 
 namespace runsc::syscalls {
 namespace {
@@ -73,6 +74,7 @@ Result<uint64_t> do_mkdirat(Task& t, int dirfd, uint64_t path_addr, uint32_t mod
   auto inode = pn->dir->inode().mkdir(pn->name, perm, new_file_owner(t, *dir_st));
   if (!inode) return Err(inode.error());
   pn->dir->add_child(pn->name, std::move(*inode));
+  vfs::notify_entry(*pn->dir, pn->name, IN_CREATE, true);
   return ok();
 }
 Result<uint64_t> sys_mkdir(Task& t, const SyscallArgs& a) {
@@ -103,6 +105,7 @@ Result<uint64_t> do_mknodat(Task& t, int dirfd, uint64_t path_addr, uint32_t mod
                                       new_file_owner(t, *dir_st));
   if (!inode) return Err(inode.error());
   pn->dir->add_child(pn->name, std::move(*inode));
+  vfs::notify_entry(*pn->dir, pn->name, IN_CREATE, false);
   return ok();
 }
 Result<uint64_t> sys_mknod(Task& t, const SyscallArgs& a) {
@@ -124,6 +127,7 @@ Result<uint64_t> do_symlinkat(Task& t, uint64_t target_addr, int dirfd, uint64_t
   auto inode = pn->dir->inode().symlink(pn->name, *target, new_file_owner(t, *dir_st));
   if (!inode) return Err(inode.error());
   pn->dir->add_child(pn->name, std::move(*inode));
+  vfs::notify_entry(*pn->dir, pn->name, IN_CREATE, false);
   return ok();
 }
 Result<uint64_t> sys_symlink(Task& t, const SyscallArgs& a) { return do_symlinkat(t, a.u(0), AT_FDCWD, a.u(1)); }
@@ -158,6 +162,8 @@ Result<uint64_t> do_linkat(Task& t, int olddirfd, uint64_t oldpath, int newdirfd
   if ((*old)->is_dir()) return Err(EPERM);
   if (auto r = pn->dir->inode().link(pn->name, (*old)->inode_ptr()); !r) return Err(r.error());
   pn->dir->add_child(pn->name, (*old)->inode_ptr());
+  vfs::notify_self(**old, IN_ATTRIB);  // its link count changed
+  vfs::notify_entry(*pn->dir, pn->name, IN_CREATE, false);
   return ok();
 }
 Result<uint64_t> sys_link(Task& t, const SyscallArgs& a) { return do_linkat(t, AT_FDCWD, a.u(0), AT_FDCWD, a.u(1), 0); }
@@ -185,6 +191,8 @@ Result<uint64_t> do_rmdir(Task& t, int dirfd, uint64_t path_addr) {
   if (auto r = may_delete(t, *pn->dir, **victim, true); !r) return Err(r.error());
   if (auto r = pn->dir->inode().unlink(pn->name, true); !r) return Err(r.error());
   pn->dir->remove_child(pn->name);
+  vfs::notify_entry(*pn->dir, pn->name, IN_DELETE, true);
+  vfs::notify_deleted(**victim);
   return ok();
 }
 
@@ -201,6 +209,11 @@ Result<uint64_t> do_unlink(Task& t, int dirfd, uint64_t path_addr) {
   if (auto r = may_delete(t, *pn->dir, **victim, false); !r) return Err(r.error());
   if (auto r = pn->dir->inode().unlink(pn->name, false); !r) return Err(r.error());
   pn->dir->remove_child(pn->name);
+  // inotify(7): IN_ATTRIB for the link count, IN_DELETE in the directory,
+  // IN_DELETE_SELF once the last name is gone.
+  vfs::notify_self(**victim, IN_ATTRIB);
+  vfs::notify_entry(*pn->dir, pn->name, IN_DELETE, false);
+  if (auto st = (*victim)->inode().stat(); st && st->st_nlink == 0) vfs::notify_deleted(**victim);
   return ok();
 }
 Result<uint64_t> sys_rmdir(Task& t, const SyscallArgs& a) { return do_rmdir(t, AT_FDCWD, a.u(0)); }
@@ -272,6 +285,13 @@ Result<uint64_t> do_renameat2(Task& t, int olddirfd, uint64_t oldpath, int newdi
   }
   if (auto r = from->dir->inode().rename(from->name, to->dir->inode(), to->name, flags); !r) return Err(r.error());
   vfs::Dentry::move_child(*from->dir, from->name, *to->dir, to->name, (flags & RENAME_EXCHANGE) != 0);
+  const uint32_t cookie = vfs::next_move_cookie();
+  vfs::notify_entry(*from->dir, from->name, IN_MOVED_FROM, is_dir, cookie);
+  vfs::notify_entry(*to->dir, to->name, IN_MOVED_TO, is_dir, cookie);
+  vfs::notify_self(**moved, IN_MOVE_SELF);
+  if (replaced && !(flags & RENAME_EXCHANGE)) {
+    if (auto st = replaced->inode().stat(); !st || st->st_nlink == 0 || replaced->is_dir()) vfs::notify_deleted(*replaced);
+  }
   return ok();
 }
 Result<uint64_t> sys_rename(Task& t, const SyscallArgs& a) {

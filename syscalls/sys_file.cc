@@ -13,6 +13,7 @@
 
 #include "syscalls/util.h"
 #include "vfs/host_file.h"
+#include "vfs/inotify.h"
 
 namespace runsc::syscalls {
 namespace {
@@ -51,6 +52,7 @@ Result<uint64_t> do_read(Task& t, int fd, std::vector<iovec> spans, int64_t offs
   if (spans.empty()) return ok(0);
   auto n = (*f)->read(spans, offset);
   if (!n) return Err(n.error());
+  if (*n && (*f)->dentry()) vfs::notify(*(*f)->dentry(), IN_ACCESS);
   return *n;
 }
 
@@ -65,6 +67,7 @@ Result<uint64_t> do_write(Task& t, int fd, std::vector<iovec> spans, int64_t off
     if (n.error() == EPIPE) t.send_signal(SIGPIPE);
     return Err(n.error());
   }
+  if (*n && (*f)->dentry()) vfs::notify(*(*f)->dentry(), IN_MODIFY);
   // file_remove_privs(): a write by someone without CAP_FSETID drops the
   // file's set-user-ID bit (and executable set-group-ID).
   if (*n && (*f)->dentry() && !((t.creds().cap_effective >> 4) & 1)) {
@@ -185,7 +188,9 @@ Result<std::pair<std::shared_ptr<vfs::Dentry>, bool>> open_or_create(Task& t, in
   const mode_t perm = (mode & 07777) & ~t.fs().umask;
   auto inode = pn->dir->inode().mknod(pn->name, S_IFREG | perm, 0, new_file_owner(t, *dir_st));
   if (!inode) return Err(inode.error());
-  return Created{pn->dir->add_child(pn->name, std::move(*inode)), true};
+  auto created = pn->dir->add_child(pn->name, std::move(*inode));
+  vfs::notify_entry(*pn->dir, pn->name, IN_CREATE, false);
+  return Created{std::move(created), true};
 }
 
 Result<uint64_t> do_openat(Task& t, int dirfd, uint64_t path_addr, int flags, uint32_t mode) {
@@ -211,6 +216,7 @@ Result<uint64_t> do_openat(Task& t, int dirfd, uint64_t path_addr, int flags, ui
     dentry = std::move(*d);
   }
   std::shared_ptr<vfs::FileDescription> file;
+  bool truncate_happened = false;
   if (flags & O_PATH) {
     if ((flags & O_DIRECTORY) && !dentry->is_dir()) return Err(ENOTDIR);
     file = std::make_shared<vfs::PathDescription>(dentry);
@@ -233,6 +239,7 @@ Result<uint64_t> do_openat(Task& t, int dirfd, uint64_t path_addr, int flags, ui
       if (accmode == O_WRONLY || accmode == O_RDWR || truncate) mask |= vfs::kMayWrite;
       if (auto r = vfs::may_access(caller_of(t), *st, mask); !r) return Err(r.error());
       if (truncate && S_ISREG(type)) {
+        truncate_happened = true;
         vfs::SetAttr attr;
         attr.size = 0;
         // handle_truncate() kills privileges like truncate(2).
@@ -244,6 +251,8 @@ Result<uint64_t> do_openat(Task& t, int dirfd, uint64_t path_addr, int flags, ui
     if (!opened) return Err(opened.error());
     file = std::move(*opened);
     file->set_dentry(dentry);
+    if (truncate_happened) vfs::notify(*dentry, IN_MODIFY);
+    vfs::notify(*dentry, IN_OPEN);
   }
   auto fd = t.fds().install(std::move(file), (flags & O_CLOEXEC) != 0);
   if (!fd) return Err(fd.error());

@@ -6,6 +6,7 @@
 #include <sys/xattr.h>
 
 #include "syscalls/util.h"
+#include "vfs/inotify.h"
 
 namespace runsc::syscalls {
 namespace {
@@ -104,6 +105,7 @@ Result<uint64_t> do_setxattr(Task& t, Form form, const SyscallArgs& a) {
   if (auto r = check_attribute_name(*name); !r) return Err(r.error());
   if (starts_with(*name, "system.")) return Err(EOPNOTSUPP);
   if (auto r = (*d)->inode().setxattr(*name, value, flags); !r) return Err(r.error());
+  vfs::notify(**d, IN_ATTRIB);
   return ok();
 }
 
@@ -139,6 +141,7 @@ Result<uint64_t> do_removexattr(Task& t, Form form, const SyscallArgs& a) {
   if (auto r = check_attribute_name(*name); !r) return Err(r.error());
   if (starts_with(*name, "system.")) return Err(ENODATA);
   if (auto r = (*d)->inode().removexattr(*name); !r) return Err(r.error());
+  vfs::notify(**d, IN_ATTRIB);
   return ok();
 }
 

@@ -127,6 +127,7 @@ const kernel::SyscallTable& syscall_table() {
     register_lock(tb);
     register_memfd(tb);
     register_splice(tb);
+    register_inotify(tb);
     register_clone(tb);
     register_wait(tb);
     register_pipe(tb);

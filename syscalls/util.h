@@ -90,6 +90,7 @@ void register_xattr(kernel::SyscallTable& table);
 void register_lock(kernel::SyscallTable& table);
 void register_memfd(kernel::SyscallTable& table);
 void register_splice(kernel::SyscallTable& table);
+void register_inotify(kernel::SyscallTable& table);
 void register_clone(kernel::SyscallTable& table);
 void register_wait(kernel::SyscallTable& table);
 void register_pipe(kernel::SyscallTable& table);

@@ -8,6 +8,7 @@
 #include <cstring>
 #include <deque>
 
+#include "vfs/inotify.h"
 #include "vfs/permissions.h"
 
 namespace runsc::vfs {
@@ -244,6 +245,17 @@ Result<size_t> DirectoryDescription::getdents64(std::span<uint8_t> out) {
   return written;
 }
 
+Inode::Inode() = default;
+Inode::~Inode() = default;
+
+InodeWatches& Inode::watches() {
+  std::call_once(watches_once_, [this] {
+    watches_ = std::make_unique<InodeWatches>();
+    watches_ready_ = true;
+  });
+  return *watches_;
+}
+
 FileLocks& Inode::locks() {
   std::call_once(locks_once_, [this] {
     locks_ = std::make_unique<FileLocks>();
@@ -255,6 +267,8 @@ FileLocks& Inode::locks() {
 FileDescription::~FileDescription() {
   if (!dentry_) return;
   if (FileLocks* locks = dentry_->inode().existing_locks()) locks->release_description(this);
+  // The last close of an open file (inotify(7) IN_CLOSE_*).
+  if (!(flags_ & O_PATH)) notify(*dentry_, writable() ? IN_CLOSE_WRITE : IN_CLOSE_NOWRITE);
 }
 
 void FileDescription::set_status_flags(int flags) {

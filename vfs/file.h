@@ -65,9 +65,15 @@ struct SetAttr {
   std::optional<timespec> mtime;
 };
 
+class InodeWatches;
+
 class Inode {
  public:
-  virtual ~Inode() = default;
+  Inode();
+  virtual ~Inode();
+  // The inotify watches on this file, made on first use.
+  InodeWatches& watches();
+  InodeWatches* existing_watches() const { return watches_ready_.load() ? watches_.get() : nullptr; }
   // The advisory locks on this file (flock(2), fcntl(2) record locks),
   // made on first use; existing_locks() is null until then.
   FileLocks& locks();
@@ -159,6 +165,9 @@ class Inode {
   std::once_flag locks_once_;
   std::atomic<bool> locks_ready_{false};
   std::unique_ptr<FileLocks> locks_;
+  std::once_flag watches_once_;
+  std::atomic<bool> watches_ready_{false};
+  std::unique_ptr<InodeWatches> watches_;
 };
 
 struct Mount;
