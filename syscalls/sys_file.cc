@@ -1,4 +1,5 @@
 // File syscalls: open/close, read/write, stat, directories, FD plumbing.
+#include <linux/openat2.h>
 #include <linux/stat.h>
 #include <sys/ioctl.h>
 #include <sys/sysmacros.h>
@@ -146,11 +147,11 @@ Result<uint64_t> sys_pwritev(Task& t, const SyscallArgs& a) {
 // O_EXCL and O_NOFOLLOW a trailing symlink is followed, and a dangling
 // one gets its target created (open_last_lookups()).
 Result<std::pair<std::shared_ptr<vfs::Dentry>, bool>> open_or_create(Task& t, int dirfd, const std::string& path,
-                                                                    int flags, uint32_t mode) {
+                                                                    int flags, uint32_t mode, uint64_t confine) {
   using Created = std::pair<std::shared_ptr<vfs::Dentry>, bool>;
   // Linux gives up after 40 symlinks in one lookup (ELOOP).
   constexpr int kMaxSymlinks = 40;
-  auto pn = resolve_parent(t, dirfd, path);
+  auto pn = resolve_parent(t, dirfd, path, confine);
   for (int symlinks = 0;; ++symlinks) {
     if (!pn) return Err(pn.error());
     // "/", "." and ".." and a trailing slash all name directories.
@@ -161,6 +162,14 @@ Result<std::pair<std::shared_ptr<vfs::Dentry>, bool>> open_or_create(Task& t, in
       break;  // missing: created below
     }
     if (flags & O_EXCL) return Err(EEXIST);
+    if ((*existing)->is_symlink() && !(flags & O_NOFOLLOW) && confine) {
+      // openat2(2) confinement: the ordinary walk applies it to the link.
+      if (confine & RESOLVE_NO_SYMLINKS) return Err(ELOOP);
+      auto d = resolve_at(t, dirfd, path, true, false, confine);
+      if (!d) return Err(d.error());
+      if ((*d)->is_dir()) return Err(EISDIR);
+      return Created{*d, false};
+    }
     if ((*existing)->is_symlink() && !(flags & O_NOFOLLOW)) {
       if (symlinks >= kMaxSymlinks) return Err(ELOOP);
       auto target = (*existing)->inode().readlink();
@@ -174,6 +183,7 @@ Result<std::pair<std::shared_ptr<vfs::Dentry>, bool>> open_or_create(Task& t, in
     vfs::ResolveOptions options;
     options.follow_final_symlink = false;
     options.caller = &caller;
+    options.restrict_flags = confine & RESOLVE_NO_XDEV;
     auto d = vfs::resolve(t.fs().root, pn->dir, pn->name, options);
     if (!d) return Err(d.error());
     // open(2) EISDIR: O_CREAT never opens a directory, even read-only
@@ -193,7 +203,7 @@ Result<std::pair<std::shared_ptr<vfs::Dentry>, bool>> open_or_create(Task& t, in
   return Created{std::move(created), true};
 }
 
-Result<uint64_t> do_openat(Task& t, int dirfd, uint64_t path_addr, int flags, uint32_t mode) {
+Result<uint64_t> do_openat(Task& t, int dirfd, uint64_t path_addr, int flags, uint32_t mode, uint64_t confine = 0) {
   auto path = path_arg(t, path_addr);
   if (!path) return Err(path.error());
   if (path->empty()) return Err(ENOENT);
@@ -206,12 +216,12 @@ Result<uint64_t> do_openat(Task& t, int dirfd, uint64_t path_addr, int flags, ui
   std::shared_ptr<vfs::Dentry> dentry;
   bool created = false;
   if ((flags & O_CREAT) && !(flags & O_PATH)) {
-    auto r = open_or_create(t, dirfd, *path, flags, mode);
+    auto r = open_or_create(t, dirfd, *path, flags, mode, confine);
     if (!r) return Err(r.error());
     dentry = std::move(r->first);
     created = r->second;
   } else {
-    auto d = resolve_at(t, dirfd, *path, !(flags & O_NOFOLLOW));
+    auto d = resolve_at(t, dirfd, *path, !(flags & O_NOFOLLOW), false, confine);
     if (!d) return Err(d.error());
     dentry = std::move(*d);
   }
@@ -265,6 +275,37 @@ Result<uint64_t> sys_open(Task& t, const SyscallArgs& a) {
 Result<uint64_t> sys_openat(Task& t, const SyscallArgs& a) {
   return do_openat(t, a.i(0), a.u(1), a.i(2), static_cast<uint32_t>(a.u(3)));
 }
+// openat2(2): openat with a struct open_how whose every field is checked,
+// and RESOLVE_* flags that confine the walk.
+Result<uint64_t> sys_openat2(Task& t, const SyscallArgs& a) {
+  const uint64_t size = a.u(3);
+  // OPEN_HOW_SIZE_VER0 is the smallest; a larger struct from a newer
+  // libc is fine only if the fields we do not know are zero.
+  if (size < sizeof(open_how)) return Err(EINVAL);
+  if (size > 4096) return Err(E2BIG);
+  std::vector<uint8_t> raw(size);
+  if (auto r = t.mm().copy_in(a.u(2), raw.data(), size); !r) return Err(r.error());
+  for (size_t i = sizeof(open_how); i < size; ++i) {
+    if (raw[i] != 0) return Err(E2BIG);
+  }
+  open_how how;
+  std::memcpy(&how, raw.data(), sizeof(how));
+  constexpr uint64_t kKnownFlags = O_ACCMODE | O_CREAT | O_EXCL | O_NOCTTY | O_TRUNC | O_APPEND | O_NONBLOCK |
+                                   O_DSYNC | O_ASYNC | O_DIRECT | 0100000 /*O_LARGEFILE*/ | O_DIRECTORY | O_NOFOLLOW |
+                                   O_NOATIME | O_CLOEXEC | O_SYNC | O_PATH | __O_TMPFILE | 040000000 /*__FMODE_NONOTIFY*/;
+  constexpr uint64_t kKnownResolve = RESOLVE_NO_XDEV | RESOLVE_NO_MAGICLINKS | RESOLVE_NO_SYMLINKS | RESOLVE_BENEATH |
+                                     RESOLVE_IN_ROOT | RESOLVE_CACHED;
+  if (how.flags & ~kKnownFlags) return Err(EINVAL);
+  if (how.resolve & ~kKnownResolve) return Err(EINVAL);
+  if ((how.resolve & RESOLVE_BENEATH) && (how.resolve & RESOLVE_IN_ROOT)) return Err(EINVAL);
+  // A mode only goes with O_CREAT or O_TMPFILE, and holds permission bits only.
+  const bool creating = (how.flags & O_CREAT) || (how.flags & __O_TMPFILE) == __O_TMPFILE;
+  if ((how.mode & ~uint64_t{07777}) || (!creating && how.mode)) return Err(EINVAL);
+  if ((how.flags & O_ACCMODE) == O_ACCMODE) return Err(EINVAL);
+  return do_openat(t, a.i(0), a.u(1), static_cast<int>(how.flags), static_cast<uint32_t>(how.mode),
+                   how.resolve & ~uint64_t{RESOLVE_CACHED});
+}
+
 Result<uint64_t> sys_creat(Task& t, const SyscallArgs& a) {
   return do_openat(t, AT_FDCWD, a.u(0), O_CREAT | O_WRONLY | O_TRUNC, static_cast<uint32_t>(a.u(1)));
 }
@@ -592,6 +633,7 @@ void register_file(kernel::SyscallTable& tb) {
   tb.set(SYS_open, "open", sys_open, {A::kPath, A::kHex, A::kOct});
   tb.set(SYS_openat, "openat", sys_openat, {A::kFd, A::kPath, A::kHex, A::kOct});
   tb.set(SYS_creat, "creat", sys_creat, {A::kPath, A::kOct});
+  tb.set(SYS_openat2, "openat2", sys_openat2, {A::kFd, A::kPath, A::kPtr, A::kInt});
   tb.set(SYS_close, "close", sys_close, {A::kFd});
   tb.set(SYS_close_range, "close_range", sys_close_range, {A::kInt, A::kInt, A::kHex});
   tb.set(SYS_fstat, "fstat", sys_fstat, {A::kFd, A::kPtr});

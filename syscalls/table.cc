@@ -1,5 +1,6 @@
 #include "syscalls/util.h"
 
+#include <linux/openat2.h>
 #include <sys/syscall.h>
 
 namespace runsc::syscalls {
@@ -17,9 +18,12 @@ Result<std::shared_ptr<vfs::FileDescription>> get_file(Task& t, int fd) {
 }
 
 Result<std::shared_ptr<vfs::Dentry>> resolve_at(Task& t, int dirfd, const std::string& path, bool follow,
-                                                bool empty_path_ok) {
+                                                bool empty_path_ok, uint64_t restrict_flags) {
   std::shared_ptr<vfs::Dentry> start = t.fs().cwd;
-  if (path.empty() || path.front() != '/') {
+  // RESOLVE_IN_ROOT and RESOLVE_BENEATH judge even an absolute path
+  // against dirfd.
+  const bool dirfd_confines = restrict_flags & (RESOLVE_IN_ROOT | RESOLVE_BENEATH);
+  if (path.empty() || path.front() != '/' || dirfd_confines) {
     if (dirfd != AT_FDCWD) {
       auto f = get_file(t, dirfd);
       if (!f) return Err(f.error());
@@ -37,6 +41,7 @@ Result<std::shared_ptr<vfs::Dentry>> resolve_at(Task& t, int dirfd, const std::s
   }
   vfs::ResolveOptions options;
   options.follow_final_symlink = follow;
+  options.restrict_flags = restrict_flags;
   const vfs::Caller caller = caller_of(t);
   options.caller = &caller;
   return vfs::resolve(t.fs().root, start, path, options);
@@ -86,8 +91,9 @@ Result<ParentAndName> split_and_resolve_parent(Task& t, std::string p, LookupPar
   return out;
 }
 
-Result<ParentAndName> resolve_parent(Task& t, int dirfd, const std::string& path) {
-  return split_and_resolve_parent(t, path, [&](const std::string& parent) { return resolve_at(t, dirfd, parent, true); });
+Result<ParentAndName> resolve_parent(Task& t, int dirfd, const std::string& path, uint64_t restrict_flags) {
+  return split_and_resolve_parent(
+      t, path, [&](const std::string& parent) { return resolve_at(t, dirfd, parent, true, false, restrict_flags); });
 }
 
 Result<ParentAndName> resolve_parent_in(Task& t, const std::shared_ptr<vfs::Dentry>& start, const std::string& path) {

@@ -28,7 +28,7 @@ Result<std::shared_ptr<vfs::FileDescription>> get_file(Task& t, int fd);
 // the *at() calls do. With `empty_path_ok` an empty path names dirfd itself
 // (AT_EMPTY_PATH).
 Result<std::shared_ptr<vfs::Dentry>> resolve_at(Task& t, int dirfd, const std::string& path, bool follow,
-                                                bool empty_path_ok = false);
+                                                bool empty_path_ok = false, uint64_t restrict_flags = 0);
 
 // The caller's filesystem credentials, for permission checks.
 vfs::Caller caller_of(Task& t);
@@ -41,7 +41,7 @@ struct ParentAndName {
   Kind kind = Kind::kNormal;
   bool trailing_slash = false;
 };
-Result<ParentAndName> resolve_parent(Task& t, int dirfd, const std::string& path);
+Result<ParentAndName> resolve_parent(Task& t, int dirfd, const std::string& path, uint64_t restrict_flags = 0);
 // The same for a path relative to `start` (a symlink's target, from the
 // directory holding the link).
 Result<ParentAndName> resolve_parent_in(Task& t, const std::shared_ptr<vfs::Dentry>& start, const std::string& path);

@@ -3,6 +3,7 @@
 #include <dirent.h>
 
 #include <fcntl.h>
+#include <linux/openat2.h>
 #include <limits.h>
 
 #include <cstring>
@@ -300,7 +301,12 @@ Result<std::shared_ptr<Dentry>> resolve(const std::shared_ptr<Dentry>& root, con
     else parts = std::move(split);
   };
   push_path(path, false);
-  std::shared_ptr<Dentry> cur = path.front() == '/' ? root : start;
+  const uint64_t confine = options.restrict_flags;
+  const bool beneath = confine & RESOLVE_BENEATH;
+  // RESOLVE_IN_ROOT: absolute paths and ".." stop at `start` as at a root.
+  const std::shared_ptr<Dentry>& top = (confine & RESOLVE_IN_ROOT) ? start : root;
+  if (beneath && path.front() == '/') return Err(EXDEV);
+  std::shared_ptr<Dentry> cur = path.front() == '/' ? top : start;
   // Only a caller without the DAC overrides can be refused a search.
   const bool check_search =
       options.caller && !options.caller->cap_dac_override && !options.caller->cap_dac_read_search;
@@ -308,7 +314,7 @@ Result<std::shared_ptr<Dentry>> resolve(const std::shared_ptr<Dentry>& root, con
   // filesystem's root to its mount point first (follow_dotdot()).
   auto dotdot = [&](std::shared_ptr<Dentry> d) {
     for (;;) {
-      if (d == root) return d;
+      if (d == top) return d;
       if (auto parent = d->parent()) return parent;
       Mount* m = d->mount();
       if (!m || !m->mountpoint) return d;
@@ -328,27 +334,38 @@ Result<std::shared_ptr<Dentry>> resolve(const std::shared_ptr<Dentry>& root, con
     }
     if (name == ".") continue;
     if (name == "..") {
-      cur = dotdot(cur);
+      // RESOLVE_BENEATH: climbing above the starting point leaves it.
+      if (beneath && cur == start) return Err(EXDEV);
+      auto up = dotdot(cur);
+      if ((confine & RESOLVE_NO_XDEV) && up->mount() != cur->mount()) return Err(EXDEV);
+      cur = std::move(up);
       continue;
     }
     auto next = cur->child(name);
     if (!next) return Err(next.error());
     // Step onto whatever is mounted here (and on top of that).
-    while (auto covering = (*next)->covering_mount()) *next = covering->root;
+    while (auto covering = (*next)->covering_mount()) {
+      if (confine & RESOLVE_NO_XDEV) return Err(EXDEV);
+      *next = covering->root;
+    }
     bool last = parts.empty();
     if ((*next)->is_symlink() && (!last || options.follow_final_symlink || trailing_slash)) {
+      if (confine & RESOLVE_NO_SYMLINKS) return Err(ELOOP);
       if (++symlinks > kMaxSymlinks) return Err(ELOOP);
       auto magic = (*next)->inode().follow_magic();
       if (!magic) return Err(magic.error());
       if (*magic) {
+        // Magic links jump anywhere: never while confined (openat2(2)).
+        if (confine & (RESOLVE_NO_MAGICLINKS | RESOLVE_BENEATH | RESOLVE_IN_ROOT)) return Err(confine & RESOLVE_NO_MAGICLINKS ? ELOOP : EXDEV);
         cur = std::move(*magic);
         continue;
       }
       auto target = (*next)->inode().readlink();
       if (!target) return Err(target.error());
       if (target->empty()) return Err(ENOENT);
+      if (beneath && target->front() == '/') return Err(EXDEV);
       push_path(*target, true);
-      if (target->front() == '/') cur = root;
+      if (target->front() == '/') cur = top;
       continue;
     }
     cur = *next;

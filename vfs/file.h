@@ -358,6 +358,11 @@ struct ResolveOptions {
   bool must_be_dir = false;
   // Checks search permission on each directory walked (EACCES) when set.
   const Caller* caller = nullptr;
+  // openat2(2)'s RESOLVE_* flags, which confine the walk: BENEATH (EXDEV
+  // for anything leading outside `start`), IN_ROOT (`start` acts as the
+  // root), NO_SYMLINKS and NO_MAGICLINKS (ELOOP), NO_XDEV (EXDEV when
+  // crossing a mount).
+  uint64_t restrict_flags = 0;
 };
 Result<std::shared_ptr<Dentry>> resolve(const std::shared_ptr<Dentry>& root, const std::shared_ptr<Dentry>& start,
                                         std::string_view path, ResolveOptions options = {});
