@@ -6,6 +6,8 @@
 
 #include <cstring>
 
+#include "sentry/mm/vma.h"
+
 namespace runsc::vfs {
 namespace {
 
@@ -16,6 +18,18 @@ size_t total(std::span<const iovec> v) {
   for (const auto& e : v) n += e.iov_len;
   return n;
 }
+
+// What mmap of /dev/zero maps: pages of zeros. Linux makes a private
+// mapping anonymous memory and a shared one shared anonymous memory
+// (mmap_zero()); both are what the memory manager gives a file whose
+// pages are not its own (ENODEV from shared_page) and read as zeros.
+class ZeroMappable final : public mm::Mappable {
+ public:
+  Result<size_t> read_at(uint64_t, std::span<uint8_t> out) override {
+    std::memset(out.data(), 0, out.size());
+    return out.size();
+  }
+};
 
 class MemDeviceDescription final : public FileDescription {
  public:
@@ -59,6 +73,13 @@ class MemDeviceDescription final : public FileDescription {
   }
 
   Result<int64_t> seek(int64_t, int) override { return 0; }  // mem devices: lseek succeeds, position stays 0
+  // pread(2)/pwrite(2) work on them (the offset means nothing), as on Linux.
+  bool seekable() const override { return true; }
+
+  // Only /dev/zero can be mapped (the others have no mmap: ENODEV).
+  std::shared_ptr<mm::Mappable> mappable() override {
+    return kind_ == MemDevice::kZero ? std::make_shared<ZeroMappable>() : nullptr;
+  }
 
   Result<struct stat> stat() override {
     struct stat st{};

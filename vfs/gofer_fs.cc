@@ -9,6 +9,7 @@
 #include "gofer/client.h"
 #include "gofer/protocol.h"
 #include "vfs/devices.h"
+#include "vfs/fifo.h"
 #include "vfs/host_file.h"
 
 namespace runsc::vfs {
@@ -142,6 +143,12 @@ class GoferInode final : public Inode, public std::enable_shared_from_this<Gofer
     if (S_ISLNK(stat_.st_mode)) return Err(ELOOP);
     // The Sentry's own memory devices stand in for device nodes of the root.
     if (S_ISCHR(stat_.st_mode)) return open_char_device(stat_.st_rdev, flags);
+    // A FIFO of the tree is a pipe inside the sandbox, shared by whoever
+    // opens this node here (never the host's FIFO).
+    if (S_ISFIFO(stat_.st_mode)) {
+      std::call_once(fifo_once_, [this] { fifo_ = std::make_shared<Fifo>(); });
+      return fifo_->open(flags, shared_from_this());
+    }
     // Only regular files come over as host FDs; other devices, FIFOs and
     // sockets of the host are never opened on the application's behalf.
     if (!S_ISREG(stat_.st_mode)) return Err(EACCES);
@@ -160,6 +167,8 @@ class GoferInode final : public Inode, public std::enable_shared_from_this<Gofer
   gofer::Handle handle_;
   struct stat stat_;
   bool writable_;
+  std::once_flag fifo_once_;
+  std::shared_ptr<Fifo> fifo_;
 };
 
 }  // namespace

@@ -89,18 +89,26 @@ class OverlayInode final : public Inode, public std::enable_shared_from_this<Ove
   }
 
   Result<std::shared_ptr<FileDescription>> open(int flags) override {
-    std::lock_guard lock(fs_->mu);
-    if (S_ISDIR(type_)) {
-      if ((flags & O_ACCMODE) != O_RDONLY) return Err(EISDIR);
-      return std::shared_ptr<FileDescription>(std::make_shared<DirectoryDescription>(shared_from_this(), flags));
+    std::shared_ptr<TmpfsInode> upper;
+    std::shared_ptr<Inode> lower;
+    {
+      std::lock_guard lock(fs_->mu);
+      if (S_ISDIR(type_)) {
+        if ((flags & O_ACCMODE) != O_RDONLY) return Err(EISDIR);
+        return std::shared_ptr<FileDescription>(std::make_shared<DirectoryDescription>(shared_from_this(), flags));
+      }
+      const bool truncate = (flags & O_TRUNC) != 0;
+      if (S_ISREG(type_) && ((flags & O_ACCMODE) != O_RDONLY || truncate)) {
+        // The first open for writing copies the file up (O_TRUNC: without
+        // its data, which would be thrown away).
+        if (auto r = copy_up_locked(!truncate); !r) return Err(r.error());
+      }
+      upper = upper_;
+      lower = lower_;
     }
-    const bool truncate = (flags & O_TRUNC) != 0;
-    if (S_ISREG(type_) && ((flags & O_ACCMODE) != O_RDONLY || truncate)) {
-      // The first open for writing copies the file up (O_TRUNC: without
-      // its data, which would be thrown away).
-      if (auto r = copy_up_locked(!truncate); !r) return Err(r.error());
-    }
-    return upper_ ? upper_->open(flags) : lower_->open(flags);
+    // Outside the overlay's lock: opening a FIFO waits for the other side,
+    // which must be able to walk the overlay meanwhile.
+    return upper ? upper->open(flags) : lower->open(flags);
   }
 
   Result<std::shared_ptr<Inode>> mknod(std::string_view name, mode_t mode, dev_t rdev, const Owner& owner) override {

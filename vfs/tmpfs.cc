@@ -158,6 +158,7 @@ TmpfsInode::TmpfsInode(std::shared_ptr<TmpfsFilesystem> fs, mode_t mode, const O
       ino_(fs_->next_ino()), rdev_(rdev) {
   atime_ = mtime_ = ctime_ = now();
   if (S_ISDIR(type_)) nlink_ = 2;
+  if (S_ISFIFO(type_)) fifo_ = std::make_shared<Fifo>();
 }
 
 TmpfsInode::~TmpfsInode() {
@@ -235,9 +236,8 @@ Result<std::shared_ptr<FileDescription>> TmpfsInode::open(int flags) {
   if (flags & O_DIRECTORY) return Err(ENOTDIR);
   if (S_ISLNK(type_)) return Err(ELOOP);
   if (S_ISCHR(type_)) return open_char_device(rdev_, flags);
-  // FIFOs and sockets made with mknod cannot be opened yet; open(2) says
-  // ENXIO for a socket, and a FIFO with nobody at the other end behaves
-  // alike for O_NONBLOCK writers.
+  if (S_ISFIFO(type_)) return fifo_->open(flags, shared_from_this());
+  // open(2): ENXIO for a UNIX domain socket's node.
   if (!S_ISREG(type_)) return Err(ENXIO);
   return std::shared_ptr<FileDescription>(std::make_shared<TmpfsFileDescription>(shared_from_this(), flags));
 }

@@ -12,6 +12,7 @@
 #include <mutex>
 #include <string>
 
+#include "vfs/fifo.h"
 #include "vfs/file.h"
 
 namespace runsc::mm {
@@ -119,6 +120,7 @@ class TmpfsInode final : public Inode, public std::enable_shared_from_this<Tmpfs
   bool opaque_ = false;
   std::map<std::string, std::shared_ptr<TmpfsInode>, std::less<>> entries_;  // directories
   std::string target_;                                                        // symlinks
+  std::shared_ptr<Fifo> fifo_;                                                // FIFOs
   std::map<std::string, std::string, std::less<>> xattrs_;
   // Regular file data, guarded by data_mu_: page index -> memory-file offset.
   std::mutex data_mu_;

@@ -10,8 +10,10 @@
 
 #include <spdlog/fmt/fmt.h>
 
+#include <cctype>
 #include <charconv>
 #include <cstring>
+#include <map>
 
 #include "sentry/kernel/fd_table.h"
 #include "sentry/kernel/kernel.h"
@@ -180,11 +182,42 @@ class Procfs : public std::enable_shared_from_this<Procfs> {
   std::string meminfo_text();
   std::string mounts_text(bool mountinfo);
 
+  // /proc/pid/oom_score_adj of each process that set one (proc(5)); the
+  // others read 0. Not inherited across fork: that needs a ThreadGroup field.
+  int oom_score_adj(const std::shared_ptr<ThreadGroup>& group);
+  void set_oom_score_adj(const std::shared_ptr<ThreadGroup>& group, int value);
+
   Kernel& kernel_;
   MachineFacts facts_;
   dev_t dev_;
   std::string overcommit_ = "0\n";
+  std::mutex oom_mu_;
+  std::map<std::weak_ptr<ThreadGroup>, int, std::owner_less<>> oom_score_adj_;
 };
+
+int Procfs::oom_score_adj(const std::shared_ptr<ThreadGroup>& group) {
+  std::lock_guard lock(oom_mu_);
+  auto it = oom_score_adj_.find(group);
+  return it == oom_score_adj_.end() ? 0 : it->second;
+}
+
+void Procfs::set_oom_score_adj(const std::shared_ptr<ThreadGroup>& group, int value) {
+  std::lock_guard lock(oom_mu_);
+  std::erase_if(oom_score_adj_, [](const auto& e) { return e.first.expired(); });
+  oom_score_adj_[group] = value;
+}
+
+// An integer written to a proc file: surrounding whitespace is allowed,
+// anything else is EINVAL (Linux's kstrtoint on the stripped buffer).
+Result<int> parse_written_int(std::string_view v) {
+  while (!v.empty() && std::isspace(static_cast<unsigned char>(v.front()))) v.remove_prefix(1);
+  while (!v.empty() && std::isspace(static_cast<unsigned char>(v.back()))) v.remove_suffix(1);
+  if (!v.empty() && v.front() == '+') v.remove_prefix(1);
+  int value = 0;
+  auto [end, ec] = std::from_chars(v.data(), v.data() + v.size(), value);
+  if (v.empty() || ec != std::errc() || end != v.data() + v.size()) return Err(EINVAL);
+  return value;
+}
 
 // The live task `tid` of `group`, or its leader (any live thread) for 0.
 std::shared_ptr<Task> task_of(Kernel& kernel, const ThreadGroup& group, int tid) {
@@ -200,10 +233,48 @@ std::shared_ptr<Task> task_of(Kernel& kernel, const ThreadGroup& group, int tid)
   return nullptr;
 }
 
+// What opening /proc/pid/fd/N of a file without a name gives: the same
+// open file (Linux reopens the pipe; sharing the description is what the
+// callers, such as bash's /dev/fd/63, need). open(2) then makes the
+// dentry this inode sits in the description's own, so the reference back
+// is weak: a strong one would keep the description, and a pipe's end,
+// open forever.
+class ReopenInode final : public Inode {
+ public:
+  explicit ReopenInode(std::weak_ptr<vfs::FileDescription> file) : file_(std::move(file)) {}
+  Result<struct stat> stat() override {
+    auto f = file_.lock();
+    if (!f) return Err(ENOENT);
+    return f->stat();
+  }
+  mode_t file_type() const override {
+    auto f = file_.lock();
+    auto st = f ? f->stat() : Result<struct stat>(Err(ENOENT));
+    return st ? (st->st_mode & S_IFMT) : S_IFREG;
+  }
+  Result<std::shared_ptr<vfs::FileDescription>> open(int) override {
+    auto f = file_.lock();
+    if (!f) return Err(ENOENT);
+    return f;
+  }
+  bool cacheable() const override { return false; }
+
+ private:
+  std::weak_ptr<vfs::FileDescription> file_;
+};
+
+// The dentry naming an open file, or null for a file without a name (a
+// reopened nameless file carries a ReopenInode dentry, which names nothing).
+std::shared_ptr<vfs::Dentry> named_dentry(const vfs::FileDescription& f) {
+  const auto& d = f.dentry();
+  if (!d || dynamic_cast<ReopenInode*>(&d->inode())) return nullptr;
+  return d;
+}
+
 // What a /proc/pid/fd/N link shows (proc(5)): the file's path, or
 // "pipe:[inode]" and the like for files with no name.
 std::string fd_link_text(vfs::FileDescription& f) {
-  if (f.dentry()) return f.dentry()->path() + (f.dentry()->deleted() ? " (deleted)" : "");
+  if (auto d = named_dentry(f)) return d->path() + (d->deleted() ? " (deleted)" : "");
   auto st = f.stat();
   if (st && S_ISFIFO(st->st_mode)) return fmt::format("pipe:[{}]", st->st_ino);
   if (st && S_ISSOCK(st->st_mode)) return fmt::format("socket:[{}]", st->st_ino);
@@ -211,25 +282,23 @@ std::string fd_link_text(vfs::FileDescription& f) {
   return "anon_inode:[file]";
 }
 
-// What opening /proc/pid/fd/N of a file without a name gives: the same
-// open file (Linux reopens the pipe; sharing the description is what the
-// callers, such as bash's /dev/fd/63, need).
-class ReopenInode final : public Inode {
- public:
-  explicit ReopenInode(std::shared_ptr<vfs::FileDescription> file) : file_(std::move(file)) {}
-  Result<struct stat> stat() override { return file_->stat(); }
-  mode_t file_type() const override {
-    auto st = file_->stat();
-    return st ? (st->st_mode & S_IFMT) : S_IFREG;
-  }
-  Result<std::shared_ptr<vfs::FileDescription>> open(int) override { return file_; }
-  bool cacheable() const override { return false; }
-
- private:
-  std::shared_ptr<vfs::FileDescription> file_;
-};
-
 std::string signal_mask_hex(uint64_t m) { return fmt::format("{:016x}", m); }
+
+// The signals a task ignores and those it catches (SigIgn and SigCgt).
+struct Dispositions {
+  uint64_t ignored = 0, caught = 0;
+};
+Dispositions dispositions(Task& t) {
+  Dispositions d;
+  std::lock_guard lock(t.signal_mutex());
+  const auto& actions = t.signal_actions();
+  for (int s = 1; s <= 64; ++s) {
+    const uint64_t h = actions[s - 1].handler;
+    if (h == reinterpret_cast<uint64_t>(SIG_IGN)) d.ignored |= uint64_t{1} << (s - 1);
+    else if (h != reinterpret_cast<uint64_t>(SIG_DFL)) d.caught |= uint64_t{1} << (s - 1);
+  }
+  return d;
+}
 
 std::shared_ptr<Inode> Procfs::process_dir(const std::shared_ptr<ThreadGroup>& group_ptr, int tid) {
   std::weak_ptr<ThreadGroup> weak = group_ptr;
@@ -251,7 +320,7 @@ std::shared_ptr<Inode> Procfs::process_dir(const std::shared_ptr<ThreadGroup>& g
     auto t = task();
     auto g = weak.lock();
     if (!t || !g) return Err(ESRCH);
-    int ppid = 0, pgid = 0, sid = 0, threads = 0;
+    int ppid = 0, pgid = 0, sid = 0, threads = 0, exit_signal = SIGCHLD;
     char state = 'S';
     {
       std::lock_guard lock(kernel.tree_mutex());
@@ -261,6 +330,7 @@ std::shared_ptr<Inode> Procfs::process_dir(const std::shared_ptr<ThreadGroup>& g
       for (const auto& w : g->tasks) threads += w.expired() ? 0 : 1;
       if (g->stopped) state = 'T';
       if (g->zombie) state = 'Z';
+      exit_signal = g->exit_signal;
     }
     if (t.get() == current_task()) state = 'R';
     auto mm = t->mm_ptr();
@@ -274,10 +344,15 @@ std::shared_ptr<Inode> Procfs::process_dir(const std::shared_ptr<ThreadGroup>& g
     const int64_t utime = t->user_time_ns() / (1000000000 / kClockTicks);
     const int64_t stime = t->sys_time_ns() / (1000000000 / kClockTicks);
     (void)tid;
+    const Dispositions d = dispositions(*t);
+    // proc(5)'s 52 fields; (31)-(34) are the pending, blocked, ignored and
+    // caught signals, (38) the exit signal, (48)-(51) the argv and
+    // environment bounds.
     return fmt::format(
         "{} ({}) {} {} {} {} 0 -1 4194560 0 0 0 0 {} {} 0 0 20 0 {} 0 0 {} {} 18446744073709551615 0 0 0 0 0 "
-        "{} 0 0 0 0 0 17 0 0 0 0 0 0 0 0 0 {} {} {} {} 0\n",
-        t->tid(), t->comm(), state, ppid, pgid, sid, utime, stime, threads, vsize, rss_pages, t->signal_mask(),
+        "{} {} {} {} 0 0 0 {} 0 0 0 0 0 0 0 0 0 {} {} {} {} 0\n",
+        t->tid(), t->comm(), state, ppid, pgid, sid, utime, stime, threads, vsize, rss_pages,
+        t->pending_signals() & ~g->shared_pending.mask.load(), t->signal_mask(), d.ignored, d.caught, exit_signal,
         image.arg_start, image.arg_end, image.env_start, image.env_end);
   };
 
@@ -299,16 +374,7 @@ std::shared_ptr<Inode> Procfs::process_dir(const std::shared_ptr<ThreadGroup>& g
     const auto& c = t->creds();
     std::string groups;
     for (uint32_t gid : c.groups) groups += fmt::format("{} ", gid);
-    uint64_t ignored = 0, caught = 0;
-    {
-      std::lock_guard lock(t->signal_mutex());
-      const auto& actions = t->signal_actions();
-      for (int s = 1; s <= 64; ++s) {
-        const uint64_t h = actions[s - 1].handler;
-        if (h == reinterpret_cast<uint64_t>(SIG_IGN)) ignored |= uint64_t{1} << (s - 1);
-        else if (h != reinterpret_cast<uint64_t>(SIG_DFL)) caught |= uint64_t{1} << (s - 1);
-      }
-    }
+    const auto [ignored, caught] = dispositions(*t);
     auto mm = t->mm_ptr();
     const uint64_t rss_kb = mm ? mm->resident_bytes() / 1024 : 0;
     auto fds = t->fds_ptr();
@@ -358,12 +424,18 @@ std::shared_ptr<Inode> Procfs::process_dir(const std::shared_ptr<ThreadGroup>& g
       const std::string path = fmt::format("{}/{}", dir_path, n);
       if (info) {
         std::weak_ptr<vfs::FileDescription> weak_file = file;
-        return self->file(path, [weak_file]() -> Result<std::string> {
+        std::weak_ptr<FdTable> weak_table = t->fds_ptr();
+        return self->file(path, [weak_file, weak_table, n]() -> Result<std::string> {
           auto f = weak_file.lock();
           if (!f) return Err(ENOENT);
           auto pos = f->seekable() ? f->seek(0, SEEK_CUR) : Result<int64_t>(0);
           const int mnt = f->dentry() && f->dentry()->mount() ? f->dentry()->mount()->id : 0;
-          return fmt::format("pos:\t{}\nflags:\t0{:o}\nmnt_id:\t{}\n", pos ? *pos : 0, f->flags(), mnt);
+          // proc(5): "If the close-on-exec file descriptor flag is set,
+          // then flags will also include the value O_CLOEXEC."
+          int flags = f->flags();
+          auto table = weak_table.lock();
+          if (auto cloexec = table ? table->cloexec(n) : Result<bool>(false); cloexec && *cloexec) flags |= O_CLOEXEC;
+          return fmt::format("pos:\t{}\nflags:\t0{:o}\nmnt_id:\t{}\n", pos ? *pos : 0, flags, mnt);
         }, 0444, nullptr, owner);
       }
       std::weak_ptr<vfs::FileDescription> weak_file = file;
@@ -462,7 +534,16 @@ std::shared_ptr<Inode> Procfs::process_dir(const std::shared_ptr<ThreadGroup>& g
          auto t = task();
          if (!t) return Err(ESRCH);
          return t->comm() + "\n";
-       }, 0644, [](std::string_view) -> Result<void> { return {}; }, owner)},
+       }, 0644, [task](std::string_view v) -> Result<void> {
+         // proc(5): a thread may rename itself or another thread of its
+         // process; the bytes written (a newline too) cut to 15.
+         auto t = task();
+         Task* caller = current_task();
+         if (!t) return Err(ESRCH);
+         if (!caller || &caller->group() != &t->group()) return Err(EINVAL);
+         t->comm() = std::string(v.substr(0, 15));
+         return {};
+       }, owner)},
       {"maps", file(base + "/maps", maps_text, 0444, nullptr, owner)},
       {"smaps", file(base + "/smaps", maps_text, 0444, nullptr, owner)},
       {"exe", std::make_shared<SyntheticSymlink>(ids(owner), vfs::synthetic_ino(base + "/exe"),
@@ -480,14 +561,19 @@ std::shared_ptr<Inode> Procfs::process_dir(const std::shared_ptr<ThreadGroup>& g
       {"limits", file(base + "/limits", limits_text, 0444, nullptr, owner)},
       {"cgroup", constant(base + "/cgroup", "0::/\n")},
       {"oom_score", constant(base + "/oom_score", "0\n")},
-      {"oom_score_adj", file(base + "/oom_score_adj", [self]() -> Result<std::string> { return std::string("0\n"); },
-                             0644, [](std::string_view v) -> Result<void> {
-                               int value = 0;
-                               auto text = std::string(v);
-                               if (std::sscanf(text.c_str(), "%d", &value) != 1 || value < -1000 || value > 1000)
-                                 return Err(EINVAL);
-                               return {};
-                             }, owner)},
+      {"oom_score_adj", file(base + "/oom_score_adj", [self, weak]() -> Result<std::string> {
+         auto g = weak.lock();
+         if (!g) return Err(ESRCH);
+         return fmt::format("{}\n", self->oom_score_adj(g));
+       }, 0644, [self, weak](std::string_view v) -> Result<void> {
+         // proc(5): -1000 (never kill) to 1000 (kill first).
+         auto value = parse_written_int(v);
+         if (!value || *value < -1000 || *value > 1000) return Err(EINVAL);
+         auto g = weak.lock();
+         if (!g) return Err(ESRCH);
+         self->set_oom_score_adj(g, *value);
+         return {};
+       }, owner)},
   };
   if (!tid) {
     auto task_lookup = [self, weak, &kernel](std::string_view name) -> Result<std::shared_ptr<Inode>> {
