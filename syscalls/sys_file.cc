@@ -306,6 +306,25 @@ Result<uint64_t> sys_openat2(Task& t, const SyscallArgs& a) {
                    how.resolve & ~uint64_t{RESOLVE_CACHED});
 }
 
+// name_to_handle_at(2): no filesystem here exports handles, which the man
+// page answers with EOPNOTSUPP once the path is found.
+Result<uint64_t> sys_name_to_handle_at(Task& t, const SyscallArgs& a) {
+  const int flags = a.i(4);
+  if (flags & ~(AT_SYMLINK_FOLLOW | AT_EMPTY_PATH)) return Err(EINVAL);
+  auto path = path_arg(t, a.u(1));
+  if (!path) return Err(path.error());
+  auto d = resolve_at(t, a.i(0), *path, (flags & AT_SYMLINK_FOLLOW) != 0, (flags & AT_EMPTY_PATH) != 0);
+  if (!d) return Err(d.error());
+  return Err(EOPNOTSUPP);
+}
+
+// open_by_handle_at(2): only for CAP_DAC_READ_SEARCH, and no handle can be
+// valid since none is ever given out (ESTALE).
+Result<uint64_t> sys_open_by_handle_at(Task& t, const SyscallArgs&) {
+  if (!caller_of(t).cap_dac_read_search) return Err(EPERM);
+  return Err(ESTALE);
+}
+
 Result<uint64_t> sys_creat(Task& t, const SyscallArgs& a) {
   return do_openat(t, AT_FDCWD, a.u(0), O_CREAT | O_WRONLY | O_TRUNC, static_cast<uint32_t>(a.u(1)));
 }
@@ -634,6 +653,9 @@ void register_file(kernel::SyscallTable& tb) {
   tb.set(SYS_openat, "openat", sys_openat, {A::kFd, A::kPath, A::kHex, A::kOct});
   tb.set(SYS_creat, "creat", sys_creat, {A::kPath, A::kOct});
   tb.set(SYS_openat2, "openat2", sys_openat2, {A::kFd, A::kPath, A::kPtr, A::kInt});
+  tb.set(SYS_name_to_handle_at, "name_to_handle_at", sys_name_to_handle_at,
+         {A::kFd, A::kPath, A::kPtr, A::kPtr, A::kHex});
+  tb.set(SYS_open_by_handle_at, "open_by_handle_at", sys_open_by_handle_at, {A::kFd, A::kPtr, A::kHex});
   tb.set(SYS_close, "close", sys_close, {A::kFd});
   tb.set(SYS_close_range, "close_range", sys_close_range, {A::kInt, A::kInt, A::kHex});
   tb.set(SYS_fstat, "fstat", sys_fstat, {A::kFd, A::kPtr});

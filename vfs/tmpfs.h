@@ -106,6 +106,8 @@ class TmpfsInode final : public Inode, public std::enable_shared_from_this<Tmpfs
   Result<std::shared_ptr<TmpfsInode>> add_entry_locked(std::string_view name, mode_t mode, const Owner& owner,
                                                        dev_t rdev);
   void touch_locked(bool modify);
+  uint64_t contiguous_bytes_locked(std::map<uint64_t, uint64_t>::const_iterator it, uint64_t offset,
+                                   uint64_t limit) const;
   Result<void> truncate_locked(uint64_t size);
 
   std::shared_ptr<TmpfsFilesystem> fs_;

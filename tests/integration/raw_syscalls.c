@@ -13,6 +13,17 @@ static long raw(long nr, long a, long b, long c) {
   return ret;
 }
 
+static long raw5(long nr, long a, long b, long c, long d, long e) {
+  long ret;
+  register long r10 __asm__("r10") = d;
+  register long r8 __asm__("r8") = e;
+  __asm__ volatile("syscall"
+                   : "=a"(ret)
+                   : "a"(nr), "D"(a), "S"(b), "d"(c), "r"(r10), "r"(r8)
+                   : "rcx", "r11", "memory");
+  return ret;
+}
+
 static int failures;
 static void check(int ok, const char* what, long got) {
   if (!ok) {
@@ -44,6 +55,12 @@ int main(int argc, char** argv) {
   check(w >= 0, "opening a root file for writing works (overlay)", w);
   long written = raw(SYS_write, w, (long)"overwritten", 11);
   check(written == 11, "writing it works", written);
+  // No filesystem in the sandbox exports file handles (name_to_handle_at(2)).
+  char handle_buf[128] = {0};
+  int mount_id = 0;
+  ((unsigned int*)handle_buf)[0] = 64;  // struct file_handle.handle_bytes
+  long handle = raw5(SYS_name_to_handle_at, AT_FDCWD, (long)"/raw_syscalls", (long)handle_buf, (long)&mount_id, 0);
+  check(handle == -EOPNOTSUPP, "name_to_handle_at is EOPNOTSUPP", handle);
   long bad = raw(SYS_write, 1, 0x10, 5);
   check(bad == -EFAULT, "write from an unmapped pointer is EFAULT", bad);
   long nosys = raw(433 /* fspick */, 0, 0, 0);  // a real syscall the Sentry does not implement
