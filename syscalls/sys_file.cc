@@ -203,16 +203,42 @@ Result<std::pair<std::shared_ptr<vfs::Dentry>, bool>> open_or_create(Task& t, in
   return Created{std::move(created), true};
 }
 
+// O_TMPFILE (open(2)): an unnamed regular file in the directory `path`
+// names; linkat(2) can name it later unless O_EXCL was given.
+Result<uint64_t> open_tmpfile(Task& t, int dirfd, const std::string& path, int flags, uint32_t mode,
+                              uint64_t confine) {
+  const int accmode = flags & O_ACCMODE;
+  if (accmode != O_WRONLY && accmode != O_RDWR) return Err(EINVAL);
+  auto dir = resolve_at(t, dirfd, path, true, false, confine);
+  if (!dir) return Err(dir.error());
+  if (!(*dir)->is_dir()) return Err(ENOTDIR);
+  if (vfs::on_read_only_mount(**dir)) return Err(EROFS);
+  auto dir_st = (*dir)->inode().stat();
+  if (!dir_st) return Err(dir_st.error());
+  if (auto r = vfs::may_access(caller_of(t), *dir_st, vfs::kMayWrite | vfs::kMayExec); !r) return Err(r.error());
+  const mode_t perm = (mode & 07777) & ~t.fs().umask;
+  // open(2): EOPNOTSUPP from a filesystem without unnamed files; the
+  // callers (glibc's tmpfile) then fall back to a named file.
+  auto inode = (*dir)->inode().make_tmpfile(perm, new_file_owner(t, *dir_st), !(flags & O_EXCL));
+  if (!inode) return Err(inode.error());
+  auto st = (*inode)->stat();
+  // Named only for /proc/pid/fd ("/dir/#ino (deleted)"), as Linux shows it.
+  const std::string name = "#" + std::to_string(st ? st->st_ino : 0);
+  auto dentry = (*dir)->add_child(name, *inode);
+  (*dir)->remove_child(name);
+  auto opened = (*inode)->open(flags & ~(__O_TMPFILE | O_EXCL | O_CREAT | O_NOCTTY | O_CLOEXEC | O_TRUNC));
+  if (!opened) return Err(opened.error());
+  (*opened)->set_dentry(dentry);
+  auto fd = t.fds().install(std::move(*opened), (flags & O_CLOEXEC) != 0);
+  if (!fd) return Err(fd.error());
+  return static_cast<uint64_t>(*fd);
+}
+
 Result<uint64_t> do_openat(Task& t, int dirfd, uint64_t path_addr, int flags, uint32_t mode, uint64_t confine = 0) {
   auto path = path_arg(t, path_addr);
   if (!path) return Err(path.error());
   if (path->empty()) return Err(ENOENT);
-  if ((flags & __O_TMPFILE) == __O_TMPFILE) {
-    if ((flags & O_ACCMODE) == O_RDONLY) return Err(EINVAL);
-    // open(2): EOPNOTSUPP when the filesystem has no unnamed files; the
-    // callers (glibc's tmpfile, systemd) fall back to a named file.
-    return Err(EOPNOTSUPP);
-  }
+  if ((flags & __O_TMPFILE) == __O_TMPFILE) return open_tmpfile(t, dirfd, *path, flags, mode, confine);
   std::shared_ptr<vfs::Dentry> dentry;
   bool created = false;
   if ((flags & O_CREAT) && !(flags & O_PATH)) {

@@ -110,6 +110,13 @@ class Inode {
     (void)name, (void)target, (void)owner;
     return Err(read_only() ? EROFS : EPERM);
   }
+  // O_TMPFILE: an unnamed regular file in this directory's filesystem,
+  // which linkat(2) may give a name later unless `linkable` is false
+  // (O_EXCL).
+  virtual Result<std::shared_ptr<Inode>> make_tmpfile(mode_t mode, const Owner& owner, bool linkable) {
+    (void)mode, (void)owner, (void)linkable;
+    return Err(read_only() ? EROFS : EOPNOTSUPP);
+  }
   // A new name for `target`, which the VFS checked is on this filesystem.
   virtual Result<void> link(std::string_view name, const std::shared_ptr<Inode>& target) {
     (void)name, (void)target;

@@ -135,6 +135,16 @@ class OverlayInode final : public Inode, public std::enable_shared_from_this<Ove
     return std::shared_ptr<Inode>(*made);
   }
 
+  Result<std::shared_ptr<Inode>> make_tmpfile(mode_t mode, const Owner& owner, bool linkable) override {
+    std::lock_guard lock(fs_->mu);
+    if (!S_ISDIR(type_)) return Err(ENOTDIR);
+    if (auto r = copy_up_locked(true); !r) return Err(r.error());
+    auto made = upper_->make_tmpfile(mode, owner, linkable);
+    if (!made) return Err(made.error());
+    auto upper = std::static_pointer_cast<TmpfsInode>(*made);
+    return std::shared_ptr<Inode>(std::make_shared<OverlayInode>(fs_, shared_from_this(), "", std::move(upper), nullptr));
+  }
+
   Result<void> link(std::string_view name, const std::shared_ptr<Inode>& target) override {
     auto other = std::dynamic_pointer_cast<OverlayInode>(target);
     if (!other || other->fs_ != fs_) return Err(EXDEV);
@@ -142,6 +152,11 @@ class OverlayInode final : public Inode, public std::enable_shared_from_this<Ove
     if (auto r = other->copy_up_locked(true); !r) return r;
     if (auto r = prepare_create_locked(name); !r) return r;
     if (auto r = upper_->link(name, other->upper_); !r) return r;
+    if (other->name_.empty()) {
+      // An O_TMPFILE file getting its first name.
+      other->parent_ = shared_from_this();
+      other->name_ = std::string(name);
+    }
     children_[std::string(name)] = other;
     return {};
   }

@@ -285,6 +285,16 @@ Result<std::shared_ptr<Inode>> TmpfsInode::symlink(std::string_view name, std::s
   return std::shared_ptr<Inode>(*r);
 }
 
+Result<std::shared_ptr<Inode>> TmpfsInode::make_tmpfile(mode_t mode, const Owner& owner, bool linkable) {
+  std::lock_guard lock(fs_->mutex());
+  if (!S_ISDIR(type_)) return Err(ENOTDIR);
+  if (nlink_ == 0) return Err(ENOENT);
+  auto inode = std::make_shared<TmpfsInode>(fs_, S_IFREG | (mode & 07777), owner);
+  inode->nlink_ = 0;  // no name yet
+  inode->linkable_ = linkable;
+  return std::shared_ptr<Inode>(inode);
+}
+
 Result<void> TmpfsInode::link(std::string_view name, const std::shared_ptr<Inode>& target) {
   auto other = std::dynamic_pointer_cast<TmpfsInode>(target);
   if (!other || other->fs_ != fs_) return Err(EXDEV);
@@ -292,8 +302,10 @@ Result<void> TmpfsInode::link(std::string_view name, const std::shared_ptr<Inode
   if (!S_ISDIR(type_)) return Err(ENOTDIR);
   if (nlink_ == 0) return Err(ENOENT);
   if (entries_.contains(name)) return Err(EEXIST);
-  // A file whose last link is gone cannot get a name back (linkat(2) ENOENT).
-  if (other->nlink_ == 0) return Err(ENOENT);
+  // A file whose last link is gone cannot get a name back (linkat(2)
+  // ENOENT), except an O_TMPFILE file opened without O_EXCL.
+  if (other->nlink_ == 0 && !other->linkable_) return Err(ENOENT);
+  other->linkable_ = false;
   entries_.emplace(std::string(name), other);
   ++other->nlink_;
   other->ctime_ = now();
