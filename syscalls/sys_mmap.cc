@@ -31,7 +31,10 @@ Result<uint64_t> sys_mmap(Task& t, const SyscallArgs& a) {
     req.file = (*f)->mappable();
     if (!req.file) return Err(ENODEV);
     if (type != MAP_PRIVATE && !(*f)->writable()) req.max_prot &= ~PROT_WRITE;
-    if ((*f)->dentry()) req.name = (*f)->dentry()->path();
+    if ((*f)->dentry()) {
+      req.name = (*f)->dentry()->path();
+      if (auto fst = (*f)->dentry()->inode().stat()) req.dev = fst->st_dev, req.ino = fst->st_ino;
+    }
   }
   return t.mm().mmap(req);
 }

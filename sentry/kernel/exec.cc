@@ -68,6 +68,9 @@ Result<LoadedObject> map_object(mm::MemoryManager& mm, const loader::ElfInfo& el
                                 bool is_interpreter) {
   auto mappable = file->mappable();
   if (!mappable) return Err(EACCES);
+  // The file's identity as /proc/pid/maps shows it.
+  struct stat ids {};
+  if (auto st = file->dentry() ? file->dentry()->inode().stat() : file->stat()) ids = *st;
   uint64_t lo = UINT64_MAX, hi = 0;
   for (const auto& seg : elf.segments) {
     lo = std::min(lo, mm::page_down(seg.vaddr));
@@ -99,6 +102,8 @@ Result<LoadedObject> map_object(mm::MemoryManager& mm, const loader::ElfInfo& el
       req.file = mappable;
       req.offset = mm::page_down(seg.offset);
       req.name = name;
+      req.dev = ids.st_dev;
+      req.ino = ids.st_ino;
       if (auto r = mm.mmap(req); !r) return Err(r.error());
       // The rest of the last file page belongs to .bss and must read as
       // zero (Linux's padzero); the private copy holds file bytes there.

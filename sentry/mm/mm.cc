@@ -1,5 +1,7 @@
 #include "sentry/mm/mm.h"
 
+#include <sys/sysmacros.h>
+
 #include <fmt/core.h>
 
 #include <algorithm>
@@ -102,6 +104,8 @@ Result<uint64_t> MemoryManager::mmap(const MmapRequest& req) {
     vma.file_offset = req.offset;
   }
   vma.name = req.name;
+  vma.dev = req.dev;
+  vma.ino = req.ino;
   vmas_.insert(start, start + length, std::move(vma));
   return start;
 }
@@ -524,9 +528,12 @@ std::string MemoryManager::describe_maps() {
   std::string out;
   for (auto& [start, entry] : vmas_.ranges()) {
     const Vma& v = entry.value;
-    out += fmt::format("{:08x}-{:08x} {}{}{}{} {:08x} 00:00 0 {}{}\n", start, entry.end, (v.prot & PROT_READ) ? 'r' : '-',
-                       (v.prot & PROT_WRITE) ? 'w' : '-', (v.prot & PROT_EXEC) ? 'x' : '-', v.shared ? 's' : 'p',
-                       v.file ? v.file_offset : 0, v.name.empty() ? "" : "                          ", v.name);
+    // proc(5): "address perms offset dev inode pathname", dev as major:minor in hex.
+    out += fmt::format("{:08x}-{:08x} {}{}{}{} {:08x} {:02x}:{:02x} {} {}{}\n", start, entry.end,
+                       (v.prot & PROT_READ) ? 'r' : '-', (v.prot & PROT_WRITE) ? 'w' : '-',
+                       (v.prot & PROT_EXEC) ? 'x' : '-', v.shared ? 's' : 'p', v.file ? v.file_offset : 0,
+                       v.file ? major(v.dev) : 0, v.file ? minor(v.dev) : 0, v.file ? v.ino : 0,
+                       v.name.empty() ? "" : "                          ", v.name);
   }
   return out;
 }

@@ -36,6 +36,7 @@ struct MmapRequest {
   uint64_t offset = 0;
   int max_prot = PROT_READ | PROT_WRITE | PROT_EXEC;
   std::string name;
+  uint64_t dev = 0, ino = 0;  // the file's device and inode numbers
 };
 
 // Layout constants. Without ASLR for now: the same places each run, like

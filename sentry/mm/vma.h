@@ -42,6 +42,7 @@ struct Vma {
   std::shared_ptr<Mappable> file;  // null: anonymous
   uint64_t file_offset = 0;   // file offset of the VMA's start
   std::string name;           // "[heap]", "[stack]" or the file's path
+  uint64_t dev = 0, ino = 0;  // the mapped file's, for /proc/pid/maps
 
   Vma slice(uint64_t delta) const {
     Vma v = *this;
