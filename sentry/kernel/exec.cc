@@ -225,6 +225,19 @@ Result<void> Task::exec(const ExecRequest& request) {
 
   // Past the point of no return: the other threads go first (de_thread()).
   kill_other_threads();
+  // A thread other than the leader takes the leader's place and its
+  // thread ID, which is the process ID (execve(2): "all other threads ...
+  // are destroyed ... the thread ID of the thread that called execve
+  // becomes the PID").
+  {
+    std::lock_guard lock(kernel_.tree_mutex());
+    if (tid_ != group_->pid) {
+      kernel_.remove_task_locked(tid_);
+      tid_ = group_->pid;
+      kernel_.add_task_locked(shared_from_this());
+      group_->leader = shared_from_this();
+    }
+  }
   // Commit: the new image replaces the old one. did_exec is set before
   // the close-on-exec FDs go, since their closing is observable.
   {

@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include <functional>
+#include <thread>
 #include <map>
 #include <string>
 #include <vector>
@@ -56,6 +57,7 @@ std::string SignalSet(const sigset_t& set) {
 [[noreturn]] void RunHelper(int argc, char** argv, char** envp) {
   std::string out;
   Out(out, "pid", std::to_string(getpid()));
+  Out(out, "tid", std::to_string(syscall(SYS_gettid)));
   Out(out, "ppid", std::to_string(getppid()));
   Out(out, "argc", std::to_string(argc));
   for (int i = 0; i < argc; i++) Out(out, "argv" + std::to_string(i), argv[i]);
@@ -351,6 +353,35 @@ void PlaceFds(int cloexec_src, int inherited_src) {
   close(b);
   CHILD_CHECK(fcntl(kCloexecFd, F_GETFD) == FD_CLOEXEC);
   CHILD_CHECK(fcntl(kInheritedFd, F_GETFD) == 0);
+}
+
+// execve(2) from a thread other than the leader: the other threads,
+// the leader included, go, and the caller takes over the leader's thread
+// ID, which is the process ID.
+TEST_F(ExecTest, ExecFromANonLeaderThreadTakesTheProcessId) {
+  Pipe out;
+  ASSERT_TRUE(out.ok());
+  std::string self = g_self;
+  std::string env = HelperEnv();
+  pid_t pid = ForkChild([&] {
+    CHILD_CHECK(dup2(out.wr(), 1) == 1);
+    out.CloseRead();
+    std::thread([&] {
+      std::vector<char*> argv = {const_cast<char*>("helper"), nullptr};
+      std::vector<char*> envp = {const_cast<char*>(env.c_str()), nullptr};
+      CHILD_CHECK(syscall(SYS_gettid) != getpid());
+      execve(self.c_str(), argv.data(), envp.data());
+      _exit(127);
+    }).join();
+    return 126;  // the thread's execve replaced the process before this
+  });
+  ASSERT_GT(pid, 0);
+  out.CloseWrite();
+  auto m = Parse(ReadToEof(out.rd()));
+  int status = WaitStatus(pid);
+  EXPECT_EXITED_WITH(status, 0);
+  EXPECT_EQ(m["pid"], std::to_string(pid));
+  EXPECT_EQ(m["tid"], std::to_string(pid)) << "the exec'ing thread now has the leader's ID";
 }
 
 TEST_F(ExecTest, CloseOnExecFdsAreClosedAndOthersInherited) {
