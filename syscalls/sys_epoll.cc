@@ -9,6 +9,8 @@
 #include <sys/syscall.h>
 
 #include <algorithm>
+#include <map>
+#include <mutex>
 #include <vector>
 
 #include "sentry/kernel/timers.h"
@@ -22,8 +24,18 @@ using kernel::Arg;
 
 class EpollDescription final : public vfs::FileDescription {
  public:
+  // A watched file with no host FD (signalfd): its readiness is asked of
+  // the file at each wait, level-triggered.
+  struct SentryMember {
+    std::weak_ptr<vfs::FileDescription> file;
+    epoll_event event{};
+    bool disabled = false;  // EPOLLONESHOT fired
+  };
+
   explicit EpollDescription(UniqueFd fd) : FileDescription(O_RDWR), fd_(std::move(fd)) {}
   int host_fd() const { return fd_.get(); }
+  std::mutex& members_mutex() { return mu_; }
+  std::map<vfs::FileDescription*, SentryMember>& sentry_members() { return sentry_members_; }
   int host_poll_fd() const override { return fd_.get(); }
   Result<struct stat> stat() override {
     struct stat st{};
@@ -34,7 +46,31 @@ class EpollDescription final : public vfs::FileDescription {
 
  private:
   UniqueFd fd_;
+  std::mutex mu_;
+  std::map<vfs::FileDescription*, SentryMember> sentry_members_;
 };
+
+// The ready Sentry members' events, up to `max` (EPOLLONESHOT ones are
+// disabled as they are reported).
+std::vector<epoll_event> sentry_ready(EpollDescription& ep, size_t max) {
+  std::vector<epoll_event> out;
+  std::lock_guard lock(ep.members_mutex());
+  for (auto it = ep.sentry_members().begin(); it != ep.sentry_members().end() && out.size() < max;) {
+    auto file = it->second.file.lock();
+    if (!file) {
+      it = ep.sentry_members().erase(it);  // closed: epoll(7) forgets it
+      continue;
+    }
+    EpollDescription::SentryMember& m = it->second;
+    const short ready = m.disabled ? 0 : file->readiness(static_cast<short>(m.event.events));
+    if (ready) {
+      out.push_back({static_cast<uint32_t>(ready), m.event.data});
+      if (m.event.events & EPOLLONESHOT) m.disabled = true;
+    }
+    ++it;
+  }
+  return out;
+}
 
 Result<uint64_t> sys_epoll_create1(Task& t, const SyscallArgs& a) {
   if (a.i(0) & ~EPOLL_CLOEXEC) return Err(EINVAL);
@@ -73,6 +109,29 @@ Result<uint64_t> sys_epoll_ctl(Task& t, const SyscallArgs& a) {
     if (auto r = t.mm().copy_in(a.u(3), &ev, sizeof(ev)); !r) return Err(r.error());
   }
   const int host = (*target)->host_poll_fd();
+  if (host < 0 && (*target)->sentry_pollable()) {
+    std::lock_guard lock((*ep)->members_mutex());
+    auto& members = (*ep)->sentry_members();
+    auto it = members.find(target->get());
+    const bool present = it != members.end() && !it->second.file.expired();
+    switch (op) {
+      case EPOLL_CTL_ADD:
+        if (present) return Err(EEXIST);
+        members[target->get()] = {*target, ev, false};
+        return ok();
+      case EPOLL_CTL_MOD:
+        if (!present) return Err(ENOENT);
+        it->second.event = ev;
+        it->second.disabled = false;
+        return ok();
+      case EPOLL_CTL_DEL:
+        if (!present) return Err(ENOENT);
+        members.erase(it);
+        return ok();
+      default:
+        return Err(EINVAL);
+    }
+  }
   if (host < 0) return Err(EPERM);  // files that are always ready
   if (::epoll_ctl((*ep)->host_fd(), op, host, op == EPOLL_CTL_DEL ? nullptr : &ev) != 0) return ErrFromErrno();
   return ok();
@@ -90,8 +149,15 @@ Result<uint64_t> do_epoll_wait(Task& t, int epfd, uint64_t events_addr, int max,
   if (mask) t.set_temporary_mask(*mask);
   std::vector<epoll_event> events(static_cast<size_t>(std::min(max, 1024)));
   for (;;) {
-    int n = ::epoll_wait((*ep)->host_fd(), events.data(), static_cast<int>(events.size()), 0);
-    if (n < 0 && errno != EINTR) return ErrFromErrno();
+    // The Sentry's own members first, then the host's, into one list.
+    std::vector<epoll_event> sentry = sentry_ready(**ep, events.size());
+    std::copy(sentry.begin(), sentry.end(), events.begin());
+    int n = static_cast<int>(sentry.size());
+    if (static_cast<size_t>(n) < events.size()) {
+      int host = ::epoll_wait((*ep)->host_fd(), events.data() + n, static_cast<int>(events.size()) - n, 0);
+      if (host < 0 && errno != EINTR) return ErrFromErrno();
+      if (host > 0) n += host;
+    }
     if (n > 0) {
       if (mask) t.restore_temporary_mask();
       if (auto r = t.mm().copy_out(events_addr, events.data(), static_cast<size_t>(n) * sizeof(epoll_event)); !r)
@@ -109,9 +175,15 @@ Result<uint64_t> do_epoll_wait(Task& t, int epfd, uint64_t events_addr, int max,
       if (mask) t.restore_temporary_mask();
       return ok(0);
     }
-    pollfd fds[2] = {{(*ep)->host_fd(), POLLIN, 0}, {t.interrupt_fd(), POLLIN, 0}};
-    int r = ::poll(fds, 2, timeout_ms);
+    // The task's wake FD too: a Sentry member's readiness may change
+    // (a signal the signalfd reports arrives).
+    pollfd fds[3] = {{(*ep)->host_fd(), POLLIN, 0}, {t.interrupt_fd(), POLLIN, 0}, {t.wake_fd(), POLLIN, 0}};
+    int r = ::poll(fds, 3, timeout_ms);
     if (r < 0 && errno != EINTR) return ErrFromErrno();
+    if (fds[2].revents & POLLIN) {
+      uint64_t drained;
+      (void)!::read(t.wake_fd(), &drained, sizeof(drained));
+    }
     // With a temporary mask the handler's frame restores the old one.
     if (fds[1].revents & POLLIN) return Err(EINTR);
   }

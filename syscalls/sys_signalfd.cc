@@ -80,6 +80,7 @@ class SignalfdDescription final : public vfs::FileDescription {
     return done;
   }
 
+  bool sentry_pollable() const override { return true; }
   short readiness(short events) const override {
     Task* t = kernel::current_task();
     short ready = 0;

@@ -292,6 +292,9 @@ class FileDescription {
   // poll(2): a host FD whose readiness is this file's (pipes, stdio), or
   // -1 when readiness() answers instead.
   virtual int host_poll_fd() const { return -1; }
+  // A file whose readiness the Sentry decides (signalfd): it has no host
+  // FD, yet epoll may watch it, and a change wakes the waiting task.
+  virtual bool sentry_pollable() const { return false; }
   // The poll events that hold now for a file that never blocks (regular
   // files, directories, memory devices): always readable and writable.
   virtual short readiness(short events) const { return events & (POLLIN | POLLOUT | POLLRDNORM | POLLWRNORM); }

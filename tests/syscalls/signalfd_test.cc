@@ -2,6 +2,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
+#include <sys/epoll.h>
 #include <sys/signalfd.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -110,6 +111,62 @@ TEST_F(SignalfdTest, BlockingReadAndPollWakeForASignalFromAChild) {
   EXPECT_EQ(info.ssi_signo, static_cast<uint32_t>(SIGUSR2));
   int status;
   ASSERT_EQ(waitpid(pid, &status, 0), pid);
+  close(fd);
+}
+
+// epoll(7) watches a signalfd like any other file: readable while a
+// signal in its mask is pending.
+TEST_F(SignalfdTest, EpollReportsAPendingSignalLevelTriggered) {
+  int fd = make({SIGUSR1});
+  ASSERT_GE(fd, 0);
+  int ep = epoll_create1(EPOLL_CLOEXEC);
+  ASSERT_GE(ep, 0);
+  epoll_event ev{};
+  ev.events = EPOLLIN;
+  ev.data.u64 = 0xfeed;
+  ASSERT_EQ(epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev), 0) << strerror(errno);
+  EXPECT_EQ(epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev), -1);
+  EXPECT_EQ(errno, EEXIST);
+  epoll_event out[2];
+  EXPECT_EQ(epoll_wait(ep, out, 2, 0), 0) << "nothing pending yet";
+  ASSERT_EQ(raise(SIGUSR1), 0);
+  ASSERT_EQ(epoll_wait(ep, out, 2, 0), 1);
+  EXPECT_EQ(out[0].data.u64, 0xfeedu);
+  EXPECT_TRUE(out[0].events & EPOLLIN);
+  EXPECT_EQ(epoll_wait(ep, out, 2, 0), 1) << "level-triggered: still pending";
+  signalfd_siginfo info;
+  ASSERT_EQ(read(fd, &info, sizeof(info)), static_cast<ssize_t>(sizeof(info)));
+  EXPECT_EQ(epoll_wait(ep, out, 2, 0), 0) << "read: nothing pending";
+  ASSERT_EQ(epoll_ctl(ep, EPOLL_CTL_DEL, fd, nullptr), 0);
+  EXPECT_EQ(epoll_ctl(ep, EPOLL_CTL_DEL, fd, nullptr), -1);
+  EXPECT_EQ(errno, ENOENT);
+  close(ep);
+  close(fd);
+}
+
+TEST_F(SignalfdTest, EpollWaitWakesForASignalFromAChildAndOneshotFiresOnce) {
+  int fd = make({SIGUSR2});
+  int ep = epoll_create1(EPOLL_CLOEXEC);
+  ASSERT_GE(ep, 0);
+  epoll_event ev{};
+  ev.events = EPOLLIN | EPOLLONESHOT;
+  ev.data.fd = fd;
+  ASSERT_EQ(epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev), 0);
+  pid_t pid = fork();
+  if (pid == 0) {
+    usleep(20000);
+    kill(getppid(), SIGUSR2);
+    _exit(0);
+  }
+  epoll_event out[1];
+  ASSERT_EQ(epoll_wait(ep, out, 1, 10000), 1) << "woken by the child's signal";
+  EXPECT_EQ(out[0].data.fd, fd);
+  EXPECT_EQ(epoll_wait(ep, out, 1, 0), 0) << "EPOLLONESHOT: disabled until re-armed";
+  ASSERT_EQ(epoll_ctl(ep, EPOLL_CTL_MOD, fd, &ev), 0);
+  EXPECT_EQ(epoll_wait(ep, out, 1, 0), 1) << "re-armed while still pending";
+  int status;
+  ASSERT_EQ(waitpid(pid, &status, 0), pid);
+  close(ep);
   close(fd);
 }
 
