@@ -460,7 +460,8 @@ sp_row() {  # key label
   local key=$1 label=$2
   [[ -v SP_MED[$key] ]] || return 0
   local m=${SP_MED[$key]}
-  echo "| $label | $(fmt "$m") | $(ratio "$m" "${SP_MED[native]}") |"
+  local base=${SP_MED[native]:-}  # absent when only some sections ran
+  echo "| $label | $(fmt "$m") | $( [[ -n $base ]] && ratio "$m" "$base") |"
 }
 sp_row native "\`$TRUE_BIN\`"
 sp_row floor "\`sysemu_floor $TRUE_BIN\`"

@@ -38,6 +38,11 @@ Result<uint64_t> MemoryFile::allocate(uint64_t length) {
   return offset;
 }
 
+bool MemoryFile::is_shared(uint64_t offset) const {
+  std::lock_guard lock(mu_);
+  return extra_refs_.contains(offset & ~uint64_t{4095});
+}
+
 void MemoryFile::add_ref(uint64_t offset, uint64_t length) {
   std::lock_guard lock(mu_);
   for (uint64_t page = offset; page < offset + length; page += 4096) ++extra_refs_[page];

@@ -32,6 +32,8 @@ class MemoryFile {
   // mapping that fork(2) gives to the child as well.
   void add_ref(uint64_t offset, uint64_t length);
   uint8_t* at(uint64_t offset) const { return base_ + offset; }
+  // Whether more than one reference holds the page at `offset`.
+  bool is_shared(uint64_t offset) const;
   uint64_t allocated_bytes() const;
 
  private:

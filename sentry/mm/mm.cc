@@ -33,23 +33,44 @@ Result<std::unique_ptr<MemoryManager>> MemoryManager::fork(std::unique_ptr<platf
   child->vmas_ = vmas_;
   child->brk_base_ = brk_base_;
   child->brk_ = brk_;
-  for (const auto& [start, entry] : pmas_) {
+  for (auto& [start, entry] : pmas_) {
     const uint64_t length = entry.end - start;
     const Vma* vma = vmas_.find(start);
-    uint64_t offset;
-    if (vma && vma->shared) {
-      offset = entry.value.memfile_offset;
-      memfile_.add_ref(offset, length);
-    } else {
-      auto copy = memfile_.allocate(length);
-      if (!copy) return Err(copy.error());  // child's destructor releases what it got
-      std::memcpy(memfile_.at(*copy), memfile_.at(entry.value.memfile_offset), length);
-      offset = *copy;
+    const bool shared = vma && vma->shared;
+    memfile_.add_ref(entry.value.memfile_offset, length);
+    if (!shared && !entry.value.cow) {
+      // The parent keeps the page but may no longer write it in place.
+      entry.value.cow = true;
+      if (entry.value.mapped && vma && (vma->prot & PROT_WRITE)) {
+        if (auto r = as_->protect(start, length, vma->prot & ~PROT_WRITE); !r) return Err(r.error());
+      }
     }
     // Nothing is in the child's stub yet: its pages map in on fault.
-    child->pmas_.insert(start, entry.end, Pma{offset, false});
+    child->pmas_.insert(start, entry.end, Pma{entry.value.memfile_offset, false, !shared});
   }
   return child;
+}
+
+Result<void> MemoryManager::break_cow_locked(uint64_t page, const Vma& vma) {
+  auto it = pmas_.isolate(page, page + kPageSize);
+  if (it == pmas_.end() || it->first != page) return Err(EFAULT);
+  Pma& p = it->second.value;
+  if (!p.cow) return {};
+  if (memfile_.is_shared(p.memfile_offset)) {
+    auto copy = memfile_.allocate(kPageSize);
+    if (!copy) return Err(copy.error());
+    std::memcpy(memfile_.at(*copy), memfile_.at(p.memfile_offset), kPageSize);
+    memfile_.release(p.memfile_offset, kPageSize);
+    p.memfile_offset = *copy;
+    p.cow = false;
+    // The stub maps the old page: point it at the copy (or let it fault).
+    if (p.mapped) return as_->map(page, p.memfile_offset, kPageSize, vma.prot);
+    return {};
+  }
+  // The other side let go: the page is ours alone again.
+  p.cow = false;
+  if (p.mapped) return as_->protect(page, kPageSize, vma.prot);
+  return {};
 }
 
 Result<uint64_t> MemoryManager::find_free_locked(uint64_t length, uint64_t hint, bool below_2g) {
@@ -146,9 +167,11 @@ Result<void> MemoryManager::mprotect(uint64_t addr, uint64_t length, int prot) {
   // Re-protect what the stub already maps, in runs of adjacent mapped pmas.
   auto it = pmas_.isolate(addr, end);
   uint64_t run_start = 0, run_end = 0;
+  bool run_cow = false;
   auto flush = [&]() -> Result<void> {
     if (run_end > run_start) {
-      auto r = as_->protect(run_start, run_end - run_start, prot);
+      // Copy-on-write pages stay read-only until their first write.
+      auto r = as_->protect(run_start, run_end - run_start, run_cow ? prot & ~PROT_WRITE : prot);
       run_start = run_end = 0;
       return r;
     }
@@ -156,9 +179,10 @@ Result<void> MemoryManager::mprotect(uint64_t addr, uint64_t length, int prot) {
   };
   for (; it != pmas_.end() && it->first < end; ++it) {
     if (!it->second.value.mapped) continue;
-    if (run_end != it->first) {
+    if (run_end != it->first || run_cow != it->second.value.cow) {
       if (auto r = flush(); !r) return r;
       run_start = it->first;
+      run_cow = it->second.value.cow;
     }
     run_end = it->second.end;
   }
@@ -189,6 +213,7 @@ Result<uint64_t> MemoryManager::mremap(uint64_t old_addr, uint64_t old_len, uint
     // and free those past the new length.
     struct Piece {
       uint64_t rel_start, rel_end, memfile_offset;
+      bool cow;
     };
     std::vector<Piece> moved;
     std::vector<std::pair<uint64_t, uint64_t>> dropped;
@@ -197,7 +222,7 @@ Result<uint64_t> MemoryManager::mremap(uint64_t old_addr, uint64_t old_len, uint
       any_mapped |= p.mapped;
       uint64_t kept_end = std::min(e, old_addr + keep);
       if (s < kept_end) {
-        moved.push_back({s - old_addr, kept_end - old_addr, p.memfile_offset});
+        moved.push_back({s - old_addr, kept_end - old_addr, p.memfile_offset, p.cow});
         if (kept_end < e) dropped.emplace_back(p.memfile_offset + (kept_end - s), e - kept_end);
       } else {
         dropped.emplace_back(p.memfile_offset, e - s);
@@ -209,7 +234,7 @@ Result<uint64_t> MemoryManager::mremap(uint64_t old_addr, uint64_t old_len, uint
     }
     vmas_.insert(dest, dest + new_len, vma);
     for (const Piece& piece : moved)
-      pmas_.insert(dest + piece.rel_start, dest + piece.rel_end, Pma{piece.memfile_offset, false});
+      pmas_.insert(dest + piece.rel_start, dest + piece.rel_end, Pma{piece.memfile_offset, false, piece.cow});
     for (auto [offset, length] : dropped) memfile_.release(offset, length);
     return dest;
   };
@@ -400,6 +425,11 @@ Result<void> MemoryManager::handle_fault(uint64_t addr) {
   const Vma& vma = vit->second.value;
   if (vma.prot == PROT_NONE) return Err(EFAULT);
   auto pit = pmas_.find(addr);
+  // A copy-on-write page mapped read-only in a writable VMA: the fault was
+  // a write; it gets its own copy now.
+  if (pit != pmas_.end() && pit->second.value.mapped && pit->second.value.cow && (vma.prot & PROT_WRITE)) {
+    return break_cow_locked(page_down(addr), vma);
+  }
   // Mapped already with the VMA's permissions: either the access itself is
   // wrong, or another thread mapped the page after this fault was raised.
   // EAGAIN lets the caller retry once before calling it a violation.
@@ -413,9 +443,11 @@ Result<void> MemoryManager::handle_fault(uint64_t addr) {
   // Map every unmapped pma touching the window, joining runs whose
   // memory-file pages are contiguous into one host mmap.
   uint64_t run_start = 0, run_end = 0, run_off = 0;
+  bool run_cow = false;
   auto flush = [&]() -> Result<void> {
     if (run_end > run_start) {
-      auto r = as_->map(run_start, run_off, run_end - run_start, vma.prot);
+      // Copy-on-write pages go in read-only; a write faults again and copies.
+      auto r = as_->map(run_start, run_off, run_end - run_start, run_cow ? vma.prot & ~PROT_WRITE : vma.prot);
       run_start = run_end = 0;
       return r;
     }
@@ -425,11 +457,13 @@ Result<void> MemoryManager::handle_fault(uint64_t addr) {
     Pma& p = it->second.value;
     if (p.mapped) continue;
     if (it->first < vit->first || it->second.end > vit->second.end) continue;  // never across VMAs
-    bool extends = run_end == it->first && run_off + (run_end - run_start) == p.memfile_offset;
+    bool extends =
+        run_end == it->first && run_off + (run_end - run_start) == p.memfile_offset && run_cow == p.cow;
     if (!extends) {
       if (auto r = flush(); !r) return r;
       run_start = it->first;
       run_off = p.memfile_offset;
+      run_cow = p.cow;
     }
     run_end = it->second.end;
     p.mapped = true;
@@ -454,6 +488,12 @@ Result<uint8_t*> MemoryManager::page_for_access_locked(uint64_t addr, bool write
     if (auto r = populate_locked(win_start, win_end, vma, vit->first); !r) return Err(r.error());
     pit = pmas_.find(addr);
     if (pit == pmas_.end()) return Err(EFAULT);  // past the end of a shared file mapping
+  }
+  // The Sentry writing into a copy-on-write page (read(2) into a buffer,
+  // a futex word) copies it first, as a store by the application would.
+  if (write && pit->second.value.cow) {
+    if (auto r = break_cow_locked(page_down(addr), vma); !r) return Err(r.error());
+    pit = pmas_.find(addr);
   }
   return memfile_.at(pit->second.value.memfile_offset + (addr - pit->first));
 }

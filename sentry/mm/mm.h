@@ -23,8 +23,11 @@ namespace runsc::mm {
 
 struct Pma {
   uint64_t memfile_offset = 0;
-  bool mapped = false;  // present in the platform address space with the VMA's prot
-  Pma slice(uint64_t delta) const { return Pma{memfile_offset + delta, mapped}; }
+  bool mapped = false;  // present in the platform address space (read-only while cow)
+  // Private pages fork(2) left shared with another address space: they are
+  // mapped read-only, and the first write gets a copy (copy-on-write).
+  bool cow = false;
+  Pma slice(uint64_t delta) const { return Pma{memfile_offset + delta, mapped, cow}; }
 };
 
 struct MmapRequest {
@@ -56,7 +59,8 @@ class MemoryManager {
   platform::AddressSpace& address_space() { return *as_; }
 
   // fork(2): a copy of this address space on `as`. Private pages are
-  // copied now (no copy-on-write yet); MAP_SHARED pages are shared.
+  // shared copy-on-write (both sides map them read-only until one writes);
+  // MAP_SHARED pages are shared.
   Result<std::unique_ptr<MemoryManager>> fork(std::unique_ptr<platform::AddressSpace> as);
 
   Result<uint64_t> mmap(const MmapRequest& req);
@@ -122,6 +126,9 @@ class MemoryManager {
 
  private:
   Result<void> unmap_locked(uint64_t start, uint64_t end);
+  // Gives the copy-on-write page at `page` its own copy (or takes it
+  // back when nobody else holds it) and maps it writable.
+  Result<void> break_cow_locked(uint64_t page, const Vma& vma);
   Result<void> populate_locked(uint64_t start, uint64_t end, const Vma& vma, uint64_t vma_start);
   Result<uint8_t*> page_for_access_locked(uint64_t addr, bool write);
   Result<uint64_t> find_free_locked(uint64_t length, uint64_t hint, bool below_2g);

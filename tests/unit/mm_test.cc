@@ -198,7 +198,7 @@ TEST_F(MemoryManagerTest, MadviseDontneedZeroesPrivateAnonymousMemory) {
   EXPECT_EQ(std::string(back, 4), std::string(4, '\0'));
 }
 
-TEST_F(MemoryManagerTest, ForkCopiesPrivateMemoryAndSharesSharedMemory) {
+TEST_F(MemoryManagerTest, ForkSharesPrivateMemoryCopyOnWriteAndSharesSharedMemory) {
   uint64_t priv = map_anon(2 * kPageSize, PROT_READ | PROT_WRITE);
   MmapRequest shared_req;
   shared_req.length = kPageSize;
@@ -214,15 +214,22 @@ TEST_F(MemoryManagerTest, ForkCopiesPrivateMemoryAndSharesSharedMemory) {
   auto child = mm_->fork(std::make_unique<RecordingAddressSpace>(&child_calls));
   ASSERT_TRUE(child) << child.error();
   EXPECT_TRUE(child_calls.empty()) << "the child's pages map in on fault, not at fork";
-  EXPECT_GT(file_->allocated_bytes(), allocated_before) << "private pages are copied";
+  EXPECT_EQ(file_->allocated_bytes(), allocated_before) << "private pages are shared until written";
 
   char buf[7] = {};
   ASSERT_TRUE((*child)->copy_in(priv, buf, 6));
   EXPECT_STREQ(buf, "parent");
-  // Private: writes on either side stay on that side.
+  // Private: writes on either side stay on that side; the first one
+  // copies just the page written.
   ASSERT_TRUE((*child)->copy_out(priv, "child!", 6));
+  EXPECT_EQ(file_->allocated_bytes(), allocated_before + kPageSize);
   ASSERT_TRUE(mm_->copy_in(priv, buf, 6));
   EXPECT_STREQ(buf, "parent");
+  ASSERT_TRUE((*child)->copy_in(priv, buf, 6));
+  EXPECT_STREQ(buf, "child!");
+  // The parent's page is its own again: writing it copies nothing.
+  ASSERT_TRUE(mm_->copy_out(priv, "parent", 6));
+  EXPECT_EQ(file_->allocated_bytes(), allocated_before + kPageSize);
   // Shared: a write by the child is seen by the parent.
   ASSERT_TRUE((*child)->copy_out(*shared, "after!", 6));
   ASSERT_TRUE(mm_->copy_in(*shared, buf, 6));
@@ -234,6 +241,41 @@ TEST_F(MemoryManagerTest, ForkCopiesPrivateMemoryAndSharesSharedMemory) {
   EXPECT_EQ(file_->allocated_bytes(), allocated_before);
   mm_.reset();
   EXPECT_EQ(file_->allocated_bytes(), 0u);
+}
+
+TEST_F(MemoryManagerTest, ForkMakesMappedPrivatePagesReadOnlyAndAWriteFaultCopies) {
+  uint64_t a = map_anon(kPageSize, PROT_READ | PROT_WRITE);
+  ASSERT_TRUE(mm_->copy_out(a, "x", 1));
+  ASSERT_TRUE(mm_->handle_fault(a));  // now in the parent's stub, writable
+  calls_.clear();
+  std::vector<Call> child_calls;
+  auto child = mm_->fork(std::make_unique<RecordingAddressSpace>(&child_calls));
+  ASSERT_TRUE(child);
+  ASSERT_EQ(calls_.size(), 1u);
+  EXPECT_EQ(calls_[0].op, "protect");
+  EXPECT_EQ(calls_[0].prot, PROT_READ) << "the parent may no longer write the shared page";
+  // The child's first fault maps the shared page read-only too.
+  ASSERT_TRUE((*child)->handle_fault(a));
+  ASSERT_EQ(child_calls.size(), 1u);
+  EXPECT_EQ(child_calls[0].prot, PROT_READ);
+  // A fault on the mapped read-only page of a writable VMA is a write:
+  // the page is copied and mapped writable.
+  const uint64_t before = file_->allocated_bytes();
+  calls_.clear();
+  ASSERT_TRUE(mm_->handle_fault(a));
+  EXPECT_EQ(file_->allocated_bytes(), before + kPageSize);
+  ASSERT_EQ(calls_.size(), 1u);
+  EXPECT_EQ(calls_[0].op, "map");
+  EXPECT_EQ(calls_[0].prot, PROT_READ | PROT_WRITE);
+  // The child is now the page's only holder: its write fault copies nothing.
+  child_calls.clear();
+  ASSERT_TRUE((*child)->handle_fault(a));
+  EXPECT_EQ(file_->allocated_bytes(), before + kPageSize);
+  ASSERT_EQ(child_calls.size(), 1u);
+  EXPECT_EQ(child_calls[0].op, "protect");
+  EXPECT_EQ(child_calls[0].prot, PROT_READ | PROT_WRITE);
+  // A real violation is still one: the page is writable now.
+  EXPECT_EQ((*child)->handle_fault(a).error(), EAGAIN);
 }
 
 }  // namespace
