@@ -24,4 +24,17 @@ int run_boot(int gofer_fd, int config_fd);
 // The gofer: `runsc gofer --root DIR --socket-fd N`.
 int run_gofer(const std::string& root, int socket_fd, bool read_only);
 
+// `runsc install` / `runsc uninstall`: this binary as a Docker runtime in
+// daemon.json.
+struct InstallOptions {
+  std::string runtime = "runsc";
+  std::string config_file = "/etc/docker/daemon.json";
+  std::vector<std::string> runtime_args;  // flags dockerd passes to runsc
+};
+int run_install(const InstallOptions& options);
+int run_uninstall(const InstallOptions& options);
+
+// `runsc spec [--bundle DIR]`: a starting config.json.
+int run_spec(const std::string& bundle);
+
 }  // namespace runsc::cli

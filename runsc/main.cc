@@ -55,6 +55,22 @@ int main(int argc, char** argv) {
   do_cmd->prefix_command();
   do_cmd->footer("PROGRAM ARGS...: the command to run (after `--` or the options)");
 
+  InstallOptions install_opts;
+  auto* install_cmd = app.add_subcommand("install", "add runsc as a runtime to Docker's daemon.json");
+  install_cmd->add_option("--runtime", install_opts.runtime, "the runtime's name")->capture_default_str();
+  install_cmd->add_option("--config-file", install_opts.config_file, "the daemon.json to edit")
+      ->capture_default_str();
+  install_cmd->footer("-- FLAGS...: runsc flags dockerd passes on every call (e.g. -- --debug --strace)");
+  install_cmd->prefix_command();
+  InstallOptions uninstall_opts;
+  auto* uninstall_cmd = app.add_subcommand("uninstall", "remove runsc's runtime from Docker's daemon.json");
+  uninstall_cmd->add_option("--runtime", uninstall_opts.runtime, "the runtime's name")->capture_default_str();
+  uninstall_cmd->add_option("--config-file", uninstall_opts.config_file, "the daemon.json to edit")
+      ->capture_default_str();
+  std::string spec_bundle = ".";
+  auto* spec_cmd = app.add_subcommand("spec", "write a starting config.json for a bundle");
+  spec_cmd->add_option("-b,--bundle", spec_bundle, "the bundle directory")->capture_default_str();
+
   int gofer_fd = -1, config_fd = -1;
   auto* boot_cmd = app.add_subcommand("boot", "start a Sentry (internal)");
   boot_cmd->group("");
@@ -113,6 +129,15 @@ int main(int argc, char** argv) {
     }
     return run_do(g, do_opts);
   }
+  if (*install_cmd) {
+    // Everything after the options (and after `--`) is passed on as flags.
+    install_opts.runtime_args = install_cmd->remaining();
+    install_opts.runtime_args.insert(install_opts.runtime_args.end(), program_after_dashes.begin(),
+                                     program_after_dashes.end());
+    return run_install(install_opts);
+  }
+  if (*uninstall_cmd) return run_uninstall(uninstall_opts);
+  if (*spec_cmd) return run_spec(spec_bundle);
   if (*boot_cmd) return run_boot(gofer_fd, config_fd);
   if (*gofer_cmd) return run_gofer(gofer_root, socket_fd, /*read_only=*/!gofer_writable);
   return 1;
