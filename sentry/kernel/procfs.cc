@@ -626,8 +626,12 @@ std::string Procfs::mounts_text(bool mountinfo) {
     if (mountinfo) {
       auto st = m->root->inode().stat();
       const dev_t dev = st ? st->st_dev : 0;
+      // proc(5): per-mount options (nosuid, relatime) before the " - ",
+      // the filesystem's own (mode=...) after it.
+      const std::string ro_rw = m->read_only ? "ro" : "rw";
+      const std::string super = m->options.empty() ? ro_rw : ro_rw + "," + m->options;
       out += fmt::format("{} {} {}:{} / {} {},relatime - {} {} {}\n", m->id, m->parent_id, major(dev), minor(dev), point,
-                         flags, m->fstype, m->source, opts);
+                         flags, m->fstype, m->source, super);
     } else {
       out += fmt::format("{} {} {} {} 0 0\n", m->source, point, m->fstype, opts);
     }
