@@ -14,6 +14,8 @@
 #include <thread>
 
 #include "common/log.h"
+
+#include <fmt/core.h>
 #include "gofer/client.h"
 #include "platform/ptrace/ptrace.h"
 #include "runsc/commands.h"
@@ -223,6 +225,15 @@ int run_boot(int gofer_fd, int config_fd) {
                         : config->root_read_only ? "Root filesystem mounted through the gofer, read-only"
                                                  : "Root filesystem mounted through the gofer, writable");
   kernel.boot_log().add("Mounted devtmpfs on /dev and tmpfs on /dev/shm");
+  // The container's own tmpfs mounts (/tmp, /run...).
+  for (const auto& m : config->tmpfs_mounts) {
+    auto fs = vfs::TmpfsFilesystem::create(shared_memfile, m.size);
+    auto fs_root = std::make_shared<vfs::Dentry>("", nullptr, fs->make_root(m.mode & 07777, vfs::Owner{}));
+    if (auto r = mount_at(*root, m.destination, fs_root, "tmpfs", fmt::format("mode={:o}", m.mode & 07777)); !r) {
+      std::fprintf(stderr, "runsc: cannot mount tmpfs on %s: %s\n", m.destination.c_str(), std::strerror(r.error()));
+      return 128;
+    }
+  }
   // /proc and /sys show the kernel's own state, so they come with it.
   for (auto [path, fs, type] : {std::tuple{"/proc", kernel::make_procfs(kernel), "proc"},
                                 std::tuple{"/sys", kernel::make_sysfs(kernel), "sysfs"}}) {

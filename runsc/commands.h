@@ -1,6 +1,7 @@
 // The runsc subcommands. Each returns the process exit status.
 #pragma once
 
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -17,6 +18,12 @@ struct DoOptions {
 };
 
 int run_do(const GlobalFlags& flags, const DoOptions& options);
+
+// Starts the gofer (serving `root`) and the Sentry for `config`, calls
+// `started` with the Sentry's pid, and waits: the exit status is the
+// program's, or 128+N when signal N ended it.
+int run_sandbox(const GlobalFlags& flags, const BootConfig& config, const std::string& root,
+                const std::function<void(pid_t)>& started);
 
 // The Sentry: `runsc boot --gofer-fd N --config-fd M`.
 int run_boot(int gofer_fd, int config_fd);
@@ -36,5 +43,22 @@ int run_uninstall(const InstallOptions& options);
 
 // `runsc spec [--bundle DIR]`: a starting config.json.
 int run_spec(const std::string& bundle);
+
+// The OCI commands (runc's command line): run in the foreground, and the
+// state store under --root.
+struct RunOptions {
+  std::string id;
+  std::string bundle;    // default: the current directory
+  std::string pid_file;  // the Sentry's pid, which runs as the container's init
+};
+// The sandbox's configuration from a bundle's config.json, and the root
+// directory it names; a one-line `error` for anything malformed or not
+// supported yet.
+Result<BootConfig> load_bundle(const std::string& bundle, std::string& root_dir, std::string& error);
+int run_container(const GlobalFlags& flags, const RunOptions& options);
+int run_state(const GlobalFlags& flags, const std::string& id);
+int run_list(const GlobalFlags& flags, const std::string& format);
+int run_kill(const GlobalFlags& flags, const std::string& id, const std::string& signal_name);
+int run_delete(const GlobalFlags& flags, const std::string& id, bool force);
 
 }  // namespace runsc::cli

@@ -16,6 +16,9 @@ std::string to_json(const BootConfig& c) {
   j["strace"] = c.strace;
   j["overlay"] = c.overlay;
   j["root_read_only"] = c.root_read_only;
+  j["tmpfs_mounts"] = nlohmann::json::array();
+  for (const auto& m : c.tmpfs_mounts)
+    j["tmpfs_mounts"].push_back({{"destination", m.destination}, {"mode", m.mode}, {"size", m.size}});
   j["debug"] = c.debug;
   j["debug_log"] = c.debug_log;
   j["log_format"] = c.log_format;
@@ -37,6 +40,10 @@ Result<BootConfig> boot_config_from_json(const std::string& text) {
     c.strace = j.at("strace").get<bool>();
     c.overlay = j.value("overlay", true);
     c.root_read_only = j.value("root_read_only", false);
+    for (const auto& m : j.value("tmpfs_mounts", nlohmann::json::array())) {
+      c.tmpfs_mounts.push_back({m.at("destination").get<std::string>(), m.at("mode").get<uint32_t>(),
+                                m.at("size").get<uint64_t>()});
+    }
     c.debug = j.at("debug").get<bool>();
     c.debug_log = j.at("debug_log").get<std::string>();
     c.log_format = j.at("log_format").get<std::string>();

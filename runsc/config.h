@@ -24,6 +24,13 @@ struct GlobalFlags {
   std::string overlay2 = "root:memory";
 };
 
+// A tmpfs the Sentry mounts for the container (an OCI mount of type tmpfs).
+struct TmpfsMount {
+  std::string destination;
+  uint32_t mode = 01777;
+  uint64_t size = 0;  // bytes; 0: no limit
+};
+
 struct BootConfig {
   std::vector<std::string> argv;
   std::vector<std::string> env;
@@ -34,6 +41,7 @@ struct BootConfig {
   bool strace = false;
   bool overlay = true;  // root overlay with an in-memory upper layer
   bool root_read_only = false;  // without the overlay: the gofer refuses writes
+  std::vector<TmpfsMount> tmpfs_mounts;
   bool debug = false;
   std::string debug_log;
   std::string log_format = "text";

@@ -16,6 +16,7 @@
 
 #include <climits>
 #include <cstring>
+#include <functional>
 #include <string>
 
 #include "common/log.h"
@@ -81,11 +82,6 @@ std::vector<std::string> merged_env(const std::vector<std::string>& overrides) {
 }  // namespace
 
 int run_do(const GlobalFlags& flags, const DoOptions& options) {
-  std::string exe = self_exe();
-  if (exe.empty()) {
-    std::fprintf(stderr, "runsc: cannot find its own executable\n");
-    return 1;
-  }
   std::string root = options.root_dir.empty() ? "/" : options.root_dir;
   struct stat st;
   if (::stat(root.c_str(), &st) != 0 || !S_ISDIR(st.st_mode)) {
@@ -125,7 +121,16 @@ int run_do(const GlobalFlags& flags, const DoOptions& options) {
   // else to stderr.
   config.debug_log = !flags.debug_log.empty() ? flags.debug_log : flags.log;
   config.log_format = flags.log_format;
+  return run_sandbox(flags, config, root, {});
+}
 
+int run_sandbox(const GlobalFlags& flags, const BootConfig& config, const std::string& root,
+                const std::function<void(pid_t)>& started) {
+  std::string exe = self_exe();
+  if (exe.empty()) {
+    std::fprintf(stderr, "runsc: cannot find its own executable\n");
+    return 1;
+  }
   // The configuration travels in a sealed-off memfd, read by the Sentry.
   UniqueFd config_fd(::memfd_create("runsc-config", MFD_CLOEXEC));
   std::string json = to_json(config);
@@ -184,6 +189,7 @@ int run_do(const GlobalFlags& flags, const DoOptions& options) {
   ::sigprocmask(SIG_SETMASK, &old, nullptr);
   sentry_end.reset();
   config_fd.reset();
+  if (started) started(*sentry);
 
   int status = 0;
   while (::waitpid(*sentry, &status, 0) < 0 && errno == EINTR) {

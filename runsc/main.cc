@@ -71,6 +71,27 @@ int main(int argc, char** argv) {
   auto* spec_cmd = app.add_subcommand("spec", "write a starting config.json for a bundle");
   spec_cmd->add_option("-b,--bundle", spec_bundle, "the bundle directory")->capture_default_str();
 
+  RunOptions run_opts;
+  auto* run_cmd = app.add_subcommand("run", "create and run a container from a bundle, in the foreground");
+  run_cmd->add_option("-b,--bundle", run_opts.bundle, "the bundle directory (default: the current directory)");
+  run_cmd->add_option("--pid-file", run_opts.pid_file, "file to write the container's pid to");
+  run_cmd->add_option("id", run_opts.id, "the container ID")->required();
+  std::string state_id;
+  auto* state_cmd = app.add_subcommand("state", "print a container's OCI state as JSON");
+  state_cmd->add_option("id", state_id, "the container ID")->required();
+  std::string list_format = "table";
+  auto* list_cmd = app.add_subcommand("list", "list the containers under --root");
+  list_cmd->add_option("-f,--format", list_format, "table or json")->check(CLI::IsMember({"table", "json"}));
+  std::string kill_id, kill_signal;
+  auto* kill_cmd = app.add_subcommand("kill", "send a signal (default TERM) to a container's first process");
+  kill_cmd->add_option("id", kill_id, "the container ID")->required();
+  kill_cmd->add_option("signal", kill_signal, "a signal name or number");
+  std::string delete_id;
+  bool delete_force = false;
+  auto* delete_cmd = app.add_subcommand("delete", "forget a stopped container (--force: kill a running one)");
+  delete_cmd->add_option("id", delete_id, "the container ID")->required();
+  delete_cmd->add_flag("-f,--force", delete_force, "kill the container first if it runs");
+
   int gofer_fd = -1, config_fd = -1;
   auto* boot_cmd = app.add_subcommand("boot", "start a Sentry (internal)");
   boot_cmd->group("");
@@ -137,6 +158,11 @@ int main(int argc, char** argv) {
     return run_install(install_opts);
   }
   if (*uninstall_cmd) return run_uninstall(uninstall_opts);
+  if (*run_cmd) return run_container(g, run_opts);
+  if (*state_cmd) return run_state(g, state_id);
+  if (*list_cmd) return run_list(g, list_format);
+  if (*kill_cmd) return run_kill(g, kill_id, kill_signal);
+  if (*delete_cmd) return run_delete(g, delete_id, delete_force);
   if (*spec_cmd) return run_spec(spec_bundle);
   if (*boot_cmd) return run_boot(gofer_fd, config_fd);
   if (*gofer_cmd) return run_gofer(gofer_root, socket_fd, /*read_only=*/!gofer_writable);

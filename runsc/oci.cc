@@ -1,0 +1,276 @@
+// The OCI runtime commands that exist so far: `run` (in the foreground),
+// `state`, `list`, `kill` and `delete`, over a state directory per
+// container under --root (runtime-spec runtime.md). create/start, exec,
+// pause and the rest come with the OCI issue's later slices.
+#include <dirent.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <chrono>
+#include <cstdio>
+#include <cstring>
+#include <ctime>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <regex>
+#include <sstream>
+
+#include "runsc/commands.h"
+
+namespace runsc::cli {
+namespace {
+
+using json = nlohmann::ordered_json;
+
+int fail(const std::string& message) {
+  std::fprintf(stderr, "runsc: %s\n", message.c_str());
+  return 1;
+}
+
+std::string absolute(const std::string& path) {
+  char buf[PATH_MAX];
+  return ::realpath(path.c_str(), buf) ? std::string(buf) : path;
+}
+
+bool read_json(const std::string& path, json& out, std::string& error) {
+  std::ifstream in(path);
+  if (!in) {
+    error = "cannot read " + path + ": " + std::strerror(errno);
+    return false;
+  }
+  std::stringstream text;
+  text << in.rdbuf();
+  try {
+    out = json::parse(text.str());
+  } catch (const json::exception& e) {
+    error = path + " is not valid JSON: " + e.what();
+    return false;
+  }
+  return true;
+}
+
+// "TERM", "SIGTERM" or "15" (kill(1)'s forms, as runc kill takes them).
+int parse_signal(std::string name) {
+  if (!name.empty() && std::all_of(name.begin(), name.end(), ::isdigit)) {
+    const int n = std::atoi(name.c_str());
+    return n > 0 && n < NSIG ? n : 0;
+  }
+  if (name.rfind("SIG", 0) == 0) name = name.substr(3);
+  for (int s = 1; s < NSIG; ++s) {
+    const char* abbrev = sigabbrev_np(s);
+    if (abbrev && name == abbrev) return s;
+  }
+  return 0;
+}
+
+std::string now_rfc3339() {
+  const auto now = std::chrono::system_clock::now();
+  const std::time_t t = std::chrono::system_clock::to_time_t(now);
+  std::tm tm{};
+  ::gmtime_r(&t, &tm);
+  char buf[64];
+  std::strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return buf;
+}
+
+// The OCI state of a container from its state file: "running" while its
+// Sentry lives, "stopped" after.
+bool load_state(const GlobalFlags& flags, const std::string& id, json& state, std::string& error) {
+  if (!read_json(flags.root_state + "/" + id + "/state.json", state, error)) {
+    error = "container \"" + id + "\" does not exist";
+    return false;
+  }
+  const int pid = state.value("pid", 0);
+  const bool alive = pid > 0 && (::kill(pid, 0) == 0 || errno == EPERM);
+  state["status"] = alive ? "running" : "stopped";
+  if (!alive) state["pid"] = 0;
+  return true;
+}
+
+void remove_state(const GlobalFlags& flags, const std::string& id) {
+  const std::string dir = flags.root_state + "/" + id;
+  ::unlink((dir + "/state.json").c_str());
+  ::rmdir(dir.c_str());
+}
+
+// A mount the Sentry provides itself: accepted as the spec's default
+// config.json asks for it.
+bool sentry_provided(const std::string& type, const std::string& destination) {
+  return (type == "proc" && destination == "/proc") || (type == "sysfs" && destination == "/sys") ||
+         (type == "devpts" && destination == "/dev/pts") || (type == "mqueue" && destination == "/dev/mqueue") ||
+         (type == "cgroup" && destination == "/sys/fs/cgroup") || (type == "tmpfs" && destination == "/dev") ||
+         (type == "tmpfs" && destination == "/dev/shm");
+}
+
+}  // namespace
+
+Result<BootConfig> load_bundle(const std::string& bundle, std::string& root_dir, std::string& error) {
+  json spec;
+  if (!read_json(bundle + "/config.json", spec, error)) return Err(EINVAL);
+  try {
+    if (!spec.is_object()) throw std::runtime_error("config.json does not hold a JSON object");
+    BootConfig c;
+    if (!spec.contains("process")) throw std::runtime_error("config.json has no \"process\"");
+    const json& process = spec.at("process");
+    c.argv = process.at("args").get<std::vector<std::string>>();
+    if (c.argv.empty()) throw std::runtime_error("process.args must not be empty");
+    c.env = process.value("env", std::vector<std::string>{});
+    for (const auto& kv : c.env) {
+      if (kv.find('=') == std::string::npos) throw std::runtime_error("process.env entry \"" + kv + "\" is not KEY=VALUE");
+    }
+    c.cwd = process.value("cwd", std::string("/"));
+    if (c.cwd.empty() || c.cwd.front() != '/') throw std::runtime_error("process.cwd must be an absolute path");
+    if (process.contains("user")) {
+      const json& user = process.at("user");
+      c.uid = user.value("uid", 0u);
+      c.gid = user.value("gid", 0u);
+      c.groups = user.value("additionalGids", std::vector<uint32_t>{});
+    }
+    const json& root = spec.at("root");
+    std::string path = root.at("path").get<std::string>();
+    root_dir = path.front() == '/' ? path : bundle + "/" + path;
+    struct stat st;
+    if (::stat(root_dir.c_str(), &st) != 0) throw std::runtime_error("root.path " + root_dir + ": " + std::strerror(errno));
+    if (!S_ISDIR(st.st_mode)) throw std::runtime_error("root.path " + root_dir + " is not a directory");
+    // A read-only root has no overlay; a writable one keeps its writes in
+    // the sandbox (gVisor's default overlay for the root).
+    c.root_read_only = root.value("readonly", false);
+    c.overlay = !c.root_read_only;
+    c.hostname = spec.value("hostname", std::string("runsc"));
+    for (const auto& m : spec.value("mounts", json::array())) {
+      const std::string destination = m.at("destination").get<std::string>();
+      const std::string type = m.value("type", std::string());
+      if (sentry_provided(type, destination)) continue;
+      if (type == "tmpfs") {
+        TmpfsMount t{destination, 01777, 0};
+        for (const auto& o : m.value("options", std::vector<std::string>{})) {
+          if (o.rfind("mode=", 0) == 0) t.mode = static_cast<uint32_t>(std::stoul(o.substr(5), nullptr, 8));
+          if (o.rfind("size=", 0) == 0) {
+            std::string v = o.substr(5);
+            uint64_t mult = 1;
+            if (!v.empty() && (v.back() == 'k' || v.back() == 'm' || v.back() == 'g')) {
+              mult = v.back() == 'k' ? 1024 : v.back() == 'm' ? 1024 * 1024 : 1024ull * 1024 * 1024;
+              v.pop_back();
+            }
+            t.size = std::stoull(v) * mult;
+          }
+        }
+        c.tmpfs_mounts.push_back(t);
+        continue;
+      }
+      throw std::runtime_error("mount of type \"" + type + "\" on " + destination + " is not supported yet");
+    }
+    if (spec.contains("hooks") && !spec.at("hooks").empty()) throw std::runtime_error("hooks are not supported yet");
+    if (spec.contains("linux")) {
+      for (const auto& ns : spec.at("linux").value("namespaces", json::array())) {
+        if (ns.contains("path")) {
+          throw std::runtime_error("joining the " + ns.value("type", std::string("?")) +
+                                   " namespace at a path is not supported yet");
+        }
+      }
+    }
+    return c;
+  } catch (const std::exception& e) {
+    // nlohmann's type and key errors name what is wrong in one line.
+    error = bundle + "/config.json: " + e.what();
+    return Err(EINVAL);
+  }
+}
+
+int run_container(const GlobalFlags& flags, const RunOptions& options) {
+  static const std::regex kValidId("^[\\w+\\-\\.]+$");
+  if (!std::regex_match(options.id, kValidId)) return fail("run: invalid container ID \"" + options.id + "\"");
+  const std::string bundle = absolute(options.bundle.empty() ? "." : options.bundle);
+  std::string root_dir, error;
+  auto config = load_bundle(bundle, root_dir, error);
+  if (!config) return fail("run: " + error);
+  config->strace = flags.strace;
+  config->debug = flags.debug;
+  config->debug_log = !flags.debug_log.empty() ? flags.debug_log : flags.log;
+  config->log_format = flags.log_format;
+  if (::mkdir(flags.root_state.c_str(), 0711) != 0 && errno != EEXIST)
+    return fail("run: cannot create " + flags.root_state + ": " + std::strerror(errno));
+  const std::string state_dir = flags.root_state + "/" + options.id;
+  // mkdir is the lock: two runs of one ID cannot both create it.
+  if (::mkdir(state_dir.c_str(), 0711) != 0) {
+    if (errno == EEXIST) return fail("run: container \"" + options.id + "\" already exists");
+    return fail("run: cannot create " + state_dir + ": " + std::strerror(errno));
+  }
+  json annotations = json::object();
+  {
+    json spec;
+    std::string ignored;
+    if (read_json(bundle + "/config.json", spec, ignored)) annotations = spec.value("annotations", json::object());
+  }
+  auto started = [&](pid_t pid) {
+    json state = {{"ociVersion", "1.1.0"}, {"id", options.id},      {"status", "running"},
+                  {"pid", pid},            {"bundle", bundle},       {"rootfs", absolute(root_dir)},
+                  {"created", now_rfc3339()}, {"annotations", annotations}};
+    std::ofstream(state_dir + "/state.json") << state.dump() << "\n";
+    if (!options.pid_file.empty()) std::ofstream(options.pid_file) << pid;
+  };
+  const int status = run_sandbox(flags, *config, absolute(root_dir), started);
+  // runc run deletes the container once its process is gone.
+  remove_state(flags, options.id);
+  return status;
+}
+
+int run_state(const GlobalFlags& flags, const std::string& id) {
+  json state;
+  std::string error;
+  if (!load_state(flags, id, state, error)) return fail("state: " + error);
+  std::printf("%s\n", state.dump(2).c_str());
+  return 0;
+}
+
+int run_list(const GlobalFlags& flags, const std::string& format) {
+  json all = json::array();
+  if (DIR* d = ::opendir(flags.root_state.c_str())) {
+    while (dirent* e = ::readdir(d)) {
+      if (e->d_name[0] == '.') continue;
+      json state;
+      std::string error;
+      if (load_state(flags, e->d_name, state, error)) all.push_back(state);
+    }
+    ::closedir(d);
+  }
+  if (format == "json") {
+    std::printf("%s\n", all.dump().c_str());
+    return 0;
+  }
+  std::printf("%-12s %-8s %-10s %-40s %-20s\n", "ID", "PID", "STATUS", "BUNDLE", "CREATED");
+  for (const auto& s : all) {
+    std::printf("%-12s %-8d %-10s %-40s %-20s\n", s.value("id", "").c_str(), s.value("pid", 0),
+                s.value("status", "").c_str(), s.value("bundle", "").c_str(), s.value("created", "").c_str());
+  }
+  return 0;
+}
+
+int run_kill(const GlobalFlags& flags, const std::string& id, const std::string& signal_name) {
+  json state;
+  std::string error;
+  if (!load_state(flags, id, state, error)) return fail("kill: " + error);
+  const int sig = parse_signal(signal_name.empty() ? "TERM" : signal_name);
+  if (sig == 0) return fail("kill: unknown signal \"" + signal_name + "\"");
+  if (state["status"] != "running") return fail("kill: container \"" + id + "\" is not running");
+  // The Sentry passes the signal on to the container's first process.
+  if (::kill(state["pid"].get<int>(), sig) != 0) return fail("kill: " + std::string(std::strerror(errno)));
+  return 0;
+}
+
+int run_delete(const GlobalFlags& flags, const std::string& id, bool force) {
+  json state;
+  std::string error;
+  if (!load_state(flags, id, state, error)) return fail("delete: " + error);
+  if (state["status"] == "running") {
+    if (!force) return fail("delete: container \"" + id + "\" is running; stop it or use --force");
+    ::kill(state["pid"].get<int>(), SIGKILL);
+  }
+  remove_state(flags, id);
+  return 0;
+}
+
+}  // namespace runsc::cli

@@ -1,0 +1,88 @@
+#!/usr/bin/env bash
+# The OCI commands so far on a busybox bundle the test makes: `spec`,
+# `run` (output, exit status, --pid-file, tmpfs mounts, a read-only root),
+# `state` and `list` while it runs, `kill`, `delete`, and the one-line
+# errors for a duplicate ID, malformed or unsupported config.json and a
+# missing rootfs.
+# Usage: oci_test.sh RUNSC BUSYBOX
+set -u
+runsc=$1
+busybox=$2
+tmp=$(mktemp -d)
+state="$tmp/state"
+bg=""
+cleanup() { [ -n "$bg" ] && kill -9 "$bg" 2>/dev/null; rm -rf "$tmp"; }
+trap cleanup EXIT
+failures=0
+pass() { echo "ok: $*"; }
+fail() { echo "FAIL: $*"; failures=$((failures + 1)); }
+edit() {  # edit BUNDLE PYTHON-STATEMENTS (on the dict `c`)
+  python3 -c 'import json,sys; p=sys.argv[1]+"/config.json"; c=json.load(open(p)); exec(sys.argv[2]); json.dump(c,open(p,"w"))' "$1" "$2"
+}
+get() { python3 -c 'import json,sys; d=json.load(sys.stdin); exec("print(d"+sys.argv[1]+")")' "$1"; }
+
+b="$tmp/bundle"
+mkdir -p "$b/rootfs/bin" "$b/rootfs/tmp" "$b/rootfs/proc" "$b/rootfs/dev" "$b/rootfs/sys"
+cp "$busybox" "$b/rootfs/bin/busybox"
+for a in sh echo cat sleep hostname id; do ln -s busybox "$b/rootfs/bin/$a"; done
+"$runsc" spec --bundle "$b" || fail "spec"
+edit "$b" 'c["process"]["terminal"]=False; c["hostname"]="oci-test"; c["process"]["args"]=["sh","-c","echo $(hostname) $FOO; echo data > /tmp/f; cat /tmp/f; exit 3"]; c["process"]["env"].append("FOO=bar"); c["mounts"].append({"destination":"/tmp","type":"tmpfs","source":"tmpfs","options":["mode=1777"]})'
+
+# 1. run: the program's output, its exit status, the tmpfs mount.
+out=$("$runsc" --root "$state" run --bundle "$b" c1 2>&1)
+st=$?
+[ "$st" = 3 ] && [ "$out" = "$(printf 'oci-test bar\ndata')" ] && pass "run prints what the program does and exits with its status" \
+  || fail "run: status $st, output: $out"
+[ ! -e "$state/c1" ] && pass "run forgets the container when it ends" || fail "state left behind: $(ls "$state")"
+
+# 2. A read-only root: writes outside the tmpfs fail with EROFS.
+edit "$b" 'c["process"]["args"]=["sh","-c","echo x > /f"]'
+out=$("$runsc" --root "$state" run --bundle "$b" c2 2>&1)
+echo "$out" | grep -q "Read-only file system" && pass "root.readonly makes the root read-only" || fail "read-only root: $out"
+
+# 3. While it runs: state, list, pid file, delete refused, kill.
+edit "$b" 'c["process"]["args"]=["sleep","30"]; c["annotations"]={"org.example/k":"v"}'
+"$runsc" --root "$state" run --bundle "$b" --pid-file "$tmp/pid" c3 >/dev/null 2>&1 &
+bg=$!
+for _ in $(seq 100); do [ -s "$tmp/pid" ] && break; sleep 0.1; done
+s=$("$runsc" --root "$state" state c3)
+[ "$(echo "$s" | get '["status"]')" = running ] && [ "$(echo "$s" | get '["id"]')" = c3 ] \
+  && [ "$(echo "$s" | get '["pid"]')" = "$(cat "$tmp/pid")" ] && [ "$(echo "$s" | get '["bundle"]')" = "$b" ] \
+  && [ "$(echo "$s" | get '["annotations"]["org.example/k"]')" = v ] && [ "$(echo "$s" | get '["ociVersion"]')" = 1.1.0 ] \
+  && pass "state reports the running container with its pid, bundle and annotations" || fail "state: $s"
+[ "$("$runsc" --root "$state" list --format json | get '[0]["id"]')" = c3 ] && pass "list --format json shows it" \
+  || fail "list: $("$runsc" --root "$state" list --format json)"
+"$runsc" --root "$state" run --bundle "$b" c3 >/dev/null 2>"$tmp/err"
+[ $? = 1 ] && grep -q "already exists" "$tmp/err" && pass "a second run of one ID is refused" || fail "duplicate: $(cat "$tmp/err")"
+"$runsc" --root "$state" delete c3 2>"$tmp/err"
+[ $? = 1 ] && grep -q "running" "$tmp/err" && pass "delete of a running container needs --force" || fail "delete: $(cat "$tmp/err")"
+"$runsc" --root "$state" kill c3 KILL || fail "kill"
+wait "$bg"
+st=$?
+bg=""
+[ "$st" = 137 ] && pass "kill KILL ends it (137)" || fail "after kill: status $st"
+"$runsc" --root "$state" state c3 >/dev/null 2>"$tmp/err"
+[ $? = 1 ] && grep -q "does not exist" "$tmp/err" && pass "state of a gone container is an error" || fail "state after: $(cat "$tmp/err")"
+
+# 4. Bad bundles: one line, exit 1.
+check_bad() {  # label expected-text
+  "$runsc" --root "$state" run --bundle "$b" bad >/dev/null 2>"$tmp/err"
+  local st=$?
+  [ "$st" = 1 ] && [ "$(wc -l <"$tmp/err")" = 1 ] && grep -q "$2" "$tmp/err" && pass "$1" || fail "$1: status $st: $(cat "$tmp/err")"
+}
+cp "$b/config.json" "$tmp/good.json"
+printf '{"process": ' >"$b/config.json"
+check_bad "malformed config.json" "not valid JSON"
+cp "$tmp/good.json" "$b/config.json"
+edit "$b" 'c["process"]["args"]=[]'
+check_bad "empty process.args" "process.args must not be empty"
+cp "$tmp/good.json" "$b/config.json"
+edit "$b" 'c["root"]["path"]="missing"'
+check_bad "a missing rootfs" "root.path"
+cp "$tmp/good.json" "$b/config.json"
+edit "$b" 'c["mounts"].append({"destination":"/data","type":"bind","source":"/tmp","options":["rbind"]})'
+check_bad "an unsupported bind mount" "not supported yet"
+"$runsc" --root "$state" run --bundle "$b" 'bad/id' >/dev/null 2>"$tmp/err"
+[ $? = 1 ] && grep -q "invalid container ID" "$tmp/err" && pass "an invalid ID" || fail "invalid id: $(cat "$tmp/err")"
+
+[ "$failures" = 0 ] && echo "all checks passed" || { echo "$failures failures"; exit 1; }
