@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <malloc.h>
 #include <signal.h>
+#include <poll.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
@@ -189,6 +190,18 @@ int run_boot(int gofer_fd, int config_fd) {
 
   // Local time for log lines is read now, while /etc/localtime is reachable.
   ::tzset();
+  // `runsc create`: the FIFO `runsc start` will write to, opened while the
+  // host path is still reachable. Holding a write end too keeps it from
+  // reporting end-of-file before anyone wrote.
+  UniqueFd start_read, start_write;
+  if (!config->start_fifo.empty()) {
+    start_read.reset(::open(config->start_fifo.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC));
+    if (start_read) start_write.reset(::open(config->start_fifo.c_str(), O_WRONLY | O_NONBLOCK | O_CLOEXEC));
+    if (!start_read || !start_write) {
+      std::fprintf(stderr, "runsc: cannot open %s: %s\n", config->start_fifo.c_str(), std::strerror(errno));
+      return 128;
+    }
+  }
   if (auto r = pivot_to_empty_root(); !r) {
     log::error("boot: cannot confine the Sentry's filesystem view: {}", std::strerror(r.error()));
     std::fprintf(stderr, "runsc: cannot confine the sandbox: %s\n", std::strerror(r.error()));
@@ -318,6 +331,16 @@ int run_boot(int gofer_fd, int config_fd) {
     return 128;
   }
 
+  if (start_read) {
+    // Created: the program waits here until `runsc start`.
+    pollfd p{start_read.get(), POLLIN, 0};
+    while (::poll(&p, 1, -1) < 0 && errno == EINTR) {
+    }
+    char byte;
+    (void)!::read(start_read.get(), &byte, 1);
+    start_read.reset();
+    start_write.reset();
+  }
   std::string program = find_program(init, config->argv[0], config->env);
   if (auto r = init.exec(kernel::ExecRequest{program, config->argv, config->env}); !r) {
     std::fprintf(stderr, "runsc: %s: %s\n", config->argv[0].c_str(), std::strerror(r.error()));

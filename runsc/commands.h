@@ -21,9 +21,10 @@ int run_do(const GlobalFlags& flags, const DoOptions& options);
 
 // Starts the gofer (serving `root`) and the Sentry for `config`, calls
 // `started` with the Sentry's pid, and waits: the exit status is the
-// program's, or 128+N when signal N ended it.
+// program's, or 128+N when signal N ended it. With `detach` it returns 0
+// at once and the sandbox runs on in a session of its own.
 int run_sandbox(const GlobalFlags& flags, const BootConfig& config, const std::string& root,
-                const std::function<void(pid_t)>& started);
+                const std::function<void(pid_t)>& started, bool detach);
 
 // The Sentry: `runsc boot --gofer-fd N --config-fd M`.
 int run_boot(int gofer_fd, int config_fd);
@@ -50,12 +51,16 @@ struct RunOptions {
   std::string id;
   std::string bundle;    // default: the current directory
   std::string pid_file;  // the Sentry's pid, which runs as the container's init
+  bool detach = false;   // run --detach: create and start, then return
 };
 // The sandbox's configuration from a bundle's config.json, and the root
 // directory it names; a one-line `error` for anything malformed or not
 // supported yet.
 Result<BootConfig> load_bundle(const std::string& bundle, std::string& root_dir, std::string& error);
 int run_container(const GlobalFlags& flags, const RunOptions& options);
+// create: the container made, its program waiting; start: it runs.
+int run_create(const GlobalFlags& flags, const RunOptions& options);
+int run_start(const GlobalFlags& flags, const std::string& id);
 int run_state(const GlobalFlags& flags, const std::string& id);
 int run_list(const GlobalFlags& flags, const std::string& format);
 int run_kill(const GlobalFlags& flags, const std::string& id, const std::string& signal_name);

@@ -16,6 +16,7 @@ std::string to_json(const BootConfig& c) {
   j["strace"] = c.strace;
   j["overlay"] = c.overlay;
   j["root_read_only"] = c.root_read_only;
+  j["start_fifo"] = c.start_fifo;
   j["tmpfs_mounts"] = nlohmann::json::array();
   for (const auto& m : c.tmpfs_mounts)
     j["tmpfs_mounts"].push_back({{"destination", m.destination}, {"mode", m.mode}, {"size", m.size}});
@@ -40,6 +41,7 @@ Result<BootConfig> boot_config_from_json(const std::string& text) {
     c.strace = j.at("strace").get<bool>();
     c.overlay = j.value("overlay", true);
     c.root_read_only = j.value("root_read_only", false);
+    c.start_fifo = j.value("start_fifo", std::string());
     for (const auto& m : j.value("tmpfs_mounts", nlohmann::json::array())) {
       c.tmpfs_mounts.push_back({m.at("destination").get<std::string>(), m.at("mode").get<uint32_t>(),
                                 m.at("size").get<uint64_t>()});

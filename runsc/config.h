@@ -42,6 +42,9 @@ struct BootConfig {
   bool overlay = true;  // root overlay with an in-memory upper layer
   bool root_read_only = false;  // without the overlay: the gofer refuses writes
   std::vector<TmpfsMount> tmpfs_mounts;
+  // `runsc create`: a FIFO the Sentry waits on before running the
+  // program, until `runsc start` writes to it. Empty: run at once.
+  std::string start_fifo;
   bool debug = false;
   std::string debug_log;
   std::string log_format = "text";

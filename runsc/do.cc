@@ -44,15 +44,21 @@ std::string self_exe() {
 // Starts `argv` (our own binary) in a child with `clone_flags` namespaces,
 // keeping `keep_fds` open across exec. Returns the child's pid.
 Result<pid_t> spawn_self(const std::string& exe, const std::vector<std::string>& argv, int clone_flags,
-                         std::initializer_list<int> keep_fds) {
+                         std::initializer_list<int> keep_fds, bool detached = false) {
   std::vector<char*> cargv;
   for (const auto& a : argv) cargv.push_back(const_cast<char*>(a.c_str()));
   cargv.push_back(nullptr);
   long pid = ::syscall(SYS_clone, SIGCHLD | clone_flags, 0, 0, 0, 0);
   if (pid < 0) return ErrFromErrno();
   if (pid == 0) {
-    // Die with runsc: nothing of the sandbox outlives the command.
-    ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+    if (detached) {
+      // `runsc create`: the sandbox outlives the command, in a session of
+      // its own (containerd's shim, a subreaper, becomes its parent).
+      ::setsid();
+    } else {
+      // Die with runsc: nothing of the sandbox outlives the command.
+      ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+    }
     for (int fd : keep_fds) {
       int flags = ::fcntl(fd, F_GETFD);
       ::fcntl(fd, F_SETFD, flags & ~FD_CLOEXEC);
@@ -121,11 +127,11 @@ int run_do(const GlobalFlags& flags, const DoOptions& options) {
   // else to stderr.
   config.debug_log = !flags.debug_log.empty() ? flags.debug_log : flags.log;
   config.log_format = flags.log_format;
-  return run_sandbox(flags, config, root, {});
+  return run_sandbox(flags, config, root, {}, false);
 }
 
 int run_sandbox(const GlobalFlags& flags, const BootConfig& config, const std::string& root,
-                const std::function<void(pid_t)>& started) {
+                const std::function<void(pid_t)>& started, bool detach) {
   std::string exe = self_exe();
   if (exe.empty()) {
     std::fprintf(stderr, "runsc: cannot find its own executable\n");
@@ -155,7 +161,7 @@ int run_sandbox(const GlobalFlags& flags, const BootConfig& config, const std::s
   gofer_argv.insert(gofer_argv.end(), {"gofer", "--root", root, "--socket-fd", std::to_string(gofer_end.get())});
   // Without the overlay and not read-only, the gofer makes the writes.
   if (!config.overlay && !config.root_read_only) gofer_argv.push_back("--writable");
-  auto gofer = spawn_self(exe, gofer_argv, CLONE_NEWNS, {gofer_end.get()});
+  auto gofer = spawn_self(exe, gofer_argv, CLONE_NEWNS, {gofer_end.get()}, detach);
   if (!gofer) {
     std::fprintf(stderr, "runsc: cannot start the gofer: %s\n", std::strerror(gofer.error()));
     return 1;
@@ -179,7 +185,7 @@ int run_sandbox(const GlobalFlags& flags, const BootConfig& config, const std::s
     sigaddset(&block, s);
   }
   ::sigprocmask(SIG_BLOCK, &block, &old);
-  auto sentry = spawn_self(exe, boot_argv, ns, {sentry_end.get(), config_fd.get()});
+  auto sentry = spawn_self(exe, boot_argv, ns, {sentry_end.get(), config_fd.get()}, detach);
   if (!sentry) {
     ::kill(*gofer, SIGKILL);
     std::fprintf(stderr, "runsc: cannot start the sandbox: %s\n", std::strerror(sentry.error()));
@@ -190,6 +196,7 @@ int run_sandbox(const GlobalFlags& flags, const BootConfig& config, const std::s
   sentry_end.reset();
   config_fd.reset();
   if (started) started(*sentry);
+  if (detach) return 0;  // the sandbox runs on; its parent reaps it
 
   int status = 0;
   while (::waitpid(*sentry, &status, 0) < 0 && errno == EINTR) {

@@ -76,6 +76,15 @@ int main(int argc, char** argv) {
   run_cmd->add_option("-b,--bundle", run_opts.bundle, "the bundle directory (default: the current directory)");
   run_cmd->add_option("--pid-file", run_opts.pid_file, "file to write the container's pid to");
   run_cmd->add_option("id", run_opts.id, "the container ID")->required();
+  run_cmd->add_flag("-d,--detach", run_opts.detach, "create and start the container, then return");
+  RunOptions create_opts;
+  auto* create_cmd = app.add_subcommand("create", "create a container whose program waits for `start`");
+  create_cmd->add_option("-b,--bundle", create_opts.bundle, "the bundle directory (default: the current directory)");
+  create_cmd->add_option("--pid-file", create_opts.pid_file, "file to write the container's pid to");
+  create_cmd->add_option("id", create_opts.id, "the container ID")->required();
+  std::string start_id;
+  auto* start_cmd = app.add_subcommand("start", "run a created container's program");
+  start_cmd->add_option("id", start_id, "the container ID")->required();
   std::string state_id;
   auto* state_cmd = app.add_subcommand("state", "print a container's OCI state as JSON");
   state_cmd->add_option("id", state_id, "the container ID")->required();
@@ -159,6 +168,8 @@ int main(int argc, char** argv) {
   }
   if (*uninstall_cmd) return run_uninstall(uninstall_opts);
   if (*run_cmd) return run_container(g, run_opts);
+  if (*create_cmd) return run_create(g, create_opts);
+  if (*start_cmd) return run_start(g, start_id);
   if (*state_cmd) return run_state(g, state_id);
   if (*list_cmd) return run_list(g, list_format);
   if (*kill_cmd) return run_kill(g, kill_id, kill_signal);

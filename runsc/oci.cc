@@ -18,6 +18,7 @@
 #include <regex>
 #include <sstream>
 
+#include "common/unique_fd.h"
 #include "runsc/commands.h"
 
 namespace runsc::cli {
@@ -84,15 +85,38 @@ bool load_state(const GlobalFlags& flags, const std::string& id, json& state, st
     return false;
   }
   const int pid = state.value("pid", 0);
-  const bool alive = pid > 0 && (::kill(pid, 0) == 0 || errno == EPERM);
-  state["status"] = alive ? "running" : "stopped";
-  if (!alive) state["pid"] = 0;
+  bool alive = pid > 0 && (::kill(pid, 0) == 0 || errno == EPERM);
+  if (alive) {
+    // A zombie (exited, not yet reaped by its parent) has stopped too.
+    std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
+    std::string line;
+    std::getline(stat, line);
+    const auto paren = line.rfind(')');
+    if (paren != std::string::npos && paren + 2 < line.size() && line[paren + 2] == 'Z') alive = false;
+  }
+  // Alive: "created" until `runsc start`, then "running".
+  if (!alive) {
+    state["status"] = "stopped";
+    state["pid"] = 0;
+  }
   return true;
+}
+
+bool save_state(const GlobalFlags& flags, const std::string& id, const json& state) {
+  const std::string path = flags.root_state + "/" + id + "/state.json";
+  const std::string tmp = path + ".tmp";
+  {
+    std::ofstream out(tmp);
+    out << state.dump() << "\n";
+    if (!out.flush()) return false;
+  }
+  return ::rename(tmp.c_str(), path.c_str()) == 0;
 }
 
 void remove_state(const GlobalFlags& flags, const std::string& id) {
   const std::string dir = flags.root_state + "/" + id;
   ::unlink((dir + "/state.json").c_str());
+  ::unlink((dir + "/start").c_str());
   ::rmdir(dir.c_str());
 }
 
@@ -180,7 +204,11 @@ Result<BootConfig> load_bundle(const std::string& bundle, std::string& root_dir,
   }
 }
 
-int run_container(const GlobalFlags& flags, const RunOptions& options) {
+namespace {
+
+// run (create == false) or create: the container from the bundle, its
+// state under --root; create leaves its program waiting on a FIFO.
+int launch(const GlobalFlags& flags, const RunOptions& options, bool create) {
   static const std::regex kValidId("^[\\w+\\-\\.]+$");
   if (!std::regex_match(options.id, kValidId)) return fail("run: invalid container ID \"" + options.id + "\"");
   const std::string bundle = absolute(options.bundle.empty() ? "." : options.bundle);
@@ -199,6 +227,14 @@ int run_container(const GlobalFlags& flags, const RunOptions& options) {
     if (errno == EEXIST) return fail("run: container \"" + options.id + "\" already exists");
     return fail("run: cannot create " + state_dir + ": " + std::strerror(errno));
   }
+  if (create) {
+    config->start_fifo = state_dir + "/start";
+    if (::mkfifo(config->start_fifo.c_str(), 0600) != 0) {
+      const std::string why = std::strerror(errno);
+      remove_state(flags, options.id);
+      return fail("create: cannot make " + config->start_fifo + ": " + why);
+    }
+  }
   json annotations = json::object();
   {
     json spec;
@@ -206,17 +242,63 @@ int run_container(const GlobalFlags& flags, const RunOptions& options) {
     if (read_json(bundle + "/config.json", spec, ignored)) annotations = spec.value("annotations", json::object());
   }
   auto started = [&](pid_t pid) {
-    json state = {{"ociVersion", "1.1.0"}, {"id", options.id},      {"status", "running"},
+    json state = {{"ociVersion", "1.1.0"}, {"id", options.id},      {"status", create ? "created" : "running"},
                   {"pid", pid},            {"bundle", bundle},       {"rootfs", absolute(root_dir)},
                   {"created", now_rfc3339()}, {"annotations", annotations}};
     std::ofstream(state_dir + "/state.json") << state.dump() << "\n";
     if (!options.pid_file.empty()) std::ofstream(options.pid_file) << pid;
   };
-  const int status = run_sandbox(flags, *config, absolute(root_dir), started);
-  // runc run deletes the container once its process is gone.
-  remove_state(flags, options.id);
+  pid_t sandbox_pid = 0;
+  auto started_and_noted = [&](pid_t pid) {
+    sandbox_pid = pid;
+    started(pid);
+  };
+  const int status = run_sandbox(flags, *config, absolute(root_dir), started_and_noted, create);
+  if (create && status == 0) {
+    // Created means ready: the Sentry holds the FIFO open for reading once
+    // it waits for `start` (a non-blocking open for writing succeeds then).
+    for (int tries = 0;; ++tries) {
+      UniqueFd probe(::open(config->start_fifo.c_str(), O_WRONLY | O_NONBLOCK | O_CLOEXEC));
+      if (probe) break;
+      const bool alive = sandbox_pid > 0 && ::kill(sandbox_pid, 0) == 0;
+      if (errno != ENXIO || !alive || tries > 2000) {
+        remove_state(flags, options.id);
+        return fail("create: the sandbox did not start");
+      }
+      ::usleep(5000);
+    }
+  }
+  // runc run deletes the container once its process is gone; a created
+  // one stays until `runsc delete`.
+  if (!create) remove_state(flags, options.id);
   return status;
 }
+
+}  // namespace
+
+int run_container(const GlobalFlags& flags, const RunOptions& options) {
+  if (!options.detach) return launch(flags, options, false);
+  // run --detach: create, start, and return.
+  if (int rc = launch(flags, options, true); rc != 0) return rc;
+  return run_start(flags, options.id);
+}
+
+int run_create(const GlobalFlags& flags, const RunOptions& options) { return launch(flags, options, true); }
+
+int run_start(const GlobalFlags& flags, const std::string& id) {
+  json state;
+  std::string error;
+  if (!load_state(flags, id, state, error)) return fail("start: " + error);
+  if (state["status"] != "created")
+    return fail("start: container \"" + id + "\" is " + state["status"].get<std::string>() + ", not created");
+  const std::string fifo = flags.root_state + "/" + id + "/start";
+  UniqueFd fd(::open(fifo.c_str(), O_WRONLY | O_NONBLOCK | O_CLOEXEC));
+  if (!fd || ::write(fd.get(), "s", 1) != 1) return fail("start: cannot reach the container: " + std::string(std::strerror(errno)));
+  state["status"] = "running";
+  if (!save_state(flags, id, state)) return fail("start: cannot update the state of \"" + id + "\"");
+  return 0;
+}
+
 
 int run_state(const GlobalFlags& flags, const std::string& id) {
   json state;

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The OCI commands so far on a busybox bundle the test makes: `spec`,
 # `run` (output, exit status, --pid-file, tmpfs mounts, a read-only root),
-# `state` and `list` while it runs, `kill`, `delete`, and the one-line
+# `state` and `list` while it runs, `kill`, `create` then `start`,
+# `run --detach`, `delete` (--force), and the one-line
 # errors for a duplicate ID, malformed or unsupported config.json and a
 # missing rootfs.
 # Usage: oci_test.sh RUNSC BUSYBOX
@@ -64,7 +65,36 @@ bg=""
 "$runsc" --root "$state" state c3 >/dev/null 2>"$tmp/err"
 [ $? = 1 ] && grep -q "does not exist" "$tmp/err" && pass "state of a gone container is an error" || fail "state after: $(cat "$tmp/err")"
 
-# 4. Bad bundles: one line, exit 1.
+# 4. create leaves the program waiting; start runs it; delete forgets it.
+wait_status() {  # ID STATUS: up to 10 s
+  for _ in $(seq 100); do
+    [ "$("$runsc" --root "$state" state "$1" 2>/dev/null | get '["status"]')" = "$2" ] && return 0
+    sleep 0.1
+  done
+  return 1
+}
+edit "$b" 'c["process"]["args"]=["sh","-c","echo started"]'
+"$runsc" --root "$state" create --bundle "$b" --pid-file "$tmp/pid4" c4 >"$tmp/c4.out" 2>&1
+st=$?
+[ "$st" = 0 ] && [ "$("$runsc" --root "$state" state c4 | get '["status"]')" = created ] && kill -0 "$(cat "$tmp/pid4")" \
+  && pass "create leaves a created container with a live pid" || fail "create: status $st: $(cat "$tmp/c4.out")"
+sleep 0.3
+[ ! -s "$tmp/c4.out" ] && pass "the program has not run before start" || fail "ran before start: $(cat "$tmp/c4.out")"
+"$runsc" --root "$state" start c4 && wait_status c4 stopped && grep -q started "$tmp/c4.out" \
+  && pass "start runs the program, with create's stdio" || fail "start: $(cat "$tmp/c4.out")"
+"$runsc" --root "$state" start c4 2>"$tmp/err"
+[ $? = 1 ] && grep -q "not created" "$tmp/err" && pass "start of a stopped container is refused" || fail "restart: $(cat "$tmp/err")"
+"$runsc" --root "$state" delete c4 && [ ! -e "$state/c4" ] && pass "delete forgets a stopped container" || fail "delete c4"
+
+# 5. run --detach returns at once; kill and delete --force end it.
+edit "$b" 'c["process"]["args"]=["sleep","30"]'
+"$runsc" --root "$state" run --detach --bundle "$b" c5 >/dev/null 2>&1 \
+  && [ "$("$runsc" --root "$state" state c5 | get '["status"]')" = running ] \
+  && pass "run --detach leaves the container running" || fail "run --detach"
+"$runsc" --root "$state" delete --force c5 && [ ! -e "$state/c5" ] && pass "delete --force kills and forgets it" \
+  || fail "delete --force"
+
+# 6. Bad bundles: one line, exit 1.
 check_bad() {  # label expected-text
   "$runsc" --root "$state" run --bundle "$b" bad >/dev/null 2>"$tmp/err"
   local st=$?
