@@ -2,13 +2,16 @@
 // timer_create(2), and the accounting calls times(2) and getrusage(2).
 // Timers run on the kernel's TimerService and send their signal to the
 // process (or, with SIGEV_THREAD_ID, to one thread) when they expire.
-// ITIMER_VIRTUAL and ITIMER_PROF count wall-clock time as ITIMER_REAL
-// does, not CPU time.
+// ITIMER_VIRTUAL and ITIMER_PROF count the process's CPU time (user, and
+// user plus system): their deadlines are CPU-clock values, checked at wall
+// times no later than the CPU clock could reach them.
 #include <signal.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
 #include <sys/time.h>
 #include <sys/times.h>
+
+#include <sched.h>
 
 #include "common/log.h"
 #include "syscalls/util.h"
@@ -27,13 +30,49 @@ int64_t tv_ns(const timeval& tv) { return tv.tv_sec * 1000000000LL + tv.tv_usec 
 timeval ns_tv(int64_t ns) { return timeval{ns / 1000000000, (ns % 1000000000) / 1000}; }
 timespec ns_ts(int64_t ns) { return timespec{ns / 1000000000, ns % 1000000000}; }
 
+bool is_cpu_itimer(int key) { return key == kItimerBase + ITIMER_VIRTUAL || key == kItimerBase + ITIMER_PROF; }
+
+// The process's CPU time as ITIMER_VIRTUAL (user) or ITIMER_PROF (user +
+// system) counts it: the exited threads' and the live ones' (as
+// process_times() reads them, but from any thread).
+int64_t group_cpu_ns(kernel::Kernel& k, ThreadGroup& g, bool with_system) {
+  std::vector<std::shared_ptr<Task>> live;
+  int64_t user = 0, user_max = 0, sys = 0;
+  {
+    std::lock_guard lock(k.tree_mutex());
+    user = g.dead_user_ns;
+    user_max = g.departed_user_ns;
+    sys = g.dead_sys_ns;
+    for (const auto& w : g.tasks) {
+      if (auto task = w.lock()) live.push_back(std::move(task));
+    }
+  }
+  for (auto& task : live) {
+    user_max = std::max(user_max, task->user_time_ns());
+    sys += task->sys_time_ns();
+  }
+  return user + user_max + (with_system ? sys : 0);
+}
+
+// When to look again at a CPU-time deadline `left` ns away: the process's
+// threads together advance its CPU clock by at most the number of CPUs
+// times the wall time.
+int64_t cpu_check_after(int64_t left) {
+  static const int64_t cpus = [] {
+    cpu_set_t set;
+    CPU_ZERO(&set);
+    return ::sched_getaffinity(0, sizeof(set), &set) == 0 ? std::max<int64_t>(1, CPU_COUNT(&set)) : int64_t{1};
+  }();
+  return std::max<int64_t>(left / cpus, 1000000);
+}
+
 Timer* find_timer_locked(ThreadGroup& g, int key) {
   if (key >= kItimerBase) return &g.itimers[key - kItimerBase];
   auto it = g.posix_timers.find(key);
   return it == g.posix_timers.end() ? nullptr : &it->second;
 }
 
-void arm_locked(kernel::Kernel& k, const std::shared_ptr<ThreadGroup>& g, Timer& tm, int key);
+void arm_locked(kernel::Kernel& k, const std::shared_ptr<ThreadGroup>& g, Timer& tm, int key, int64_t when_ns);
 
 // The TimerService callback: sends the signal and re-arms a periodic timer.
 void fire(kernel::Kernel& k, const std::weak_ptr<ThreadGroup>& weak, int key, uint64_t generation) {
@@ -46,7 +85,22 @@ void fire(kernel::Kernel& k, const std::weak_ptr<ThreadGroup>& weak, int key, ui
     std::lock_guard lock(g->timers_mu);
     Timer* tm = find_timer_locked(*g, key);
     if (!tm || tm->generation != generation || tm->deadline_ns == 0) return;
-    if (tm->interval_ns > 0) {
+    if (is_cpu_itimer(key)) {
+      // A CPU-time deadline: not reached yet means look again later.
+      const int64_t cpu = group_cpu_ns(k, *g, key == kItimerBase + ITIMER_PROF);
+      if (cpu < tm->deadline_ns) {
+        arm_locked(k, g, *tm, key, kernel::monotonic_now_ns() + cpu_check_after(tm->deadline_ns - cpu));
+        return;
+      }
+      if (tm->interval_ns > 0) {
+        int64_t next = tm->deadline_ns + tm->interval_ns;
+        while (next <= cpu) next += tm->interval_ns;
+        tm->deadline_ns = next;
+        arm_locked(k, g, *tm, key, kernel::monotonic_now_ns() + cpu_check_after(next - cpu));
+      } else {
+        tm->deadline_ns = 0;
+      }
+    } else if (tm->interval_ns > 0) {
       // Expirations missed while the signal was on its way are overruns.
       const int64_t now = kernel::monotonic_now_ns();
       int64_t next = tm->deadline_ns + tm->interval_ns;
@@ -57,7 +111,7 @@ void fire(kernel::Kernel& k, const std::weak_ptr<ThreadGroup>& weak, int key, ui
       }
       tm->overrun = missed;
       tm->deadline_ns = next;
-      arm_locked(k, g, *tm, key);
+      arm_locked(k, g, *tm, key, tm->deadline_ns);
     } else {
       tm->deadline_ns = 0;
     }
@@ -85,17 +139,21 @@ void fire(kernel::Kernel& k, const std::weak_ptr<ThreadGroup>& weak, int key, ui
   kernel::send_group_signal(k, *g, info);
 }
 
-void arm_locked(kernel::Kernel& k, const std::shared_ptr<ThreadGroup>& g, Timer& tm, int key) {
+// Schedules fire() at wall (monotonic) time `when_ns`: the deadline for
+// wall-clock timers, the next look at the CPU clock for CPU-time ones.
+void arm_locked(kernel::Kernel& k, const std::shared_ptr<ThreadGroup>& g, Timer& tm, int key, int64_t when_ns) {
   const uint64_t generation = tm.generation;
   std::weak_ptr<ThreadGroup> weak = g;
-  tm.service_id = k.timers().schedule(tm.deadline_ns, [&k, weak, key, generation] { fire(k, weak, key, generation); });
+  tm.service_id = k.timers().schedule(when_ns, [&k, weak, key, generation] { fire(k, weak, key, generation); });
 }
 
 // Disarms, then arms with `value_ns` from now (0: stays disarmed). Returns
 // the old (remaining, interval).
 std::pair<int64_t, int64_t> set_timer_locked(kernel::Kernel& k, const std::shared_ptr<ThreadGroup>& g, Timer& tm,
                                              int key, int64_t value_ns, int64_t interval_ns, bool absolute) {
-  const int64_t now = kernel::monotonic_now_ns();
+  const bool cpu_clock = is_cpu_itimer(key);
+  // "Now" on the timer's own clock: the process's CPU time, or wall time.
+  const int64_t now = cpu_clock ? group_cpu_ns(k, *g, key == kItimerBase + ITIMER_PROF) : kernel::monotonic_now_ns();
   std::pair<int64_t, int64_t> old{tm.deadline_ns ? std::max<int64_t>(tm.deadline_ns - now, 1) : 0, tm.interval_ns};
   if (tm.service_id) k.timers().cancel(tm.service_id);
   tm.service_id = 0;
@@ -105,7 +163,8 @@ std::pair<int64_t, int64_t> set_timer_locked(kernel::Kernel& k, const std::share
   tm.overrun = 0;
   if (value_ns > 0) {
     tm.deadline_ns = absolute ? std::max(value_ns, now) : now + value_ns;
-    arm_locked(k, g, tm, key);
+    const int64_t when = cpu_clock ? kernel::monotonic_now_ns() + cpu_check_after(tm.deadline_ns - now) : tm.deadline_ns;
+    arm_locked(k, g, tm, key, when);
   }
   return old;
 }
@@ -142,7 +201,8 @@ Result<uint64_t> sys_getitimer(Task& t, const SyscallArgs& a) {
   {
     std::lock_guard lock(t.group().timers_mu);
     const Timer& tm = t.group().itimers[which];
-    const int64_t now = kernel::monotonic_now_ns();
+    const int64_t now = which == ITIMER_REAL ? kernel::monotonic_now_ns()
+                                             : group_cpu_ns(t.kernel(), t.group(), which == ITIMER_PROF);
     out.it_interval = ns_tv(tm.interval_ns);
     if (tm.deadline_ns) out.it_value = ns_tv(std::max<int64_t>(tm.deadline_ns - now, 1000));
   }

@@ -128,10 +128,16 @@ Result<std::shared_ptr<FileDescription>> Fifo::open(int flags, std::shared_ptr<I
   std::shared_ptr<UniqueFd> write_end = writer ? write_end_ : nullptr;
   readers_ += reader ? 1 : 0;
   writers_ += writer ? 1 : 0;
+  reader_opens_ += reader ? 1 : 0;
+  writer_opens_ += writer ? 1 : 0;
   wake_all_locked();
   // Wait for the other side unless O_NONBLOCK or O_RDWR.
   if (!(flags & O_NONBLOCK) && accmode != O_RDWR) {
-    auto other_side = [&] { return reader ? writers_ > 0 : readers_ > 0; };
+    const uint64_t partner_opens = reader ? writer_opens_ : reader_opens_;
+    auto other_side = [&] {
+      return reader ? (writers_ > 0 || writer_opens_ != partner_opens)
+                    : (readers_ > 0 || reader_opens_ != partner_opens);
+    };
     if (auto r = wait(lock, other_side); !r) {
       readers_ -= reader ? 1 : 0;
       writers_ -= writer ? 1 : 0;

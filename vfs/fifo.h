@@ -49,6 +49,10 @@ class Fifo : public std::enable_shared_from_this<Fifo> {
   mutable std::mutex mu_;
   int readers_ = 0;
   int writers_ = 0;
+  // Opens ever made of each side: a waiting opener is released by the
+  // other side's arrival even if it left again before the waiter ran
+  // (Linux's wait_for_partner() waits on these counters, too).
+  uint64_t reader_opens_ = 0, writer_opens_ = 0;
   uint64_t generation_ = 0;
   // The host pipe (non-blocking ends), made at the first open and
   // dropped, with what it held, when the last opener closes (pipe(7)).

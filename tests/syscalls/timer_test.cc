@@ -203,6 +203,26 @@ TEST(TimerTest, CpuTimeItimersFireWhileBusy) {
   }
 }
 
+// A sleeping process uses no CPU: its ITIMER_VIRTUAL does not run down,
+// whatever wall-clock time passes (setitimer(2): "decrements only when the
+// process is executing").
+TEST(TimerTest, VirtualItimerDoesNotRunWhileTheProcessSleeps) {
+  SignalScope s(SIGVTALRM);
+  ASSERT_TRUE(s.ok());
+  sigprocmask(SIG_SETMASK, &s.wait_mask(), nullptr);
+  struct itimerval it = {{0, 0}, {0, 50000}};  // 50 ms of CPU time
+  ASSERT_EQ(0, setitimer(ITIMER_VIRTUAL, &it, nullptr));
+  struct timespec nap = {0, 300 * 1000 * 1000};  // 300 ms asleep
+  while (nanosleep(&nap, &nap) != 0 && errno == EINTR) {
+  }
+  struct itimerval left {};
+  ASSERT_EQ(0, getitimer(ITIMER_VIRTUAL, &left));
+  struct itimerval zero {};
+  setitimer(ITIMER_VIRTUAL, &zero, nullptr);
+  EXPECT_EQ(0, g_count.load()) << "the timer fired although the process slept";
+  EXPECT_GT(Us(left.it_value), 0) << "the timer expired although the process slept";
+}
+
 // ---------------------------------------------------------------------------
 // Sleeping
 
