@@ -270,9 +270,18 @@ int run_boot(int gofer_fd, int config_fd) {
   init.creds().ruid = init.creds().euid = init.creds().suid = init.creds().fsuid = config->uid;
   init.creds().rgid = init.creds().egid = init.creds().sgid = init.creds().fsgid = config->gid;
   init.creds().groups = config->groups;
-  if (config->uid != 0) {
+  if (config->capabilities_set) {
+    // The bundle's process.capabilities (runtime-spec config.md).
+    init.creds().cap_effective = config->cap_effective;
+    init.creds().cap_permitted = config->cap_permitted;
+    init.creds().cap_inheritable = config->cap_inheritable;
+  } else if (config->uid != 0) {
     // A non-root first program starts without capabilities (capabilities(7)).
     init.creds().cap_effective = init.creds().cap_permitted = 0;
+  }
+  for (const auto& r : config->rlimits) {
+    if (r.resource >= 0 && r.resource < RLIM_NLIMITS) init.rlimits()[static_cast<size_t>(r.resource)] = {r.soft, r.hard};
+    if (r.resource == RLIMIT_NOFILE) init.fds().set_limit(static_cast<int>(std::min<uint64_t>(r.soft, 1 << 20)));
   }
   auto fs = std::make_shared<kernel::FsContext>();
   fs->root = *root;

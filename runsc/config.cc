@@ -17,6 +17,12 @@ std::string to_json(const BootConfig& c) {
   j["overlay"] = c.overlay;
   j["root_read_only"] = c.root_read_only;
   j["start_fifo"] = c.start_fifo;
+  j["capabilities_set"] = c.capabilities_set;
+  j["cap_effective"] = c.cap_effective;
+  j["cap_permitted"] = c.cap_permitted;
+  j["cap_inheritable"] = c.cap_inheritable;
+  j["rlimits"] = nlohmann::json::array();
+  for (const auto& r : c.rlimits) j["rlimits"].push_back({r.resource, r.soft, r.hard});
   j["tmpfs_mounts"] = nlohmann::json::array();
   for (const auto& m : c.tmpfs_mounts)
     j["tmpfs_mounts"].push_back({{"destination", m.destination}, {"mode", m.mode}, {"size", m.size}});
@@ -42,6 +48,13 @@ Result<BootConfig> boot_config_from_json(const std::string& text) {
     c.overlay = j.value("overlay", true);
     c.root_read_only = j.value("root_read_only", false);
     c.start_fifo = j.value("start_fifo", std::string());
+    c.capabilities_set = j.value("capabilities_set", false);
+    c.cap_effective = j.value("cap_effective", uint64_t{0});
+    c.cap_permitted = j.value("cap_permitted", uint64_t{0});
+    c.cap_inheritable = j.value("cap_inheritable", uint64_t{0});
+    for (const auto& r : j.value("rlimits", nlohmann::json::array())) {
+      c.rlimits.push_back({r.at(0).get<int>(), r.at(1).get<uint64_t>(), r.at(2).get<uint64_t>()});
+    }
     for (const auto& m : j.value("tmpfs_mounts", nlohmann::json::array())) {
       c.tmpfs_mounts.push_back({m.at("destination").get<std::string>(), m.at("mode").get<uint32_t>(),
                                 m.at("size").get<uint64_t>()});

@@ -42,6 +42,16 @@ struct BootConfig {
   bool overlay = true;  // root overlay with an in-memory upper layer
   bool root_read_only = false;  // without the overlay: the gofer refuses writes
   std::vector<TmpfsMount> tmpfs_mounts;
+  // process.capabilities (bit masks of CAP_*), when the bundle gives them;
+  // otherwise root starts with all and anyone else with none.
+  bool capabilities_set = false;
+  uint64_t cap_effective = 0, cap_permitted = 0, cap_inheritable = 0;
+  // process.rlimits: (resource, soft, hard).
+  struct Rlimit {
+    int resource = 0;
+    uint64_t soft = 0, hard = 0;
+  };
+  std::vector<Rlimit> rlimits;
   // `runsc create`: a FIFO the Sentry waits on before running the
   // program, until `runsc start` writes to it. Empty: run at once.
   std::string start_fifo;

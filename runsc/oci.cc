@@ -5,9 +5,11 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <chrono>
 #include <cstdio>
@@ -147,6 +149,48 @@ Result<BootConfig> load_bundle(const std::string& bundle, std::string& root_dir,
     }
     c.cwd = process.value("cwd", std::string("/"));
     if (c.cwd.empty() || c.cwd.front() != '/') throw std::runtime_error("process.cwd must be an absolute path");
+    if (process.contains("capabilities")) {
+      // Names as capabilities(7) spells them; an unknown one is refused.
+      static const char* kNames[] = {"CAP_CHOWN", "CAP_DAC_OVERRIDE", "CAP_DAC_READ_SEARCH", "CAP_FOWNER",
+                                     "CAP_FSETID", "CAP_KILL", "CAP_SETGID", "CAP_SETUID", "CAP_SETPCAP",
+                                     "CAP_LINUX_IMMUTABLE", "CAP_NET_BIND_SERVICE", "CAP_NET_BROADCAST",
+                                     "CAP_NET_ADMIN", "CAP_NET_RAW", "CAP_IPC_LOCK", "CAP_IPC_OWNER",
+                                     "CAP_SYS_MODULE", "CAP_SYS_RAWIO", "CAP_SYS_CHROOT", "CAP_SYS_PTRACE",
+                                     "CAP_SYS_PACCT", "CAP_SYS_ADMIN", "CAP_SYS_BOOT", "CAP_SYS_NICE",
+                                     "CAP_SYS_RESOURCE", "CAP_SYS_TIME", "CAP_SYS_TTY_CONFIG", "CAP_MKNOD",
+                                     "CAP_LEASE", "CAP_AUDIT_WRITE", "CAP_AUDIT_CONTROL", "CAP_SETFCAP",
+                                     "CAP_MAC_OVERRIDE", "CAP_MAC_ADMIN", "CAP_SYSLOG", "CAP_WAKE_ALARM",
+                                     "CAP_BLOCK_SUSPEND", "CAP_AUDIT_READ"};
+      auto mask = [&](const char* set) {
+        uint64_t bits = 0;
+        for (const auto& name : process.at("capabilities").value(set, std::vector<std::string>{})) {
+          const auto it = std::find_if(std::begin(kNames), std::end(kNames),
+                                       [&](const char* known) { return name == known; });
+          if (it == std::end(kNames)) throw std::runtime_error("unknown capability \"" + name + "\"");
+          bits |= uint64_t{1} << (it - std::begin(kNames));
+        }
+        return bits;
+      };
+      c.capabilities_set = true;
+      c.cap_effective = mask("effective");
+      c.cap_permitted = mask("permitted");
+      c.cap_inheritable = mask("inheritable");
+    }
+    for (const auto& r : process.value("rlimits", json::array())) {
+      static const std::pair<const char*, int> kLimits[] = {
+          {"RLIMIT_CPU", RLIMIT_CPU},         {"RLIMIT_FSIZE", RLIMIT_FSIZE},   {"RLIMIT_DATA", RLIMIT_DATA},
+          {"RLIMIT_STACK", RLIMIT_STACK},     {"RLIMIT_CORE", RLIMIT_CORE},     {"RLIMIT_RSS", RLIMIT_RSS},
+          {"RLIMIT_NPROC", RLIMIT_NPROC},     {"RLIMIT_NOFILE", RLIMIT_NOFILE}, {"RLIMIT_MEMLOCK", RLIMIT_MEMLOCK},
+          {"RLIMIT_AS", RLIMIT_AS},           {"RLIMIT_LOCKS", RLIMIT_LOCKS},   {"RLIMIT_SIGPENDING", RLIMIT_SIGPENDING},
+          {"RLIMIT_MSGQUEUE", RLIMIT_MSGQUEUE}, {"RLIMIT_NICE", RLIMIT_NICE}, {"RLIMIT_RTPRIO", RLIMIT_RTPRIO},
+          {"RLIMIT_RTTIME", RLIMIT_RTTIME}};
+      const std::string type = r.at("type").get<std::string>();
+      const auto* it = std::find_if(std::begin(kLimits), std::end(kLimits), [&](const auto& l) { return type == l.first; });
+      if (it == std::end(kLimits)) throw std::runtime_error("unknown rlimit \"" + type + "\"");
+      const uint64_t soft = r.at("soft").get<uint64_t>(), hard = r.at("hard").get<uint64_t>();
+      if (soft > hard) throw std::runtime_error(type + ": soft limit above the hard limit");
+      c.rlimits.push_back({it->second, soft, hard});
+    }
     if (process.contains("user")) {
       const json& user = process.at("user");
       c.uid = user.value("uid", 0u);

@@ -185,6 +185,7 @@ Result<uint64_t> sys_prlimit64(Task& t, const SyscallArgs& a) {
     if (next.rlim_max > old.rlim_max && t.creds().euid != 0) return Err(EPERM);
     if (resource == RLIMIT_NOFILE && next.rlim_max > (1 << 20)) return Err(EPERM);
     lim = next;
+    if (resource == RLIMIT_NOFILE) t.fds().set_limit(static_cast<int>(next.rlim_cur));
   }
   if (a.u(3)) {
     if (auto r = t.mm().copy_out(a.u(3), &old, sizeof(old)); !r) return Err(r.error());

@@ -28,6 +28,8 @@ class FdTable {
   // execve(2) closes the FD_CLOEXEC descriptors.
   void close_on_exec();
   int limit() const { return limit_; }
+  // RLIMIT_NOFILE's soft limit: new FDs stay below it (open(2) EMFILE).
+  void set_limit(int limit) { limit_ = limit; }
   // The open FDs in increasing order (/proc/pid/fd).
   std::vector<int> open_fds() const;
 

@@ -25,7 +25,7 @@ get() { python3 -c 'import json,sys; d=json.load(sys.stdin); exec("print(d"+sys.
 b="$tmp/bundle"
 mkdir -p "$b/rootfs/bin" "$b/rootfs/tmp" "$b/rootfs/proc" "$b/rootfs/dev" "$b/rootfs/sys"
 cp "$busybox" "$b/rootfs/bin/busybox"
-for a in sh echo cat sleep hostname id; do ln -s busybox "$b/rootfs/bin/$a"; done
+for a in sh echo cat sleep hostname id grep; do ln -s busybox "$b/rootfs/bin/$a"; done
 "$runsc" spec --bundle "$b" || fail "spec"
 edit "$b" 'c["process"]["terminal"]=False; c["hostname"]="oci-test"; c["process"]["args"]=["sh","-c","echo $(hostname) $FOO; echo data > /tmp/f; cat /tmp/f; exit 3"]; c["process"]["env"].append("FOO=bar"); c["mounts"].append({"destination":"/tmp","type":"tmpfs","source":"tmpfs","options":["mode=1777"]})'
 
@@ -35,6 +35,17 @@ st=$?
 [ "$st" = 3 ] && [ "$out" = "$(printf 'oci-test bar\ndata')" ] && pass "run prints what the program does and exits with its status" \
   || fail "run: status $st, output: $out"
 [ ! -e "$state/c1" ] && pass "run forgets the container when it ends" || fail "state left behind: $(ls "$state")"
+
+# 1b. process.capabilities and process.rlimits reach the program.
+edit "$b" 'c["process"]["args"]=["sh","-c","grep CapEff /proc/self/status; ulimit -n"]; c["process"]["rlimits"]=[{"type":"RLIMIT_NOFILE","soft":4096,"hard":4096}]'
+out=$("$runsc" --root "$state" run --bundle "$b" c1b 2>&1)
+# CAP_KILL (5), CAP_NET_BIND_SERVICE (10) and CAP_AUDIT_WRITE (29): the spec's defaults.
+[ "$out" = "$(printf 'CapEff:\t0000000020000420\n4096')" ] && pass "capabilities and rlimits come from config.json" \
+  || fail "capabilities/rlimits: $out"
+edit "$b" 'c["process"]["capabilities"]["effective"]=["CAP_NOPE"]'
+out=$("$runsc" --root "$state" run --bundle "$b" c1c 2>&1)
+echo "$out" | grep -q 'unknown capability "CAP_NOPE"' && pass "an unknown capability is refused" || fail "unknown cap: $out"
+edit "$b" 'c["process"]["capabilities"]["effective"]=c["process"]["capabilities"]["permitted"]'
 
 # 2. A read-only root: writes outside the tmpfs fail with EROFS.
 edit "$b" 'c["process"]["args"]=["sh","-c","echo x > /f"]'
