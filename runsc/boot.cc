@@ -279,6 +279,7 @@ int run_boot(int gofer_fd, int config_fd) {
     // A non-root first program starts without capabilities (capabilities(7)).
     init.creds().cap_effective = init.creds().cap_permitted = 0;
   }
+  if (config->no_new_privileges) init.set_no_new_privs();
   for (const auto& r : config->rlimits) {
     if (r.resource >= 0 && r.resource < RLIM_NLIMITS) init.rlimits()[static_cast<size_t>(r.resource)] = {r.soft, r.hard};
     if (r.resource == RLIMIT_NOFILE) init.fds().set_limit(static_cast<int>(std::min<uint64_t>(r.soft, 1 << 20)));

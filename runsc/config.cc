@@ -18,6 +18,7 @@ std::string to_json(const BootConfig& c) {
   j["root_read_only"] = c.root_read_only;
   j["start_fifo"] = c.start_fifo;
   j["capabilities_set"] = c.capabilities_set;
+  j["no_new_privileges"] = c.no_new_privileges;
   j["cap_effective"] = c.cap_effective;
   j["cap_permitted"] = c.cap_permitted;
   j["cap_inheritable"] = c.cap_inheritable;
@@ -49,6 +50,7 @@ Result<BootConfig> boot_config_from_json(const std::string& text) {
     c.root_read_only = j.value("root_read_only", false);
     c.start_fifo = j.value("start_fifo", std::string());
     c.capabilities_set = j.value("capabilities_set", false);
+    c.no_new_privileges = j.value("no_new_privileges", false);
     c.cap_effective = j.value("cap_effective", uint64_t{0});
     c.cap_permitted = j.value("cap_permitted", uint64_t{0});
     c.cap_inheritable = j.value("cap_inheritable", uint64_t{0});

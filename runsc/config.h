@@ -52,6 +52,7 @@ struct BootConfig {
     uint64_t soft = 0, hard = 0;
   };
   std::vector<Rlimit> rlimits;
+  bool no_new_privileges = false;  // process.noNewPrivileges
   // `runsc create`: a FIFO the Sentry waits on before running the
   // program, until `runsc start` writes to it. Empty: run at once.
   std::string start_fifo;

@@ -191,6 +191,7 @@ Result<BootConfig> load_bundle(const std::string& bundle, std::string& root_dir,
       if (soft > hard) throw std::runtime_error(type + ": soft limit above the hard limit");
       c.rlimits.push_back({it->second, soft, hard});
     }
+    c.no_new_privileges = process.value("noNewPrivileges", false);
     if (process.contains("user")) {
       const json& user = process.at("user");
       c.uid = user.value("uid", 0u);

@@ -319,9 +319,16 @@ Result<uint64_t> sys_prctl(Task& t, const SyscallArgs& a) {
       }
       return t.mm().copy_out(a.u(1), &value, sizeof(value)) ? ok() : Err(EFAULT);
     }
+    case PR_SET_NO_NEW_PRIVS:
+      // prctl(2): arg2 must be 1 and the rest 0; the flag can never be unset.
+      if (a.u(1) != 1 || a.u(2) || a.u(3) || a.u(4)) return Err(EINVAL);
+      t.set_no_new_privs();
+      return ok();
+    case PR_GET_NO_NEW_PRIVS:
+      if (a.u(1) || a.u(2) || a.u(3) || a.u(4)) return Err(EINVAL);
+      return ok(t.no_new_privs() ? 1 : 0);
     case PR_SET_DUMPABLE:
     case PR_SET_PDEATHSIG:
-    case PR_SET_NO_NEW_PRIVS:
       return ok();
     default:
       return Err(EINVAL);

@@ -77,6 +77,7 @@ Result<int> Task::clone(const CloneRequest& req) {
   child->signal_mask_.store(signal_mask_.load());
   child->comm_ = comm_;
   child->rlimits_ = rlimits_;
+  child->no_new_privs_ = no_new_privs_;
   // The child returns 0 from the same syscall, on its own stack if given.
   child->regs_ = regs_;
   child->regs_.rax = 0;

@@ -386,7 +386,7 @@ std::shared_ptr<Inode> Procfs::process_dir(const std::shared_ptr<ThreadGroup>& g
         "VmRSS:\t{:8} kB\nVmData:\t{:8} kB\nVmStk:\t     132 kB\nVmExe:\t       0 kB\nVmLib:\t       0 kB\n"
         "VmPTE:\t       0 kB\nVmSwap:\t       0 kB\nThreads:\t{}\nSigQ:\t0/{}\nSigPnd:\t{}\nShdPnd:\t{}\nSigBlk:\t{}\n"
         "SigIgn:\t{}\nSigCgt:\t{}\nCapInh:\t{:016x}\nCapPrm:\t{:016x}\nCapEff:\t{:016x}\nCapBnd:\t{:016x}\n"
-        "CapAmb:\t0000000000000000\nNoNewPrivs:\t0\nSeccomp:\t0\nSpeculation_Store_Bypass:\tthread vulnerable\n"
+        "CapAmb:\t0000000000000000\nNoNewPrivs:\t{}\nSeccomp:\t0\nSpeculation_Store_Bypass:\tthread vulnerable\n"
         "Cpus_allowed:\t1\nCpus_allowed_list:\t0\nMems_allowed:\t1\nMems_allowed_list:\t0\n"
         "voluntary_ctxt_switches:\t0\nnonvoluntary_ctxt_switches:\t0\n",
         t->comm(), fs ? fs->umask : 022, state, g->pid, t->tid(), ppid, c.ruid, c.euid, c.suid, c.fsuid, c.rgid,
@@ -394,7 +394,7 @@ std::shared_ptr<Inode> Procfs::process_dir(const std::shared_ptr<ThreadGroup>& g
         rss_kb, rss_kb, rss_kb, rss_kb, threads, t->rlimits()[RLIMIT_SIGPENDING].rlim_cur,
         signal_mask_hex(t->pending_signals() & ~g->shared_pending.mask.load()),
         signal_mask_hex(g->shared_pending.mask.load()), signal_mask_hex(t->signal_mask()), signal_mask_hex(ignored),
-        signal_mask_hex(caught), c.cap_inheritable, c.cap_permitted, c.cap_effective, kAllCapabilities);
+        signal_mask_hex(caught), c.cap_inheritable, c.cap_permitted, c.cap_effective, kAllCapabilities, t->no_new_privs() ? 1 : 0);
   };
 
   auto memory_range = [task](bool environ) -> Result<std::string> {

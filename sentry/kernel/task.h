@@ -211,6 +211,8 @@ class Task : public vfs::UserMemory, public std::enable_shared_from_this<Task> {
   std::string& comm() { return comm_; }
   // Resource limits (getrlimit(2)), starting from Linux's defaults.
   std::array<rlimit, RLIM_NLIMITS>& rlimits() { return rlimits_; }
+  bool no_new_privs() const { return no_new_privs_; }
+  void set_no_new_privs() { no_new_privs_ = true; }
 
   // vfs::UserMemory: the task's own address space.
   Result<void> copy_out(uint64_t addr, const void* src, size_t length) override {
@@ -280,6 +282,8 @@ class Task : public vfs::UserMemory, public std::enable_shared_from_this<Task> {
   uint64_t robust_list_ = 0;
   std::string comm_;
   std::array<rlimit, RLIM_NLIMITS> rlimits_;
+  // prctl(PR_SET_NO_NEW_PRIVS): set once, inherited by clone and fork, kept across execve.
+  bool no_new_privs_ = false;
   std::atomic<bool> exiting_{false};
   ExitStatus exit_status_;
   UniqueFd interrupt_fd_;

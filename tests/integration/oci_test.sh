@@ -37,10 +37,11 @@ st=$?
 [ ! -e "$state/c1" ] && pass "run forgets the container when it ends" || fail "state left behind: $(ls "$state")"
 
 # 1b. process.capabilities and process.rlimits reach the program.
-edit "$b" 'c["process"]["args"]=["sh","-c","grep CapEff /proc/self/status; ulimit -n"]; c["process"]["rlimits"]=[{"type":"RLIMIT_NOFILE","soft":4096,"hard":4096}]'
+edit "$b" 'c["process"]["args"]=["sh","-c","grep -E \"CapEff|NoNewPrivs\" /proc/self/status; ulimit -n"]; c["process"]["rlimits"]=[{"type":"RLIMIT_NOFILE","soft":4096,"hard":4096}]'
 out=$("$runsc" --root "$state" run --bundle "$b" c1b 2>&1)
 # CAP_KILL (5), CAP_NET_BIND_SERVICE (10) and CAP_AUDIT_WRITE (29): the spec's defaults.
-[ "$out" = "$(printf 'CapEff:\t0000000020000420\n4096')" ] && pass "capabilities and rlimits come from config.json" \
+[ "$out" = "$(printf 'CapEff:\t0000000020000420\nNoNewPrivs:\t1\n4096')" ] \
+  && pass "capabilities, noNewPrivileges and rlimits come from config.json" \
   || fail "capabilities/rlimits: $out"
 edit "$b" 'c["process"]["capabilities"]["effective"]=["CAP_NOPE"]'
 out=$("$runsc" --root "$state" run --bundle "$b" c1c 2>&1)

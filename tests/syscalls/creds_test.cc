@@ -3,6 +3,7 @@
 // happens to capabilities when user IDs change. Each case changes IDs in a
 // forked child, since they cannot be changed back. Needs to start as root.
 #include <grp.h>
+#include <sys/prctl.h>
 #include <linux/capability.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -140,6 +141,21 @@ TEST_F(CredsTest, ChildInheritsCredentials) {
   int status = RunInChild([] {
     CHILD_CHECK(setresuid(1000, 1000, 1000) == 0);
     pid_t pid = ForkChild([] { return getuid() == 1000 && geteuid() == 1000 ? 0 : 1; });
+    CHILD_CHECK(pid > 0);
+    return syscall_test::WaitStatus(pid) == 0 ? 0 : kChildFailed;
+  });
+  EXPECT_EXITED_WITH(status, 0);
+}
+
+// prctl(2) PR_SET_NO_NEW_PRIVS: only the value 1, never unset, inherited
+// by children.
+TEST_F(CredsTest, NoNewPrivsIsSetOnceAndInherited) {
+  int status = RunInChild([] {
+    CHILD_CHECK(prctl(PR_SET_NO_NEW_PRIVS, 2, 0, 0, 0) == -1 && errno == EINVAL);
+    CHILD_CHECK(prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == 0);
+    CHILD_CHECK(prctl(PR_GET_NO_NEW_PRIVS, 0, 0, 0, 0) == 1);
+    CHILD_CHECK(prctl(PR_SET_NO_NEW_PRIVS, 0, 0, 0, 0) == -1 && errno == EINVAL);
+    pid_t pid = ForkChild([] { return prctl(PR_GET_NO_NEW_PRIVS, 0, 0, 0, 0) == 1 ? 0 : 1; });
     CHILD_CHECK(pid > 0);
     return syscall_test::WaitStatus(pid) == 0 ? 0 : kChildFailed;
   });
