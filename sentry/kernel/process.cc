@@ -62,7 +62,10 @@ Result<int> Task::clone(const CloneRequest& req) {
 
   const int tid = kernel_.allocate_tid();
   auto group = thread ? group_ : std::make_shared<ThreadGroup>(tid);
-  if (!thread) group->exit_signal = req.exit_signal;
+  if (!thread) {
+    group->exit_signal = req.exit_signal;
+    group->oom_score_adj = group_->oom_score_adj.load();
+  }
   auto child = std::make_shared<Task>(kernel_, tid, group);
   child->mm_ = std::move(child_mm);
   child->fds_ = (req.flags & CLONE_FILES) ? fds_ : fds_->copy();

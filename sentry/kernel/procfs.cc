@@ -182,30 +182,12 @@ class Procfs : public std::enable_shared_from_this<Procfs> {
   std::string meminfo_text();
   std::string mounts_text(bool mountinfo);
 
-  // /proc/pid/oom_score_adj of each process that set one (proc(5)); the
-  // others read 0. Not inherited across fork: that needs a ThreadGroup field.
-  int oom_score_adj(const std::shared_ptr<ThreadGroup>& group);
-  void set_oom_score_adj(const std::shared_ptr<ThreadGroup>& group, int value);
 
   Kernel& kernel_;
   MachineFacts facts_;
   dev_t dev_;
   std::string overcommit_ = "0\n";
-  std::mutex oom_mu_;
-  std::map<std::weak_ptr<ThreadGroup>, int, std::owner_less<>> oom_score_adj_;
 };
-
-int Procfs::oom_score_adj(const std::shared_ptr<ThreadGroup>& group) {
-  std::lock_guard lock(oom_mu_);
-  auto it = oom_score_adj_.find(group);
-  return it == oom_score_adj_.end() ? 0 : it->second;
-}
-
-void Procfs::set_oom_score_adj(const std::shared_ptr<ThreadGroup>& group, int value) {
-  std::lock_guard lock(oom_mu_);
-  std::erase_if(oom_score_adj_, [](const auto& e) { return e.first.expired(); });
-  oom_score_adj_[group] = value;
-}
 
 // An integer written to a proc file: surrounding whitespace is allowed,
 // anything else is EINVAL (Linux's kstrtoint on the stripped buffer).
@@ -561,17 +543,17 @@ std::shared_ptr<Inode> Procfs::process_dir(const std::shared_ptr<ThreadGroup>& g
       {"limits", file(base + "/limits", limits_text, 0444, nullptr, owner)},
       {"cgroup", constant(base + "/cgroup", "0::/\n")},
       {"oom_score", constant(base + "/oom_score", "0\n")},
-      {"oom_score_adj", file(base + "/oom_score_adj", [self, weak]() -> Result<std::string> {
+      {"oom_score_adj", file(base + "/oom_score_adj", [weak]() -> Result<std::string> {
          auto g = weak.lock();
          if (!g) return Err(ESRCH);
-         return fmt::format("{}\n", self->oom_score_adj(g));
-       }, 0644, [self, weak](std::string_view v) -> Result<void> {
+         return fmt::format("{}\n", g->oom_score_adj.load());
+       }, 0644, [weak](std::string_view v) -> Result<void> {
          // proc(5): -1000 (never kill) to 1000 (kill first).
          auto value = parse_written_int(v);
          if (!value || *value < -1000 || *value > 1000) return Err(EINVAL);
          auto g = weak.lock();
          if (!g) return Err(ESRCH);
-         self->set_oom_score_adj(g, *value);
+         g->oom_score_adj = *value;
          return {};
        }, owner)},
   };

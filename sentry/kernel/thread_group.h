@@ -78,6 +78,8 @@ struct ThreadGroup {
   // The signal the parent gets when this process ends (clone's low byte).
   int exit_signal = SIGCHLD;
   bool did_exec = false;
+  // /proc/pid/oom_score_adj (proc(5)): inherited by fork, kept by execve.
+  std::atomic<int> oom_score_adj{0};
   bool child_subreaper = false;  // prctl(PR_SET_CHILD_SUBREAPER)  // setpgid(2) on a child that has exec'd: EACCES
   std::weak_ptr<Task> leader;
   std::vector<std::weak_ptr<Task>> tasks;  // the live threads

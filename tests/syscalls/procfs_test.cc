@@ -1050,6 +1050,10 @@ TEST(ProcWrite, OomScoreAdjValidatesItsValue) {
     CHILD_CHECK(WriteFile("/proc/self/oom_score_adj", "5000") == -1 && errno == EINVAL);
     CHILD_CHECK(WriteFile("/proc/self/oom_score_adj", "12abc") == -1 && errno == EINVAL);
     CHILD_CHECK(ReadFile("/proc/self/oom_score_adj") == "1000\n");
+    // A forked child starts with its parent's value.
+    pid_t grandchild = syscall_test::ForkChild([] { return ReadFile("/proc/self/oom_score_adj") == "1000\n" ? 0 : 1; });
+    CHILD_CHECK(grandchild > 0);
+    CHILD_CHECK(syscall_test::WaitStatus(grandchild) == 0);
     return 0;
   });
   EXPECT_EXITED_WITH(status, 0);
