@@ -62,15 +62,7 @@ class FifoDescription final : public FileDescription {
       if (n >= 0) {
         done += static_cast<size_t>(n);
         if (done >= total || (flags_ & O_NONBLOCK)) return done;
-        size_t skip = static_cast<size_t>(n);
-        while (!rest.empty() && skip >= rest.front().iov_len) {
-          skip -= rest.front().iov_len;
-          rest.erase(rest.begin());
-        }
-        if (!rest.empty()) {
-          rest.front().iov_base = static_cast<uint8_t*>(rest.front().iov_base) + skip;
-          rest.front().iov_len -= skip;
-        }
+        drop_front(rest, static_cast<size_t>(n));
         continue;
       }
       if (errno == EINTR) continue;

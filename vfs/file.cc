@@ -374,6 +374,17 @@ Result<std::shared_ptr<Dentry>> resolve(const std::shared_ptr<Dentry>& root, con
   return cur;
 }
 
+void drop_front(std::vector<iovec>& v, size_t n) {
+  while (!v.empty() && n >= v.front().iov_len) {
+    n -= v.front().iov_len;
+    v.erase(v.begin());
+  }
+  if (!v.empty()) {
+    v.front().iov_base = static_cast<uint8_t*>(v.front().iov_base) + n;
+    v.front().iov_len -= n;
+  }
+}
+
 size_t put_dirent64(std::span<uint8_t> out, uint64_t ino, int64_t next_offset, uint8_t type, std::string_view name) {
   // struct linux_dirent64: d_ino, d_off, d_reclen, d_type, d_name[], padded to 8.
   size_t reclen = (19 + name.size() + 1 + 7) & ~size_t{7};

@@ -377,6 +377,9 @@ struct ResolveOptions {
 Result<std::shared_ptr<Dentry>> resolve(const std::shared_ptr<Dentry>& root, const std::shared_ptr<Dentry>& start,
                                         std::string_view path, ResolveOptions options = {});
 
+// Drops the first `n` bytes from `v` (what a partial writev(2) consumed).
+void drop_front(std::vector<iovec>& v, size_t n);
+
 // Fills a linux_dirent64 record at `out`; returns its length or 0 if it does not fit.
 size_t put_dirent64(std::span<uint8_t> out, uint64_t ino, int64_t next_offset, uint8_t type, std::string_view name);
 

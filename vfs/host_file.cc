@@ -109,16 +109,7 @@ Result<size_t> HostFileDescription::write_nonblocking_host(std::span<const iovec
     if (n >= 0) {
       done += static_cast<size_t>(n);
       if (total == 0 || (flags_ & O_NONBLOCK)) break;
-      // Drop what was written from the front of the iovecs.
-      size_t skip = static_cast<size_t>(n);
-      while (!rest.empty() && skip >= rest.front().iov_len) {
-        skip -= rest.front().iov_len;
-        rest.erase(rest.begin());
-      }
-      if (!rest.empty()) {
-        rest.front().iov_base = static_cast<uint8_t*>(rest.front().iov_base) + skip;
-        rest.front().iov_len -= skip;
-      }
+      drop_front(rest, static_cast<size_t>(n));  // what was written goes
       continue;
     }
     if (errno == EINTR) continue;

@@ -510,25 +510,9 @@ Result<std::pair<size_t, uint64_t>> TmpfsInode::write_data(std::span<const iovec
   const size_t length = total_length(src);
   if (length == 0) return std::pair<size_t, uint64_t>{0, offset};
   if (offset > kMaxFileSize - length) return Err(EFBIG);
-  // Allocate the missing pages in one run first, so that a full
-  // filesystem fails the write before any byte changes.
-  std::vector<uint64_t> missing;
-  for (uint64_t index = offset / kPage; index <= (offset + length - 1) / kPage; ++index) {
-    if (!pages_.contains(index)) missing.push_back(index);
-  }
-  if (!missing.empty()) {
-    if (auto r = fs_->charge(static_cast<int64_t>(missing.size())); !r) return Err(r.error());
-    auto run = fs_->memfile().allocate(missing.size() * kPage);
-    if (!run) {
-      (void)fs_->charge(-static_cast<int64_t>(missing.size()));
-      return Err(ENOSPC);
-    }
-    for (size_t i = 0; i < missing.size(); ++i) pages_.emplace(missing[i], *run + i * kPage);
-    // Fault the fresh run into the Sentry's view of the memory file with
-    // one call rather than one page fault per page (Linux 5.14+; a failure
-    // only costs the faults).
-    if (missing.size() >= 16) (void)::madvise(fs_->memfile().at(*run), missing.size() * kPage, MADV_POPULATE_WRITE);
-  }
+  // Allocate the missing pages first, so that a full filesystem fails the
+  // write before any byte changes.
+  if (auto r = allocate_pages_locked(offset, length); !r) return Err(r.error());
   uint64_t pos = offset;
   for (const iovec& v : src) {
     const auto* in = static_cast<const uint8_t*>(v.iov_base);
@@ -549,6 +533,26 @@ Result<std::pair<size_t, uint64_t>> TmpfsInode::write_data(std::span<const iovec
     touch_locked(true);
   }
   return std::pair<size_t, uint64_t>{length, pos};
+}
+
+Result<void> TmpfsInode::allocate_pages_locked(uint64_t offset, uint64_t length) {
+  std::vector<uint64_t> missing;
+  for (uint64_t index = offset / kPage; length && index <= (offset + length - 1) / kPage; ++index) {
+    if (!pages_.contains(index)) missing.push_back(index);
+  }
+  if (missing.empty()) return {};
+  if (auto r = fs_->charge(static_cast<int64_t>(missing.size())); !r) return r;
+  auto run = fs_->memfile().allocate(missing.size() * kPage);
+  if (!run) {
+    (void)fs_->charge(-static_cast<int64_t>(missing.size()));
+    return Err(ENOSPC);
+  }
+  for (size_t i = 0; i < missing.size(); ++i) pages_.emplace(missing[i], *run + i * kPage);
+  // Fault the fresh run into the Sentry's view of the memory file with one
+  // call rather than one page fault per page (Linux 5.14+; a failure only
+  // costs the faults).
+  if (missing.size() >= 16) (void)::madvise(fs_->memfile().at(*run), missing.size() * kPage, MADV_POPULATE_WRITE);
+  return {};
 }
 
 Result<void> TmpfsInode::truncate_locked(uint64_t size) {
@@ -608,19 +612,7 @@ Result<void> TmpfsInode::allocate(int mode, uint64_t offset, uint64_t length) {
     return {};
   }
   if (offset + length > kMaxFileSize) return Err(EFBIG);
-  std::vector<uint64_t> missing;
-  for (uint64_t index = offset / kPage; length && index <= (offset + length - 1) / kPage; ++index) {
-    if (!pages_.contains(index)) missing.push_back(index);
-  }
-  if (!missing.empty()) {
-    if (auto r = fs_->charge(static_cast<int64_t>(missing.size())); !r) return Err(r.error());
-    auto run = fs_->memfile().allocate(missing.size() * kPage);
-    if (!run) {
-      (void)fs_->charge(-static_cast<int64_t>(missing.size()));
-      return Err(ENOSPC);
-    }
-    for (size_t i = 0; i < missing.size(); ++i) pages_.emplace(missing[i], *run + i * kPage);
-  }
+  if (auto r = allocate_pages_locked(offset, length); !r) return r;
   if (!(mode & FALLOC_FL_KEEP_SIZE)) size_ = std::max(size_, offset + length);
   return {};
 }

@@ -110,6 +110,9 @@ class TmpfsInode final : public Inode, public std::enable_shared_from_this<Tmpfs
   uint64_t contiguous_bytes_locked(std::map<uint64_t, uint64_t>::const_iterator it, uint64_t offset,
                                    uint64_t limit) const;
   Result<void> truncate_locked(uint64_t size);
+  // Gives [offset, offset + length) memory-file pages where it has holes,
+  // charged to the filesystem's size limit (ENOSPC).
+  Result<void> allocate_pages_locked(uint64_t offset, uint64_t length);
 
   std::shared_ptr<TmpfsFilesystem> fs_;
   const mode_t type_;

@@ -11,8 +11,15 @@
 
 namespace {
 
+// openat2(2): with RESOLVE_BENEATH or RESOLVE_IN_ROOT, Linux answers
+// EAGAIN when a rename or mount anywhere raced a ".." walk (other tests
+// rename in parallel), and says to retry.
 long Openat2(int dirfd, const char* path, const open_how& how, size_t size = sizeof(open_how)) {
-  return syscall(SYS_openat2, dirfd, path, &how, size);
+  long r;
+  do {
+    r = syscall(SYS_openat2, dirfd, path, &how, size);
+  } while (r == -1 && errno == EAGAIN);
+  return r;
 }
 
 open_how How(uint64_t flags, uint64_t resolve, uint64_t mode = 0) {
