@@ -14,6 +14,30 @@ namespace runsc::log {
 namespace {
 
 std::atomic<int> g_level{static_cast<int>(Level::kWarn)};
+std::atomic<bool> g_to_file{false};
+std::atomic<bool> g_json{false};
+
+// The message as a JSON string's contents (RFC 8259: quote, backslash and
+// control characters escaped), so a JSON log line stays one valid object.
+std::string json_escaped(std::string_view message) {
+  std::string out;
+  out.reserve(message.size());
+  for (char c : message) {
+    switch (c) {
+      case '"': out += "\\\""; break;
+      case '\\': out += "\\\\"; break;
+      case '\n': out += "\\n"; break;
+      case '\t': out += "\\t"; break;
+      default:
+        if (static_cast<unsigned char>(c) < 0x20) {
+          out += fmt::format("\\u{:04x}", static_cast<unsigned>(c));
+        } else {
+          out += c;
+        }
+    }
+  }
+  return out;
+}
 
 spdlog::level::level_enum to_spdlog(Level level) {
   switch (level) {
@@ -46,6 +70,8 @@ Result<void> init(Level level, const std::string& file, bool json) {
     ::close(fd);
   }
   g_level = static_cast<int>(level);
+  g_to_file = !file.empty();
+  g_json = json;
   if (file.empty()) {
     next = std::make_shared<spdlog::logger>("runsc", std::make_shared<spdlog::sinks::stderr_sink_mt>());
   } else {
@@ -66,6 +92,14 @@ Result<void> init(Level level, const std::string& file, bool json) {
 
 bool enabled(Level level) { return static_cast<int>(level) >= g_level.load(std::memory_order_relaxed); }
 
-void write(Level level, std::string_view message) { logger()->log(to_spdlog(level), message); }
+void write(Level level, std::string_view message) {
+  if (g_json.load(std::memory_order_relaxed)) {
+    logger()->log(to_spdlog(level), json_escaped(message));
+  } else {
+    logger()->log(to_spdlog(level), message);
+  }
+}
+
+bool to_file() { return g_to_file.load(std::memory_order_relaxed); }
 
 }  // namespace runsc::log

@@ -20,6 +20,8 @@ enum class Level { kTrace = 0, kDebug, kInfo, kWarn, kError, kOff };
 // file, keeping the old sink.
 Result<void> init(Level level, const std::string& file, bool json);
 bool enabled(Level level);
+// Whether lines go to a file (init() was given one) rather than stderr.
+bool to_file();
 void write(Level level, std::string_view message);
 
 template <class... A>

@@ -533,6 +533,10 @@ int failed(std::string_view what, const std::string& root) {
   return e;
 }
 
+std::string spare_directory();
+int confine_to_file(const std::string& file, bool read_only);
+int pivot_into(const std::string& target, const std::string& root);
+
 // Leaves this process with `root` as its "/", in a mount namespace of its
 // own where nothing else of the host is reachable.
 int confine(const std::string& root, bool read_only) {
@@ -549,11 +553,11 @@ int confine(const std::string& root, bool read_only) {
   // new mount is attached, so it does not contain itself).
   char resolved[PATH_MAX];
   if (::realpath(root.c_str(), resolved) == nullptr) return failed("resolving the root", root);
+  struct stat root_st;
+  if (::stat(resolved, &root_st) != 0) return failed("stat of the root", root);
   std::string target = resolved;
-  if (target == "/") {
-    struct stat st;
-    target = (::stat("/tmp", &st) == 0 && S_ISDIR(st.st_mode)) ? "/tmp" : "/mnt";
-  }
+  if (!S_ISDIR(root_st.st_mode)) return confine_to_file(resolved, read_only);
+  if (target == "/") target = spare_directory();
   if (::mount(resolved, target.c_str(), nullptr, MS_BIND | MS_REC, nullptr) != 0) {
     return failed("bind-mounting the root", root);
   }
@@ -561,6 +565,44 @@ int confine(const std::string& root, bool read_only) {
     log::error("gofer: restricting the mounts of {}: {}", root, std::strerror(e));
     return e;
   }
+  return pivot_into(target, root);
+}
+
+// A directory of the host's that a mount of ours may cover (in our own
+// mount namespace only).
+std::string spare_directory() {
+  struct stat st;
+  return (::stat("/tmp", &st) == 0 && S_ISDIR(st.st_mode)) ? "/tmp" : "/mnt";
+}
+
+// The root is one file (a bind mount of a regular file, like Docker's
+// /etc/hosts): the new root is a tiny read-only tmpfs holding only that
+// file, bound onto kFileMountName, so nothing beside the file is reachable.
+int confine_to_file(const std::string& file, bool read_only) {
+  // Held open across the tmpfs mount, which may cover the file's own path.
+  UniqueFd source(::open(file.c_str(), O_PATH | O_CLOEXEC));
+  if (!source) return failed("opening the file", file);
+  const std::string dir = spare_directory();
+  if (::mount("runsc-file", dir.c_str(), "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, "size=4k,mode=0755") != 0)
+    return failed("mounting the staging tmpfs", file);
+  const std::string point = dir + "/" + kFileMountName;
+  UniqueFd made(::open(point.c_str(), O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC, 0600));
+  if (!made) return failed("making the mount point", file);
+  made.reset();
+  const std::string by_fd = "/proc/self/fd/" + std::to_string(source.get());
+  if (::mount(by_fd.c_str(), point.c_str(), nullptr, MS_BIND, nullptr) != 0) return failed("binding the file", file);
+  if (int e = restrict_mounts(point, read_only)) {
+    log::error("gofer: restricting the mount of {}: {}", file, std::strerror(e));
+    return e;
+  }
+  // Nothing but the bound file may change: the directory is read-only.
+  if (::mount(nullptr, dir.c_str(), nullptr, MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, nullptr) != 0)
+    return failed("making the staging tmpfs read-only", file);
+  return pivot_into(dir, file);
+}
+
+// Makes `target` (a mount point) this process's "/", detaching the rest.
+int pivot_into(const std::string& target, const std::string& root) {
   if (::chdir(target.c_str()) != 0) return failed("chdir", root);
   // pivot_root(".", ".") stacks the old root on top of the new one at "/";
   // detaching it leaves only the new root (pivot_root(2), NOTES).

@@ -17,6 +17,9 @@ using Handle = uint64_t;
 // The root of the served tree: valid for the whole connection and never
 // released.
 inline constexpr Handle kRootHandle = 0;
+// A gofer serving one file (a bind mount of a regular file) serves a
+// directory holding only that file, under this name.
+inline constexpr const char* kFileMountName = "file";
 
 // The fields of struct stat, with fixed widths so that they travel unchanged.
 struct FileStat {

@@ -103,17 +103,52 @@ std::shared_ptr<vfs::FileDescription> stdio_file(int fd, int flags) {
   return std::make_shared<vfs::HostFileDescription>(std::move(copy), flags, tty);
 }
 
-// Mounts `fs_root` at `path` under `root`, making the directory in a
-// writable root when the image lacks it.
+// mkdir -p of `path` under `root` (following what is mounted on the way).
+Result<void> mount_at_parents(const std::shared_ptr<vfs::Dentry>& root, const std::string& path) {
+  std::shared_ptr<vfs::Dentry> dir = root;
+  size_t start = 1;
+  while (start < path.size()) {
+    size_t end = path.find('/', start);
+    if (end == std::string::npos) end = path.size();
+    const std::string name = path.substr(start, end - start);
+    start = end + 1;
+    if (name.empty()) continue;
+    auto next = dir->child(name);
+    if (!next && next.error() == ENOENT) {
+      auto made = dir->inode().mkdir(name, 0755, vfs::Owner{});
+      if (!made) return Err(made.error());
+      dir->add_child(name, *made);
+    }
+    auto walked = vfs::resolve(root, dir, name);
+    if (!walked) return Err(walked.error());
+    if (!(*walked)->is_dir()) return Err(ENOTDIR);
+    dir = *walked;
+  }
+  return {};
+}
+
+// Mounts `fs_root` at `path` under `root`, making the mount point in a
+// writable root when the image lacks it: a directory, or an empty file for
+// a filesystem whose root is a file (a bind mount of one file). As
+// mount(2), a file cannot cover a directory nor a directory a file.
 Result<void> mount_at(const std::shared_ptr<vfs::Dentry>& root, const std::string& path,
-                      std::shared_ptr<vfs::Dentry> fs_root, const std::string& fstype, const std::string& options) {
+                      std::shared_ptr<vfs::Dentry> fs_root, const std::string& fstype, const std::string& options,
+                      bool read_only = false) {
   auto slash = path.rfind('/');
-  auto parent = vfs::resolve(root, root, slash == 0 ? "/" : path.substr(0, slash));
+  const std::string parent_path = slash == 0 ? "/" : path.substr(0, slash);
+  auto parent = vfs::resolve(root, root, parent_path);
+  if (!parent && parent.error() == ENOENT) {
+    // As runc, the missing directories on the way are made (mkdir -p).
+    if (auto r = mount_at_parents(root, parent_path); !r) return Err(r.error());
+    parent = vfs::resolve(root, root, parent_path);
+  }
   if (!parent) return Err(parent.error());
   const std::string name = path.substr(slash + 1);
+  const bool dir = fs_root->is_dir();
   auto point = (*parent)->child(name);
   if (!point && point.error() == ENOENT) {
-    auto made = (*parent)->inode().mkdir(name, 0755, vfs::Owner{});
+    auto made = dir ? (*parent)->inode().mkdir(name, 0755, vfs::Owner{})
+                    : (*parent)->inode().mknod(name, S_IFREG | 0644, 0, vfs::Owner{});
     if (!made) return Err(made.error());
     (*parent)->add_child(name, *made);
     point = (*parent)->child(name);
@@ -121,8 +156,8 @@ Result<void> mount_at(const std::shared_ptr<vfs::Dentry>& root, const std::strin
   if (!point) return Err(point.error());
   auto target = vfs::resolve(root, root, path);  // onto whatever is mounted there already
   if (!target) return Err(target.error());
-  if (!(*target)->is_dir()) return Err(ENOTDIR);
-  vfs::mount(std::move(fs_root), *target, fstype, fstype, options, false, MS_NOSUID);
+  if ((*target)->is_dir() != dir) return Err(dir ? ENOTDIR : EISDIR);
+  vfs::mount(std::move(fs_root), *target, fstype, fstype, options, read_only, MS_NOSUID);
   return {};
 }
 
@@ -202,6 +237,15 @@ int run_boot(int gofer_fd, int config_fd) {
       return 128;
     }
   }
+  // process.oomScoreAdj: the host's OOM killer weighs the whole sandbox by
+  // it (the Sentry holds the container's memory), as runc sets it on the
+  // container's process.
+  if (config->oom_score_adj != 0) {
+    UniqueFd adj(::open("/proc/self/oom_score_adj", O_WRONLY | O_CLOEXEC));
+    const std::string value = std::to_string(config->oom_score_adj);
+    if (!adj || ::write(adj.get(), value.data(), value.size()) < 0)
+      log::warn("boot: cannot set oom_score_adj {}: {}", value, std::strerror(errno));
+  }
   if (auto r = pivot_to_empty_root(); !r) {
     log::error("boot: cannot confine the Sentry's filesystem view: {}", std::strerror(r.error()));
     std::fprintf(stderr, "runsc: cannot confine the sandbox: %s\n", std::strerror(r.error()));
@@ -247,6 +291,22 @@ int run_boot(int gofer_fd, int config_fd) {
       return 128;
     }
   }
+  // Bind mounts: each from a gofer of its own, read-only if the bundle says.
+  for (const auto& m : config->bind_mounts) {
+    auto mount_client = std::make_shared<gofer::Client>(UniqueFd(m.gofer_fd));
+    auto served = vfs::make_gofer_root(mount_client, /*writable=*/!m.read_only);
+    // A file's gofer serves a directory holding just that file.
+    if (served && m.file) served = (*served)->child(gofer::kFileMountName);
+    Result<void> mounted = served ? mount_at(*root, m.destination, *served, "bind", m.read_only ? "ro" : "rw",
+                                             m.read_only)
+                                  : Result<void>(Err(served.error()));
+    if (!mounted) {
+      std::fprintf(stderr, "runsc: cannot bind-mount %s on %s: %s\n", m.source.c_str(), m.destination.c_str(),
+                   std::strerror(mounted.error()));
+      return 128;
+    }
+    kernel.boot_log().add(fmt::format("Bind-mounted {} on {}{}", m.source, m.destination, m.read_only ? " read-only" : ""));
+  }
   // /proc and /sys show the kernel's own state, so they come with it.
   for (auto [path, fs, type] : {std::tuple{"/proc", kernel::make_procfs(kernel), "proc"},
                                 std::tuple{"/sys", kernel::make_sysfs(kernel), "sysfs"}}) {
@@ -280,6 +340,7 @@ int run_boot(int gofer_fd, int config_fd) {
     init.creds().cap_effective = init.creds().cap_permitted = 0;
   }
   if (config->no_new_privileges) init.set_no_new_privs();
+  init.group().oom_score_adj = config->oom_score_adj;
   for (const auto& r : config->rlimits) {
     if (r.resource >= 0 && r.resource < RLIM_NLIMITS) init.rlimits()[static_cast<size_t>(r.resource)] = {r.soft, r.hard};
     if (r.resource == RLIMIT_NOFILE) init.fds().set_limit(static_cast<int>(std::min<uint64_t>(r.soft, 1 << 20)));

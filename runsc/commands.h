@@ -23,7 +23,7 @@ int run_do(const GlobalFlags& flags, const DoOptions& options);
 // `started` with the Sentry's pid, and waits: the exit status is the
 // program's, or 128+N when signal N ended it. With `detach` it returns 0
 // at once and the sandbox runs on in a session of its own.
-int run_sandbox(const GlobalFlags& flags, const BootConfig& config, const std::string& root,
+int run_sandbox(const GlobalFlags& flags, BootConfig config, const std::string& root,
                 const std::function<void(pid_t)>& started, bool detach);
 
 // The Sentry: `runsc boot --gofer-fd N --config-fd M`.

@@ -19,6 +19,7 @@ std::string to_json(const BootConfig& c) {
   j["start_fifo"] = c.start_fifo;
   j["capabilities_set"] = c.capabilities_set;
   j["no_new_privileges"] = c.no_new_privileges;
+  j["oom_score_adj"] = c.oom_score_adj;
   j["cap_effective"] = c.cap_effective;
   j["cap_permitted"] = c.cap_permitted;
   j["cap_inheritable"] = c.cap_inheritable;
@@ -27,6 +28,11 @@ std::string to_json(const BootConfig& c) {
   j["tmpfs_mounts"] = nlohmann::json::array();
   for (const auto& m : c.tmpfs_mounts)
     j["tmpfs_mounts"].push_back({{"destination", m.destination}, {"mode", m.mode}, {"size", m.size}});
+  j["bind_mounts"] = nlohmann::json::array();
+  for (const auto& m : c.bind_mounts) {
+    j["bind_mounts"].push_back({{"source", m.source}, {"destination", m.destination}, {"read_only", m.read_only},
+                                {"file", m.file}, {"gofer_fd", m.gofer_fd}});
+  }
   j["debug"] = c.debug;
   j["debug_log"] = c.debug_log;
   j["log_format"] = c.log_format;
@@ -51,6 +57,7 @@ Result<BootConfig> boot_config_from_json(const std::string& text) {
     c.start_fifo = j.value("start_fifo", std::string());
     c.capabilities_set = j.value("capabilities_set", false);
     c.no_new_privileges = j.value("no_new_privileges", false);
+    c.oom_score_adj = j.value("oom_score_adj", 0);
     c.cap_effective = j.value("cap_effective", uint64_t{0});
     c.cap_permitted = j.value("cap_permitted", uint64_t{0});
     c.cap_inheritable = j.value("cap_inheritable", uint64_t{0});
@@ -60,6 +67,10 @@ Result<BootConfig> boot_config_from_json(const std::string& text) {
     for (const auto& m : j.value("tmpfs_mounts", nlohmann::json::array())) {
       c.tmpfs_mounts.push_back({m.at("destination").get<std::string>(), m.at("mode").get<uint32_t>(),
                                 m.at("size").get<uint64_t>()});
+    }
+    for (const auto& m : j.value("bind_mounts", nlohmann::json::array())) {
+      c.bind_mounts.push_back({m.at("source").get<std::string>(), m.at("destination").get<std::string>(),
+                               m.at("read_only").get<bool>(), m.at("file").get<bool>(), m.at("gofer_fd").get<int>()});
     }
     c.debug = j.at("debug").get<bool>();
     c.debug_log = j.at("debug_log").get<std::string>();

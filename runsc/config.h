@@ -31,6 +31,16 @@ struct TmpfsMount {
   uint64_t size = 0;  // bytes; 0: no limit
 };
 
+// A host file or directory the container sees at `destination` (an OCI
+// mount of type bind), served by a gofer of its own.
+struct BindMount {
+  std::string source;  // host path, absolute
+  std::string destination;
+  bool read_only = false;
+  bool file = false;   // a regular file (or other non-directory)
+  int gofer_fd = -1;   // the Sentry's end of that gofer's socket (set by run_sandbox)
+};
+
 struct BootConfig {
   std::vector<std::string> argv;
   std::vector<std::string> env;
@@ -42,6 +52,7 @@ struct BootConfig {
   bool overlay = true;  // root overlay with an in-memory upper layer
   bool root_read_only = false;  // without the overlay: the gofer refuses writes
   std::vector<TmpfsMount> tmpfs_mounts;
+  std::vector<BindMount> bind_mounts;  // in the order the bundle lists them
   // process.capabilities (bit masks of CAP_*), when the bundle gives them;
   // otherwise root starts with all and anyone else with none.
   bool capabilities_set = false;
@@ -53,6 +64,7 @@ struct BootConfig {
   };
   std::vector<Rlimit> rlimits;
   bool no_new_privileges = false;  // process.noNewPrivileges
+  int oom_score_adj = 0;           // process.oomScoreAdj: the Sentry's on the host, pid 1's inside
   // `runsc create`: a FIFO the Sentry waits on before running the
   // program, until `runsc start` writes to it. Empty: run at once.
   std::string start_fifo;

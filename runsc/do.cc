@@ -44,7 +44,7 @@ std::string self_exe() {
 // Starts `argv` (our own binary) in a child with `clone_flags` namespaces,
 // keeping `keep_fds` open across exec. Returns the child's pid.
 Result<pid_t> spawn_self(const std::string& exe, const std::vector<std::string>& argv, int clone_flags,
-                         std::initializer_list<int> keep_fds, bool detached = false) {
+                         const std::vector<int>& keep_fds, bool detached = false) {
   std::vector<char*> cargv;
   for (const auto& a : argv) cargv.push_back(const_cast<char*>(a.c_str()));
   cargv.push_back(nullptr);
@@ -130,48 +130,70 @@ int run_do(const GlobalFlags& flags, const DoOptions& options) {
   return run_sandbox(flags, config, root, {}, false);
 }
 
-int run_sandbox(const GlobalFlags& flags, const BootConfig& config, const std::string& root,
+int run_sandbox(const GlobalFlags& flags, BootConfig config, const std::string& root,
                 const std::function<void(pid_t)>& started, bool detach) {
   std::string exe = self_exe();
   if (exe.empty()) {
     std::fprintf(stderr, "runsc: cannot find its own executable\n");
     return 1;
   }
+  // One gofer for the root and one per bind mount, each confined to what
+  // it serves; the Sentry gets its end of each socket.
+  std::vector<pid_t> gofers;
+  std::vector<UniqueFd> sentry_ends;
+  auto kill_gofers = [&] {
+    for (pid_t pid : gofers) ::kill(pid, SIGKILL);
+  };
+  auto start_gofer = [&](const std::string& served, bool writable) -> Result<int> {
+    int sp[2];
+    if (::socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp) != 0) return ErrFromErrno();
+    UniqueFd sentry_end(sp[0]), gofer_end(sp[1]);
+    std::vector<std::string> gofer_argv{"runsc-gofer"};
+    if (flags.debug) {
+      gofer_argv.push_back("--debug");
+      if (!flags.debug_log.empty()) gofer_argv.insert(gofer_argv.end(), {"--debug-log", flags.debug_log});
+    }
+    gofer_argv.insert(gofer_argv.end(), {"gofer", "--root", served, "--socket-fd", std::to_string(gofer_end.get())});
+    if (writable) gofer_argv.push_back("--writable");
+    auto pid = spawn_self(exe, gofer_argv, CLONE_NEWNS, {gofer_end.get()}, detach);
+    if (!pid) return Err(pid.error());
+    gofers.push_back(*pid);
+    const int fd = sentry_end.get();
+    sentry_ends.push_back(std::move(sentry_end));
+    return fd;
+  };
+  // Without the overlay and not read-only, the root's gofer makes the writes.
+  auto root_gofer = start_gofer(root, !config.overlay && !config.root_read_only);
+  if (!root_gofer) {
+    std::fprintf(stderr, "runsc: cannot start the gofer: %s\n", std::strerror(root_gofer.error()));
+    return 1;
+  }
+  for (auto& m : config.bind_mounts) {
+    auto fd = start_gofer(m.source, !m.read_only);
+    if (!fd) {
+      kill_gofers();
+      std::fprintf(stderr, "runsc: cannot start the gofer for %s: %s\n", m.source.c_str(), std::strerror(fd.error()));
+      return 1;
+    }
+    m.gofer_fd = *fd;
+  }
+
   // The configuration travels in a sealed-off memfd, read by the Sentry.
   UniqueFd config_fd(::memfd_create("runsc-config", MFD_CLOEXEC));
   std::string json = to_json(config);
   if (!config_fd || ::write(config_fd.get(), json.data(), json.size()) != static_cast<ssize_t>(json.size()) ||
       ::lseek(config_fd.get(), 0, SEEK_SET) != 0) {
+    kill_gofers();
     std::fprintf(stderr, "runsc: cannot pass the configuration: %s\n", std::strerror(errno));
     return 1;
   }
 
-  int sp[2];
-  if (::socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp) != 0) {
-    std::fprintf(stderr, "runsc: socketpair: %s\n", std::strerror(errno));
-    return 1;
-  }
-  UniqueFd sentry_end(sp[0]), gofer_end(sp[1]);
-
-  std::vector<std::string> gofer_argv{"runsc-gofer"};
-  if (flags.debug) {
-    gofer_argv.push_back("--debug");
-    if (!flags.debug_log.empty()) gofer_argv.insert(gofer_argv.end(), {"--debug-log", flags.debug_log});
-  }
-  gofer_argv.insert(gofer_argv.end(), {"gofer", "--root", root, "--socket-fd", std::to_string(gofer_end.get())});
-  // Without the overlay and not read-only, the gofer makes the writes.
-  if (!config.overlay && !config.root_read_only) gofer_argv.push_back("--writable");
-  auto gofer = spawn_self(exe, gofer_argv, CLONE_NEWNS, {gofer_end.get()}, detach);
-  if (!gofer) {
-    std::fprintf(stderr, "runsc: cannot start the gofer: %s\n", std::strerror(gofer.error()));
-    return 1;
-  }
-  gofer_end.reset();
-
   int ns = CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC;
   if (flags.network != "host") ns |= CLONE_NEWNET;
-  std::vector<std::string> boot_argv{"runsc-sentry", "boot", "--gofer-fd", std::to_string(sentry_end.get()),
+  std::vector<std::string> boot_argv{"runsc-sentry", "boot", "--gofer-fd", std::to_string(*root_gofer),
                                      "--config-fd", std::to_string(config_fd.get())};
+  std::vector<int> sentry_fds{config_fd.get()};
+  for (const auto& end : sentry_ends) sentry_fds.push_back(end.get());
   // Forward the signals a user sends to `runsc do` to the Sentry, which
   // passes them to the application.
   struct sigaction sa {};
@@ -185,15 +207,15 @@ int run_sandbox(const GlobalFlags& flags, const BootConfig& config, const std::s
     sigaddset(&block, s);
   }
   ::sigprocmask(SIG_BLOCK, &block, &old);
-  auto sentry = spawn_self(exe, boot_argv, ns, {sentry_end.get(), config_fd.get()}, detach);
+  auto sentry = spawn_self(exe, boot_argv, ns, sentry_fds, detach);
   if (!sentry) {
-    ::kill(*gofer, SIGKILL);
+    kill_gofers();
     std::fprintf(stderr, "runsc: cannot start the sandbox: %s\n", std::strerror(sentry.error()));
     return 1;
   }
   g_sentry_pid = *sentry;
   ::sigprocmask(SIG_SETMASK, &old, nullptr);
-  sentry_end.reset();
+  sentry_ends.clear();
   config_fd.reset();
   if (started) started(*sentry);
   if (detach) return 0;  // the sandbox runs on; its parent reaps it
@@ -202,9 +224,11 @@ int run_sandbox(const GlobalFlags& flags, const BootConfig& config, const std::s
   while (::waitpid(*sentry, &status, 0) < 0 && errno == EINTR) {
   }
   g_sentry_pid = 0;
-  int gofer_status = 0;
-  // The gofer ends when the Sentry's end of the socket closes.
-  while (::waitpid(*gofer, &gofer_status, 0) < 0 && errno == EINTR) {
+  // Each gofer ends when the Sentry's end of its socket closes.
+  for (pid_t pid : gofers) {
+    int gofer_status = 0;
+    while (::waitpid(pid, &gofer_status, 0) < 0 && errno == EINTR) {
+    }
   }
   if (WIFEXITED(status)) return WEXITSTATUS(status);
   if (WIFSIGNALED(status)) {

@@ -1,7 +1,7 @@
-// The OCI runtime commands that exist so far: `run` (in the foreground),
-// `state`, `list`, `kill` and `delete`, over a state directory per
-// container under --root (runtime-spec runtime.md). create/start, exec,
-// pause and the rest come with the OCI issue's later slices.
+// The OCI runtime commands (runc's command line): create, start, run,
+// state, list, kill, delete, over a state directory per container under
+// --root (runtime-spec runtime.md), and the bundle's config.json read into
+// the sandbox's BootConfig.
 #include <dirent.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -20,8 +20,10 @@
 #include <regex>
 #include <sstream>
 
+#include "common/log.h"
 #include "common/unique_fd.h"
 #include "runsc/commands.h"
+#include "runsc/hooks.h"
 
 namespace runsc::cli {
 namespace {
@@ -29,6 +31,9 @@ namespace {
 using json = nlohmann::ordered_json;
 
 int fail(const std::string& message) {
+  // containerd's shim reports the last error line of --log (runc does the
+  // same); a person at a terminal reads stderr.
+  if (log::to_file()) log::error("{}", message);
   std::fprintf(stderr, "runsc: %s\n", message.c_str());
   return 1;
 }
@@ -230,17 +235,60 @@ Result<BootConfig> load_bundle(const std::string& bundle, std::string& root_dir,
         c.tmpfs_mounts.push_back(t);
         continue;
       }
+      const auto options = m.value("options", std::vector<std::string>{});
+      auto has = [&](const char* o) { return std::find(options.begin(), options.end(), o) != options.end(); };
+      if (type == "bind" || ((type.empty() || type == "none") && (has("bind") || has("rbind")))) {
+        std::string source = m.value("source", std::string());
+        if (source.empty()) throw std::runtime_error("bind mount on " + destination + " has no source");
+        if (source.front() != '/') source = bundle + "/" + source;
+        struct stat st;
+        if (::stat(source.c_str(), &st) != 0)
+          throw std::runtime_error("bind mount source " + source + ": " + std::strerror(errno));
+        if (destination.empty() || destination.front() != '/')
+          throw std::runtime_error("mount destination \"" + destination + "\" is not an absolute path");
+        // Propagation options (rprivate, rslave...) mean nothing for a
+        // mount only the sandbox sees; nosuid/nodev/noexec always hold
+        // for gofer-served files.
+        c.bind_mounts.push_back({absolute(source), destination, has("ro"), !S_ISDIR(st.st_mode), -1});
+        continue;
+      }
       throw std::runtime_error("mount of type \"" + type + "\" on " + destination + " is not supported yet");
     }
-    if (spec.contains("hooks") && !spec.at("hooks").empty()) throw std::runtime_error("hooks are not supported yet");
+    if (spec.contains("hooks")) {
+      const json& hooks = spec.at("hooks");
+      if (!hooks.is_object()) throw std::runtime_error("hooks must be an object");
+      for (const auto& [kind, list] : hooks.items()) {
+        static const char* kKinds[] = {"prestart", "createRuntime", "createContainer", "startContainer",
+                                       "poststart", "poststop"};
+        if (std::find_if(std::begin(kKinds), std::end(kKinds), [&](const char* k) { return kind == k; }) ==
+            std::end(kKinds))
+          throw std::runtime_error("unknown hook kind \"" + kind + "\"");
+        for (const auto& hook : list) {
+          if (hook.value("path", std::string()).rfind('/', 0) != 0)
+            throw std::runtime_error(kind + " hook: path must be absolute");
+        }
+      }
+      // startContainer hooks run inside the container, which has no host
+      // programs to run: they would have to run in the sandbox.
+      if (has_hooks(spec, "startContainer")) throw std::runtime_error("startContainer hooks are not supported yet");
+    }
     if (spec.contains("linux")) {
-      for (const auto& ns : spec.at("linux").value("namespaces", json::array())) {
+      const json& linux_spec = spec.at("linux");
+      for (const auto& ns : linux_spec.value("namespaces", json::array())) {
         if (ns.contains("path")) {
           throw std::runtime_error("joining the " + ns.value("type", std::string("?")) +
                                    " namespace at a path is not supported yet");
         }
       }
+      // The sandbox has no inet stack yet, so the net.* keys (Docker always
+      // sets two) have nothing to apply to; any other key is refused until
+      // the Sentry emulates it.
+      const json sysctl = linux_spec.value("sysctl", json::object());
+      for (const auto& [key, value] : sysctl.items()) {
+        if (key.rfind("net.", 0) != 0) throw std::runtime_error("sysctl " + key + " is not emulated by the sandbox");
+      }
     }
+    c.oom_score_adj = process.value("oomScoreAdj", 0);
     return c;
   } catch (const std::exception& e) {
     // nlohmann's type and key errors name what is wrong in one line.
@@ -264,8 +312,13 @@ int launch(const GlobalFlags& flags, const RunOptions& options, bool create) {
   config->debug = flags.debug;
   config->debug_log = !flags.debug_log.empty() ? flags.debug_log : flags.log;
   config->log_format = flags.log_format;
-  if (::mkdir(flags.root_state.c_str(), 0711) != 0 && errno != EEXIST)
-    return fail("run: cannot create " + flags.root_state + ": " + std::strerror(errno));
+  // As runc, the --root directory is made with its parents.
+  for (size_t slash = flags.root_state.find('/', 1);; slash = flags.root_state.find('/', slash + 1)) {
+    const std::string dir = flags.root_state.substr(0, slash);
+    if (::mkdir(dir.c_str(), 0711) != 0 && errno != EEXIST)
+      return fail("run: cannot create " + dir + ": " + std::strerror(errno));
+    if (slash == std::string::npos) break;
+  }
   const std::string state_dir = flags.root_state + "/" + options.id;
   // mkdir is the lock: two runs of one ID cannot both create it.
   if (::mkdir(state_dir.c_str(), 0711) != 0) {
@@ -280,42 +333,82 @@ int launch(const GlobalFlags& flags, const RunOptions& options, bool create) {
       return fail("create: cannot make " + config->start_fifo + ": " + why);
     }
   }
-  json annotations = json::object();
-  {
-    json spec;
-    std::string ignored;
-    if (read_json(bundle + "/config.json", spec, ignored)) annotations = spec.value("annotations", json::object());
+  json spec;
+  (void)read_json(bundle + "/config.json", spec, error);  // load_bundle read it already
+  const json annotations = spec.value("annotations", json::object());
+  // The hooks that run before the program does need it held back, as
+  // create holds it, until they are done.
+  const bool hooks_first = has_hooks(spec, "prestart") || has_hooks(spec, "createRuntime") ||
+                           has_hooks(spec, "createContainer");
+  if (!create && hooks_first) {
+    config->start_fifo = state_dir + "/start";
+    if (::mkfifo(config->start_fifo.c_str(), 0600) != 0) {
+      const std::string why = std::strerror(errno);
+      remove_state(flags, options.id);
+      return fail("run: cannot make " + config->start_fifo + ": " + why);
+    }
   }
-  auto started = [&](pid_t pid) {
-    json state = {{"ociVersion", "1.1.0"}, {"id", options.id},      {"status", create ? "created" : "running"},
-                  {"pid", pid},            {"bundle", bundle},       {"rootfs", absolute(root_dir)},
-                  {"created", now_rfc3339()}, {"annotations", annotations}};
-    std::ofstream(state_dir + "/state.json") << state.dump() << "\n";
-    if (!options.pid_file.empty()) std::ofstream(options.pid_file) << pid;
-  };
-  pid_t sandbox_pid = 0;
-  auto started_and_noted = [&](pid_t pid) {
-    sandbox_pid = pid;
-    started(pid);
-  };
-  const int status = run_sandbox(flags, *config, absolute(root_dir), started_and_noted, create);
-  if (create && status == 0) {
-    // Created means ready: the Sentry holds the FIFO open for reading once
-    // it waits for `start` (a non-blocking open for writing succeeds then).
+  json state = {{"ociVersion", "1.1.0"}, {"id", options.id},   {"status", "created"},
+                {"pid", 0},              {"bundle", bundle},   {"rootfs", absolute(root_dir)},
+                {"created", now_rfc3339()}, {"annotations", annotations}};
+  std::string hook_error;
+  // Created means ready: the Sentry holds the FIFO open for reading once it
+  // waits for `start` (a non-blocking open for writing succeeds then). Then
+  // the hooks of creation run, with the sandbox's pid in the state.
+  auto created = [&](pid_t pid) -> bool {
     for (int tries = 0;; ++tries) {
       UniqueFd probe(::open(config->start_fifo.c_str(), O_WRONLY | O_NONBLOCK | O_CLOEXEC));
       if (probe) break;
-      const bool alive = sandbox_pid > 0 && ::kill(sandbox_pid, 0) == 0;
+      const bool alive = ::kill(pid, 0) == 0;
       if (errno != ENXIO || !alive || tries > 2000) {
-        remove_state(flags, options.id);
-        return fail("create: the sandbox did not start");
+        hook_error = "the sandbox did not start";
+        return false;
       }
       ::usleep(5000);
     }
+    // prestart (deprecated, kept for Docker's libnetwork), createRuntime and
+    // createContainer: after the sandbox exists, before its program runs.
+    for (const char* kind : {"prestart", "createRuntime", "createContainer"}) {
+      hook_error = run_hooks(spec, kind, state);
+      if (!hook_error.empty()) return false;
+    }
+    return true;
+  };
+  auto started = [&](pid_t pid) {
+    state["pid"] = pid;
+    state["status"] = create || hooks_first ? "created" : "running";
+    (void)save_state(flags, options.id, state);
+    if (!options.pid_file.empty()) std::ofstream(options.pid_file) << pid;
+    if (create || !hooks_first) return;
+    // run: the hooks, then the program.
+    if (!created(pid)) {
+      ::kill(pid, SIGKILL);
+      return;
+    }
+    UniqueFd go(::open(config->start_fifo.c_str(), O_WRONLY | O_NONBLOCK | O_CLOEXEC));
+    if (!go || ::write(go.get(), "s", 1) != 1) {
+      hook_error = "cannot start the program: " + std::string(std::strerror(errno));
+      return;
+    }
+    state["status"] = "running";
+    (void)save_state(flags, options.id, state);
+    if (std::string error = run_hooks(spec, "poststart", state); !error.empty()) log::warn("run: {}", error);
+  };
+  int status = run_sandbox(flags, *config, absolute(root_dir), started, create);
+  if (create && status == 0) {
+    if (!created(state.value("pid", 0))) {
+      ::kill(state.value("pid", 0), SIGKILL);
+      remove_state(flags, options.id);
+      return fail("create: " + hook_error);
+    }
+    return 0;
   }
   // runc run deletes the container once its process is gone; a created
   // one stays until `runsc delete`.
-  if (!create) remove_state(flags, options.id);
+  remove_state(flags, options.id);
+  if (!hook_error.empty()) return fail("run: " + hook_error);
+  state["status"] = "stopped";
+  if (std::string error = run_hooks(spec, "poststop", state); !error.empty()) log::warn("run: {}", error);
   return status;
 }
 
@@ -341,6 +434,13 @@ int run_start(const GlobalFlags& flags, const std::string& id) {
   if (!fd || ::write(fd.get(), "s", 1) != 1) return fail("start: cannot reach the container: " + std::string(std::strerror(errno)));
   state["status"] = "running";
   if (!save_state(flags, id, state)) return fail("start: cannot update the state of \"" + id + "\"");
+  // poststart: after the program started; a failure is only logged
+  // (runtime-spec runtime.md, "Lifecycle" step 10).
+  json spec;
+  if (read_json(state.value("bundle", std::string()) + "/config.json", spec, error)) {
+    if (std::string hook_error = run_hooks(spec, "poststart", state); !hook_error.empty())
+      log::warn("start: {}", hook_error);
+  }
   return 0;
 }
 
@@ -382,7 +482,7 @@ int run_kill(const GlobalFlags& flags, const std::string& id, const std::string&
   if (!load_state(flags, id, state, error)) return fail("kill: " + error);
   const int sig = parse_signal(signal_name.empty() ? "TERM" : signal_name);
   if (sig == 0) return fail("kill: unknown signal \"" + signal_name + "\"");
-  if (state["status"] != "running") return fail("kill: container \"" + id + "\" is not running");
+  if (state["status"] == "stopped") return fail("kill: container \"" + id + "\" is not running");
   // The Sentry passes the signal on to the container's first process.
   if (::kill(state["pid"].get<int>(), sig) != 0) return fail("kill: " + std::string(std::strerror(errno)));
   return 0;
@@ -395,8 +495,17 @@ int run_delete(const GlobalFlags& flags, const std::string& id, bool force) {
   if (state["status"] == "running") {
     if (!force) return fail("delete: container \"" + id + "\" is running; stop it or use --force");
     ::kill(state["pid"].get<int>(), SIGKILL);
+  } else if (state["status"] == "created") {
+    // Its program never ran: the sandbox waiting for `start` goes.
+    ::kill(state["pid"].get<int>(), SIGKILL);
   }
   remove_state(flags, id);
+  // poststop: once the container is deleted; a failure is only logged.
+  json spec;
+  if (read_json(state.value("bundle", std::string()) + "/config.json", spec, error)) {
+    if (std::string hook_error = run_hooks(spec, "poststop", state); !hook_error.empty())
+      log::warn("delete: {}", hook_error);
+  }
   return 0;
 }
 

@@ -9,6 +9,8 @@ packages=(
   busybox-static proot
   bash coreutils findutils grep sed mawk gzip tar python3 perl-base
   diffutils procps sqlite3 git
+  # The end-to-end tests' daemons (tests/e2e) and runc for the benchmarks.
+  docker.io containerd runc
 )
 missing=()
 for p in "${packages[@]}"; do

@@ -106,12 +106,63 @@ edit "$b" 'c["process"]["args"]=["sleep","30"]'
 "$runsc" --root "$state" delete --force c5 && [ ! -e "$state/c5" ] && pass "delete --force kills and forgets it" \
   || fail "delete --force"
 
-# 6. Bad bundles: one line, exit 1.
+# 5b. Bind mounts: a directory read-only and a file read-write, each served
+# by a gofer of its own; the missing mount points are made (mkdir -p).
+mkdir -p "$tmp/hostdir"
+echo "dir content" >"$tmp/hostdir/a"
+echo "file content" >"$tmp/hostfile"
+edit "$b" 'c["root"]["readonly"]=False; c["mounts"]+=[{"destination":"/mnt/deep/ro","type":"bind","source":"'"$tmp/hostdir"'","options":["rbind","ro"]},{"destination":"/etc/bound","type":"bind","source":"'"$tmp/hostfile"'","options":["rbind","rprivate"]}]; c["process"]["args"]=["sh","-c","cat /mnt/deep/ro/a /etc/bound; echo appended >> /etc/bound; echo x > /mnt/deep/ro/new || echo refused"]'
+out=$("$runsc" --root "$state" run --bundle "$b" c5b 2>/dev/null)
+[ "$out" = "$(printf 'dir content\nfile content\nrefused')" ] && [ "$(cat "$tmp/hostfile")" = "$(printf 'file content\nappended')" ] \
+  && [ ! -e "$tmp/hostdir/new" ] && pass "bind mounts: a read-only directory and a writable file reach the host" \
+  || fail "bind mounts: $out / $(cat "$tmp/hostfile")"
+edit "$b" 'c["root"]["readonly"]=True; c["mounts"]=[m for m in c["mounts"] if m["type"]!="bind"]'
+
 check_bad() {  # label expected-text
   "$runsc" --root "$state" run --bundle "$b" bad >/dev/null 2>"$tmp/err"
   local st=$?
   [ "$st" = 1 ] && [ "$(wc -l <"$tmp/err")" = 1 ] && grep -q "$2" "$tmp/err" && pass "$1" || fail "$1: status $st: $(cat "$tmp/err")"
 }
+
+# 5c. Hooks: each gets the state on stdin; the creation hooks run before the
+# program (its output, on a bound file, is still empty then), poststop after.
+cat >"$tmp/hook" <<HOOK
+#!/bin/sh
+state=\$(cat)
+status=\$(echo "\$state" | python3 -c 'import json,sys; print(json.load(sys.stdin)["status"])')
+echo "\$1 \$status [\$(cat $tmp/program.out)]" >> $tmp/hooks.log
+exit \${2:-0}
+HOOK
+chmod +x "$tmp/hook"
+: >"$tmp/program.out"
+hook() { echo '{"path":"'"$tmp/hook"'","args":["hook","'"$1"'"'"${2:+,\"$2\"}"'],"timeout":10}'; }
+edit "$b" 'c["root"]["readonly"]=False; c["mounts"].append({"destination":"/out","type":"bind","source":"'"$tmp/program.out"'","options":["bind"]}); c["process"]["args"]=["sh","-c","echo ran > /out"]; c["hooks"]={"prestart":['"$(hook prestart)"'],"createRuntime":['"$(hook createRuntime)"'],"createContainer":['"$(hook createContainer)"'],"poststart":['"$(hook poststart)"'],"poststop":['"$(hook poststop)"']}'
+"$runsc" --root "$state" run --bundle "$b" c5c >/dev/null 2>&1
+want="prestart created []
+createRuntime created []
+createContainer created []
+poststart running []
+poststop stopped [ran]"
+got=$(sed 's/^poststart running \[ran\]$/poststart running []/' "$tmp/hooks.log")
+[ "$got" = "$want" ] && pass "run: prestart, createRuntime, createContainer before the program, poststart and poststop after" \
+  || fail "run hooks: $(cat "$tmp/hooks.log")"
+: >"$tmp/hooks.log"; : >"$tmp/program.out"
+"$runsc" --root "$state" create --bundle "$b" c5d >/dev/null 2>&1 && "$runsc" --root "$state" start c5d \
+  && wait_status c5d stopped && "$runsc" --root "$state" delete c5d
+# poststart may find the program done already: only its place is checked.
+got=$(sed 's/^poststart running \[ran\]$/poststart running []/' "$tmp/hooks.log")
+[ "$got" = "$want" ] && pass "create/start/delete: every hook in its place" || fail "create hooks: $(cat "$tmp/hooks.log")"
+: >"$tmp/hooks.log"
+edit "$b" 'c["hooks"]={"createRuntime":['"$(hook createRuntime 3)"']}'
+"$runsc" --root "$state" create --bundle "$b" c5e >/dev/null 2>"$tmp/err"
+st=$?
+[ "$st" = 1 ] && grep -q "createRuntime hook $tmp/hook exited with status 3" "$tmp/err" && [ ! -e "$state/c5e" ] \
+  && pass "a failing createRuntime hook fails create and leaves nothing" || fail "failing hook: status $st: $(cat "$tmp/err")"
+edit "$b" 'c["hooks"]={"startContainer":['"$(hook startContainer)"']}'
+check_bad "startContainer hooks are refused" "startContainer hooks are not supported yet"
+edit "$b" 'c["hooks"]={}; c["root"]["readonly"]=True; c["mounts"]=[m for m in c["mounts"] if m["type"]!="bind"]'
+
+# 6. Bad bundles: one line, exit 1.
 cp "$b/config.json" "$tmp/good.json"
 printf '{"process": ' >"$b/config.json"
 check_bad "malformed config.json" "not valid JSON"
@@ -122,8 +173,19 @@ cp "$tmp/good.json" "$b/config.json"
 edit "$b" 'c["root"]["path"]="missing"'
 check_bad "a missing rootfs" "root.path"
 cp "$tmp/good.json" "$b/config.json"
-edit "$b" 'c["mounts"].append({"destination":"/data","type":"bind","source":"/tmp","options":["rbind"]})'
-check_bad "an unsupported bind mount" "not supported yet"
+edit "$b" 'c["mounts"].append({"destination":"/data","type":"bind","source":"/nonexistent/dir","options":["rbind"]})'
+check_bad "a bind mount of a missing source" "bind mount source /nonexistent/dir"
+cp "$tmp/good.json" "$b/config.json"
+edit "$b" 'c["mounts"].append({"destination":"/data","type":"nfs","source":"srv:/x"})'
+check_bad "an unsupported mount type" "not supported yet"
+cp "$tmp/good.json" "$b/config.json"
+edit "$b" 'c["linux"]["sysctl"]={"kernel.msgmax":"1"}'
+check_bad "a sysctl the sandbox does not emulate" "sysctl kernel.msgmax is not emulated"
+cp "$tmp/good.json" "$b/config.json"
+"$runsc" --root "$state" --log "$tmp/log.json" --log-format json run --bundle "$b" 'bad"id' >/dev/null 2>&1
+python3 -c 'import json,sys; l=json.loads(open(sys.argv[1]).read().splitlines()[-1]); assert l["level"]=="error" and "invalid container ID" in l["msg"], l' "$tmp/log.json" \
+  && pass "--log-format json: the error is the log's last line, valid JSON (as containerd's shim reads it)" \
+  || fail "json log: $(cat "$tmp/log.json")"
 "$runsc" --root "$state" run --bundle "$b" 'bad/id' >/dev/null 2>"$tmp/err"
 [ $? = 1 ] && grep -q "invalid container ID" "$tmp/err" && pass "an invalid ID" || fail "invalid id: $(cat "$tmp/err")"
 

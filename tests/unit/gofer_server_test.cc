@@ -866,5 +866,58 @@ TEST(GoferMain, ServesFromInsideThePivotedRoot) {
   EXPECT_EQ(WEXITSTATUS(status), 0);
 }
 
+// A gofer for one file (a bind mount of a file): it serves a directory
+// holding just that file, writable through the file only, and nothing
+// beside it on the host (not its siblings, not the directory).
+TEST(GoferMain, ServesOneFileAndNothingBesideIt) {
+  char templ[] = "/tmp/gofer_file_test.XXXXXX";
+  ASSERT_NE(::mkdtemp(templ), nullptr);
+  fs::path dir = templ;
+  write_file(dir / "bound", kFileContent);
+  write_file(dir / "sibling", "secret");
+
+  int sp[2];
+  ASSERT_EQ(::socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp), 0);
+  pid_t pid = ::fork();
+  ASSERT_GE(pid, 0);
+  if (pid == 0) {
+    ::close(sp[0]);
+    if (::unshare(CLONE_NEWNS) != 0) ::_exit(77);
+    GoferConfig config;
+    config.root = (dir / "bound").string();
+    config.socket_fd = sp[1];
+    config.read_only = false;
+    ::_exit(gofer_main(config));
+  }
+  ::close(sp[1]);
+  {
+    Client client{UniqueFd(sp[0])};
+    auto entries = client.getdents(kRootHandle);
+    if (entries.has_value()) {
+      ASSERT_EQ(entries->size(), 1u);
+      EXPECT_EQ((*entries)[0].name, kFileMountName);
+      EXPECT_EQ(client.walk(kRootHandle, "sibling").error(), ENOENT);
+      EXPECT_EQ(client.walk(kRootHandle, "..").error(), EINVAL);
+      auto file = client.walk(kRootHandle, kFileMountName);
+      ASSERT_TRUE(file.has_value());
+      auto fd = client.open(file->handle, O_RDWR);
+      ASSERT_TRUE(fd.has_value()) << fd.error();
+      EXPECT_EQ(read_all(fd->get()), kFileContent);
+      ASSERT_EQ(::pwrite(fd->get(), "X", 1, 0), 1);
+      // Only the file is writable: nothing can be made beside it.
+      EXPECT_EQ(client.mkdir(kRootHandle, "new", 0755, 0, 0).error(), EROFS);
+    }
+  }
+  int status = 0;
+  ASSERT_EQ(::waitpid(pid, &status, 0), pid);
+  std::string after = read_all(UniqueFd(::open((dir / "bound").c_str(), O_RDONLY)).get());
+  std::error_code ec;
+  fs::remove_all(dir, ec);
+  ASSERT_TRUE(WIFEXITED(status));
+  if (WEXITSTATUS(status) == 77) GTEST_SKIP() << "no permission to unshare a mount namespace";
+  EXPECT_EQ(WEXITSTATUS(status), 0);
+  EXPECT_EQ(after, "X" + std::string(kFileContent).substr(1));
+}
+
 }  // namespace
 }  // namespace runsc::gofer

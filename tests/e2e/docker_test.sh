@@ -1,0 +1,118 @@
+#!/usr/bin/env bash
+# End to end against a real Docker daemon (Debian's docker.io) that this
+# test starts on its own socket and directories, with runsc installed into
+# its daemon.json by `runsc install`. The image is a busybox rootfs brought
+# in with `docker import`, so no registry is needed.
+# Usage: docker_test.sh RUNSC BUSYBOX
+set -u
+runsc=$1
+busybox=$2
+skip() { echo "SKIP: $*"; exit 77; }
+[ "$(id -u)" = 0 ] || skip "dockerd needs root"
+command -v dockerd >/dev/null || skip "dockerd is not installed (Debian's docker.io; scripts/install-deps.sh installs it)"
+docker_cli=/usr/bin/docker
+[ -x "$docker_cli" ] || docker_cli=$(command -v docker) || skip "no docker client"
+
+tmp=$(mktemp -d /tmp/runsc-e2e.XXXXXX)
+sock="$tmp/docker.sock"
+D() { "$docker_cli" -H "unix://$sock" "$@"; }
+dockerd_pid=""
+cleanup() {
+  if [ -n "$dockerd_pid" ]; then
+    D rm -f $(D ps -aq 2>/dev/null) >/dev/null 2>&1
+    kill "$dockerd_pid" 2>/dev/null
+    for _ in $(seq 100); do kill -0 "$dockerd_pid" 2>/dev/null || break; sleep 0.1; done
+    kill -9 "$dockerd_pid" 2>/dev/null
+  fi
+  grep -o " $tmp[^ ]*" /proc/mounts | sort -r | xargs -r -n1 umount -l 2>/dev/null
+  rm -rf "$tmp"
+}
+trap cleanup EXIT
+failures=0
+pass() { echo "ok: $*"; }
+fail() { echo "FAIL: $*"; failures=$((failures + 1)); }
+
+"$runsc" install --config-file "$tmp/daemon.json" >/dev/null || { echo "FAIL: runsc install"; exit 1; }
+dockerd --data-root "$tmp/data" --exec-root "$tmp/exec" --pidfile "$tmp/docker.pid" -H "unix://$sock" \
+  --config-file "$tmp/daemon.json" --bridge=none --iptables=false >"$tmp/dockerd.log" 2>&1 &
+dockerd_pid=$!
+for _ in $(seq 150); do D version >/dev/null 2>&1 && break; kill -0 $dockerd_pid 2>/dev/null || break; sleep 0.2; done
+if ! D version >/dev/null 2>&1; then
+  echo "dockerd's last words:"; tail -5 "$tmp/dockerd.log"
+  skip "dockerd did not start on this machine"
+fi
+
+rootfs="$tmp/rootfs"
+mkdir -p "$rootfs/bin" "$rootfs/etc" "$rootfs/tmp"
+cp "$busybox" "$rootfs/bin/busybox"
+for a in sh echo cat ls sleep uname dmesg true id ps hostname grep; do ln -s busybox "$rootfs/bin/$a"; done
+tar -C "$rootfs" -c . | D import - runsc-e2e:busybox >/dev/null || { echo "FAIL: docker import"; exit 1; }
+run() { D run --runtime=runsc "$@"; }
+
+# 1. What a user checks first.
+out=$(run --rm runsc-e2e:busybox uname -r 2>&1)
+[ "$out" = "4.4.0" ] && pass "docker run --runtime=runsc uname -r prints 4.4.0" || fail "uname -r: $out"
+out=$(run --rm runsc-e2e:busybox dmesg 2>&1)
+echo "$out" | grep -q "Starting runsc" && pass "dmesg prints the sandbox's boot log" || fail "dmesg: $out"
+
+# 2. Exit codes, stdin and the files Docker bind-mounts.
+run --rm runsc-e2e:busybox sh -c 'exit 7' >/dev/null 2>&1
+st=$?
+[ "$st" = 7 ] && pass "the exit status propagates" || fail "exit status $st, want 7"
+out=$(echo "through stdin" | run --rm -i runsc-e2e:busybox cat 2>&1)
+[ "$out" = "through stdin" ] && pass "docker run -i passes stdin" || fail "stdin: $out"
+out=$(run --rm --hostname e2e-host runsc-e2e:busybox sh -c 'hostname; cat /etc/hostname; grep -c localhost /etc/hosts' 2>&1)
+[ "$out" = "$(printf 'e2e-host\ne2e-host\n2')" ] && pass "hostname, /etc/hostname and /etc/hosts come from Docker" \
+  || fail "hostname files: $out"
+
+# 3. Volumes: a host directory read-write and read-only.
+mkdir -p "$tmp/vol"
+echo "from the host" > "$tmp/vol/in"
+out=$(run --rm -v "$tmp/vol:/data" runsc-e2e:busybox sh -c 'cat /data/in; echo from the container > /data/out' 2>&1)
+[ "$out" = "from the host" ] && [ "$(cat "$tmp/vol/out" 2>/dev/null)" = "from the container" ] \
+  && pass "a -v volume is shared with the host" || fail "volume: $out / $(cat "$tmp/vol/out" 2>&1)"
+out=$(run --rm -v "$tmp/vol:/data:ro" runsc-e2e:busybox sh -c 'echo x > /data/new' 2>&1)
+echo "$out" | grep -q "Read-only file system" && [ ! -e "$tmp/vol/new" ] && pass "a :ro volume refuses writes" \
+  || fail "ro volume: $out"
+
+# 4. Detached: logs, stop (SIGTERM, then SIGKILL after the timeout), kill.
+sandbox_pids() {  # the shim's children: the Sentry and its gofers
+  local shim
+  shim=$(ps -o ppid= -p "$1" | tr -d ' ')
+  ps -o pid= --ppid "$shim" | tr -d ' '
+}
+id=$(run -d runsc-e2e:busybox sh -c 'echo started; trap "echo bye; exit 0" TERM; while true; do sleep 0.2; done')
+for _ in $(seq 50); do D logs "$id" 2>&1 | grep -q started && break; sleep 0.1; done
+[ "$(D logs "$id" 2>&1)" = "started" ] && pass "docker logs shows a detached container's output" || fail "logs: $(D logs "$id" 2>&1)"
+pid=$(D inspect -f '{{.State.Pid}}' "$id")
+pids=$(sandbox_pids "$pid")
+D stop -t 10 "$id" >/dev/null
+st=$(D inspect -f '{{.State.ExitCode}}' "$id")
+[ "$st" = 0 ] && [ "$(D logs "$id" 2>&1 | tail -1)" = "bye" ] && pass "docker stop: the program's TERM handler runs" \
+  || fail "stop with a handler: status $st, logs $(D logs "$id" 2>&1)"
+D rm "$id" >/dev/null
+id=$(run -d runsc-e2e:busybox sleep 1000)
+D stop -t 1 "$id" >/dev/null
+st=$(D inspect -f '{{.State.ExitCode}}' "$id")
+[ "$st" = 137 ] && pass "docker stop: SIGKILL after the timeout when pid 1 ignores SIGTERM" || fail "stop: status $st"
+D rm "$id" >/dev/null
+id=$(run -d runsc-e2e:busybox sleep 1000)
+D kill "$id" >/dev/null
+st=$(D inspect -f '{{.State.ExitCode}}' "$id")
+[ "$st" = 137 ] && pass "docker kill" || fail "kill: status $st"
+D rm "$id" >/dev/null
+id=$(run -d runsc-e2e:busybox sleep 1000)
+D rm -f "$id" >/dev/null && ! D inspect "$id" >/dev/null 2>&1 && pass "docker rm -f of a running container" \
+  || fail "rm -f"
+run --rm runsc-e2e:busybox true
+
+# 5. Nothing left behind: no container, state, sandbox process or mount.
+left=""
+[ -z "$(D ps -aq)" ] || left+=" containers"
+[ -z "$(ls -A "$tmp/exec/runtime-runc/moby" 2>/dev/null)" ] || left+=" state:$(ls "$tmp/exec/runtime-runc/moby")"
+for p in $pids; do kill -0 "$p" 2>/dev/null && left+=" process:$p"; done
+grep -q " $tmp/data/overlay2/[^ ]*/merged" /proc/mounts && left+=" mounts"
+[ -z "$left" ] && pass "nothing is left behind after docker rm" || fail "left behind:$left"
+
+echo "$failures failure(s)"
+[ "$failures" = 0 ]
