@@ -20,6 +20,8 @@
 #include "gofer/client.h"
 #include "platform/ptrace/ptrace.h"
 #include "runsc/commands.h"
+#include "runsc/control.h"
+#include "runsc/sandbox_process.h"
 #include "sentry/kernel/host_syscalls.h"
 #include "sentry/kernel/task.h"
 #include "syscalls/util.h"
@@ -64,43 +66,6 @@ Result<void> pivot_to_empty_root() {
   if (::mount(nullptr, "/", nullptr, MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, nullptr) != 0)
     return ErrFromErrno();
   return {};
-}
-
-std::string env_value(const std::vector<std::string>& env, std::string_view key) {
-  for (const auto& kv : env) {
-    if (kv.size() > key.size() && kv.compare(0, key.size(), key) == 0 && kv[key.size()] == '=')
-      return kv.substr(key.size() + 1);
-  }
-  return {};
-}
-
-// execvp's search, done inside the sandbox's own filesystem.
-std::string find_program(kernel::Task& task, const std::string& name, const std::vector<std::string>& env) {
-  if (name.find('/') != std::string::npos) return name;
-  std::string path = env_value(env, "PATH");
-  if (path.empty()) path = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
-  size_t i = 0;
-  while (i <= path.size()) {
-    size_t j = path.find(':', i);
-    if (j == std::string::npos) j = path.size();
-    std::string dir = path.substr(i, j - i);
-    if (dir.empty()) dir = ".";
-    std::string candidate = dir + "/" + name;
-    auto d = vfs::resolve(task.fs().root, task.fs().cwd, candidate);
-    if (d && !(*d)->is_dir()) {
-      auto st = (*d)->inode().stat();
-      if (st && (st->st_mode & 0111)) return candidate;
-    }
-    i = j + 1;
-  }
-  return name;
-}
-
-std::shared_ptr<vfs::FileDescription> stdio_file(int fd, int flags) {
-  UniqueFd copy(::fcntl(fd, F_DUPFD_CLOEXEC, 3));
-  if (!copy) return nullptr;
-  bool tty = ::isatty(copy.get());
-  return std::make_shared<vfs::HostFileDescription>(std::move(copy), flags, tty);
 }
 
 // mkdir -p of `path` under `root` (following what is mounted on the way).
@@ -318,52 +283,14 @@ int run_boot(int gofer_fd, int config_fd) {
   kernel.boot_log().add("Mounted proc on /proc and sysfs on /sys");
   kernel.boot_log().add("Starting the first program as pid 1");
 
-  const int init_pid = kernel.allocate_tid();
-  auto init_task = std::make_shared<kernel::Task>(kernel, init_pid, std::make_shared<kernel::ThreadGroup>(init_pid));
-  init_task->group().leader = init_task;
-  init_task->group().tasks.push_back(init_task);
-  {
-    std::lock_guard lock(kernel.tree_mutex());
-    kernel.add_task_locked(init_task);
-  }
-  kernel::Task& init = *init_task;
-  init.creds().ruid = init.creds().euid = init.creds().suid = init.creds().fsuid = config->uid;
-  init.creds().rgid = init.creds().egid = init.creds().sgid = init.creds().fsgid = config->gid;
-  init.creds().groups = config->groups;
-  if (config->capabilities_set) {
-    // The bundle's process.capabilities (runtime-spec config.md).
-    init.creds().cap_effective = config->cap_effective;
-    init.creds().cap_permitted = config->cap_permitted;
-    init.creds().cap_inheritable = config->cap_inheritable;
-  } else if (config->uid != 0) {
-    // A non-root first program starts without capabilities (capabilities(7)).
-    init.creds().cap_effective = init.creds().cap_permitted = 0;
-  }
-  if (config->no_new_privileges) init.set_no_new_privs();
-  init.group().oom_score_adj = config->oom_score_adj;
-  for (const auto& r : config->rlimits) {
-    if (r.resource >= 0 && r.resource < RLIM_NLIMITS) init.rlimits()[static_cast<size_t>(r.resource)] = {r.soft, r.hard};
-    if (r.resource == RLIMIT_NOFILE) init.fds().set_limit(static_cast<int>(std::min<uint64_t>(r.soft, 1 << 20)));
-  }
-  auto fs = std::make_shared<kernel::FsContext>();
-  fs->root = *root;
-  auto cwd = vfs::resolve(*root, *root, config->cwd);
-  if (!cwd || !(*cwd)->is_dir()) {
-    std::fprintf(stderr, "runsc: working directory %s: %s\n", config->cwd.c_str(),
-                 std::strerror(cwd ? ENOTDIR : cwd.error()));
+  const int stdio[3] = {0, 1, 2};
+  std::string error;
+  auto made = make_process(kernel, *root, *config, stdio, error);
+  if (!made) {
+    std::fprintf(stderr, "runsc: %s\n", error.c_str());
     return 128;
   }
-  fs->cwd = *cwd;
-  init.set_fs(fs);
-  int stdio_flags[3] = {O_RDONLY, O_WRONLY, O_WRONLY};
-  for (int fd = 0; fd < 3; ++fd) {
-    int host_flags = ::fcntl(fd, F_GETFL);
-    if (host_flags < 0) continue;
-    // The access mode the host FD really has (a terminal is read-write).
-    int flags = (host_flags & O_ACCMODE) == O_RDWR ? O_RDWR : stdio_flags[fd];
-    if (auto f = stdio_file(fd, flags | (host_flags & O_APPEND))) (void)init.fds().install_at(fd, f, false);
-  }
-
+  kernel::Task& init = **made;
   // A forwarded signal goes to a live thread of pid 1.
   auto post = [&kernel, &init](int sig) {
     std::shared_ptr<kernel::Task> target;
@@ -402,6 +329,7 @@ int run_boot(int gofer_fd, int config_fd) {
     return 128;
   }
 
+  if (config->control_fd >= 0) control::serve(UniqueFd(config->control_fd), kernel, *root);
   if (start_read) {
     // Created: the program waits here until `runsc start`.
     pollfd p{start_read.get(), POLLIN, 0};
@@ -412,8 +340,7 @@ int run_boot(int gofer_fd, int config_fd) {
     start_read.reset();
     start_write.reset();
   }
-  std::string program = find_program(init, config->argv[0], config->env);
-  if (auto r = init.exec(kernel::ExecRequest{program, config->argv, config->env}); !r) {
+  if (auto r = exec_program(init, *config); !r) {
     std::fprintf(stderr, "runsc: %s: %s\n", config->argv[0].c_str(), std::strerror(r.error()));
     // What shells report: 127 for a missing program, 126 when not runnable.
     return r.error() == ENOENT ? 127 : 126;
@@ -429,6 +356,7 @@ int run_boot(int gofer_fd, int config_fd) {
     status = init.group().exit_status;
   }
   log::debug("boot: pid 1 exited, status {} signal {}", status.code, status.signal);
+  control::finish(status.shell_status());
   std::fflush(stdout);
   // Leave at once: the signal thread never returns, and nothing is left to tear down.
   ::_exit(status.shell_status());

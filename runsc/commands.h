@@ -5,6 +5,8 @@
 #include <string>
 #include <vector>
 
+#include <nlohmann/json_fwd.hpp>
+
 #include "runsc/config.h"
 
 namespace runsc::cli {
@@ -57,13 +59,45 @@ struct RunOptions {
 // directory it names; a one-line `error` for anything malformed or not
 // supported yet.
 Result<BootConfig> load_bundle(const std::string& bundle, std::string& root_dir, std::string& error);
+// config.json's process object into `c` (for `exec --process` too).
+bool parse_process(const nlohmann::ordered_json& process, BootConfig& c, std::string& error);
+// A container's OCI state from --root (status from whether its Sentry
+// lives); false with `error` if there is no such container.
+bool load_state(const GlobalFlags& flags, const std::string& id, nlohmann::ordered_json& state, std::string& error);
 int run_container(const GlobalFlags& flags, const RunOptions& options);
 // create: the container made, its program waiting; start: it runs.
 int run_create(const GlobalFlags& flags, const RunOptions& options);
 int run_start(const GlobalFlags& flags, const std::string& id);
 int run_state(const GlobalFlags& flags, const std::string& id);
 int run_list(const GlobalFlags& flags, const std::string& format);
+// A signal by name ("TERM", "SIGTERM") or number; 0 if unknown.
+int parse_signal(std::string name);
 int run_kill(const GlobalFlags& flags, const std::string& id, const std::string& signal_name);
 int run_delete(const GlobalFlags& flags, const std::string& id, bool force);
+
+// `runsc exec`: another process in a running container.
+struct ExecOptions {
+  std::string id;
+  std::string process_file;  // --process: a config.json process object
+  std::vector<std::string> argv;
+  std::string cwd;
+  std::vector<std::string> env;  // appended to the container's
+  std::string user;              // UID[:GID]
+  std::string pid_file;
+  std::string console_socket;
+  bool tty = false;
+  bool detach = false;
+};
+int run_exec(const GlobalFlags& flags, const ExecOptions& options);
+// `runsc ps ID`: the container's processes as the sandbox sees them
+// (--format json: the host pids, as runc; here the Sentry's).
+int run_ps(const GlobalFlags& flags, const std::string& id, const std::string& format);
+// `runsc events --stats ID`: one JSON stats event.
+int run_events(const GlobalFlags& flags, const std::string& id, bool stats_only);
+// `runsc wait ID`: blocks until the container's first process exits and
+// prints {"id":ID,"exitStatus":N}.
+int run_wait(const GlobalFlags& flags, const std::string& id);
+// `kill --all`: the signal to every process of the container.
+int run_kill_all(const GlobalFlags& flags, const std::string& id, int sig);
 
 }  // namespace runsc::cli

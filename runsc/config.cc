@@ -17,6 +17,7 @@ std::string to_json(const BootConfig& c) {
   j["overlay"] = c.overlay;
   j["root_read_only"] = c.root_read_only;
   j["start_fifo"] = c.start_fifo;
+  j["control_fd"] = c.control_fd;
   j["capabilities_set"] = c.capabilities_set;
   j["no_new_privileges"] = c.no_new_privileges;
   j["oom_score_adj"] = c.oom_score_adj;
@@ -55,6 +56,7 @@ Result<BootConfig> boot_config_from_json(const std::string& text) {
     c.overlay = j.value("overlay", true);
     c.root_read_only = j.value("root_read_only", false);
     c.start_fifo = j.value("start_fifo", std::string());
+    c.control_fd = j.value("control_fd", -1);
     c.capabilities_set = j.value("capabilities_set", false);
     c.no_new_privileges = j.value("no_new_privileges", false);
     c.oom_score_adj = j.value("oom_score_adj", 0);

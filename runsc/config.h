@@ -68,6 +68,9 @@ struct BootConfig {
   // `runsc create`: a FIFO the Sentry waits on before running the
   // program, until `runsc start` writes to it. Empty: run at once.
   std::string start_fifo;
+  // The listening control socket (runsc/control.h) the Sentry serves; -1
+  // for `runsc do`, which nobody else talks to.
+  int control_fd = -1;
   bool debug = false;
   std::string debug_log;
   std::string log_format = "text";

@@ -193,6 +193,7 @@ int run_sandbox(const GlobalFlags& flags, BootConfig config, const std::string& 
   std::vector<std::string> boot_argv{"runsc-sentry", "boot", "--gofer-fd", std::to_string(*root_gofer),
                                      "--config-fd", std::to_string(config_fd.get())};
   std::vector<int> sentry_fds{config_fd.get()};
+  if (config.control_fd >= 0) sentry_fds.push_back(config.control_fd);
   for (const auto& end : sentry_ends) sentry_fds.push_back(end.get());
   // Forward the signals a user sends to `runsc do` to the Sentry, which
   // passes them to the application.

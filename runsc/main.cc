@@ -95,6 +95,33 @@ int main(int argc, char** argv) {
   auto* kill_cmd = app.add_subcommand("kill", "send a signal (default TERM) to a container's first process");
   kill_cmd->add_option("id", kill_id, "the container ID")->required();
   kill_cmd->add_option("signal", kill_signal, "a signal name or number");
+  bool kill_all = false;
+  kill_cmd->add_flag("-a,--all", kill_all, "send the signal to every process of the container");
+  ExecOptions exec_opts;
+  auto* exec_cmd = app.add_subcommand("exec", "run another process in a running container");
+  exec_cmd->add_option("-p,--process", exec_opts.process_file, "a JSON file with the process (config.json's process)");
+  exec_cmd->add_option("--cwd", exec_opts.cwd, "working directory inside the container");
+  exec_cmd->add_option("-e,--env", exec_opts.env, "KEY=VALUE to add to the environment (repeatable)")
+      ->allow_extra_args(false);
+  exec_cmd->add_option("-u,--user", exec_opts.user, "UID[:GID] to run as");
+  exec_cmd->add_option("--pid-file", exec_opts.pid_file, "file to write the process's pid to");
+  exec_cmd->add_option("--console-socket", exec_opts.console_socket, "unix socket to send a terminal's master to");
+  exec_cmd->add_flag("-t,--tty", exec_opts.tty, "give the process a terminal");
+  exec_cmd->add_flag("-d,--detach", exec_opts.detach, "return once the process started");
+  exec_cmd->prefix_command();
+  exec_cmd->footer("ID PROGRAM ARGS...: the container and the command (or --process)");
+  std::string ps_id, ps_format = "table";
+  auto* ps_cmd = app.add_subcommand("ps", "list a container's processes");
+  ps_cmd->add_option("-f,--format", ps_format, "table or json")->check(CLI::IsMember({"table", "json"}));
+  ps_cmd->add_option("id", ps_id, "the container ID")->required();
+  std::string events_id;
+  bool events_stats = false;
+  auto* events_cmd = app.add_subcommand("events", "print a container's resource usage (every 5 s, or once with --stats)");
+  events_cmd->add_flag("--stats", events_stats, "print one stats event and exit");
+  events_cmd->add_option("id", events_id, "the container ID")->required();
+  std::string wait_id;
+  auto* wait_cmd = app.add_subcommand("wait", "wait for a container's first process to exit; print its status");
+  wait_cmd->add_option("id", wait_id, "the container ID")->required();
   std::string delete_id;
   bool delete_force = false;
   auto* delete_cmd = app.add_subcommand("delete", "forget a stopped container (--force: kill a running one)");
@@ -172,7 +199,29 @@ int main(int argc, char** argv) {
   if (*start_cmd) return run_start(g, start_id);
   if (*state_cmd) return run_state(g, state_id);
   if (*list_cmd) return run_list(g, list_format);
-  if (*kill_cmd) return run_kill(g, kill_id, kill_signal);
+  if (*kill_cmd) {
+    if (!kill_all) return run_kill(g, kill_id, kill_signal);
+    const int sig = parse_signal(kill_signal.empty() ? "TERM" : kill_signal);
+    if (sig == 0) {
+      std::fprintf(stderr, "runsc: kill: unknown signal \"%s\"\n", kill_signal.c_str());
+      return 1;
+    }
+    return run_kill_all(g, kill_id, sig);
+  }
+  if (*exec_cmd) {
+    auto rest = exec_cmd->remaining();
+    if (rest.empty()) {
+      std::fprintf(stderr, "runsc: exec: missing container ID (usage: runsc exec [OPTIONS] ID PROGRAM ARGS...)\n");
+      return 1;
+    }
+    exec_opts.id = rest.front();
+    exec_opts.argv.assign(rest.begin() + 1, rest.end());
+    exec_opts.argv.insert(exec_opts.argv.end(), program_after_dashes.begin(), program_after_dashes.end());
+    return run_exec(g, exec_opts);
+  }
+  if (*wait_cmd) return run_wait(g, wait_id);
+  if (*ps_cmd) return run_ps(g, ps_id, ps_format);
+  if (*events_cmd) return run_events(g, events_id, events_stats);
   if (*delete_cmd) return run_delete(g, delete_id, delete_force);
   if (*spec_cmd) return run_spec(spec_bundle);
   if (*boot_cmd) return run_boot(gofer_fd, config_fd);

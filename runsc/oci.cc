@@ -23,6 +23,7 @@
 #include "common/log.h"
 #include "common/unique_fd.h"
 #include "runsc/commands.h"
+#include "runsc/control.h"
 #include "runsc/hooks.h"
 
 namespace runsc::cli {
@@ -60,6 +61,8 @@ bool read_json(const std::string& path, json& out, std::string& error) {
   return true;
 }
 
+}  // namespace
+
 // "TERM", "SIGTERM" or "15" (kill(1)'s forms, as runc kill takes them).
 int parse_signal(std::string name) {
   if (!name.empty() && std::all_of(name.begin(), name.end(), ::isdigit)) {
@@ -74,6 +77,8 @@ int parse_signal(std::string name) {
   return 0;
 }
 
+namespace {
+
 std::string now_rfc3339() {
   const auto now = std::chrono::system_clock::now();
   const std::time_t t = std::chrono::system_clock::to_time_t(now);
@@ -83,6 +88,8 @@ std::string now_rfc3339() {
   std::strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%SZ", &tm);
   return buf;
 }
+
+}  // namespace
 
 // The OCI state of a container from its state file: "running" while its
 // Sentry lives, "stopped" after.
@@ -109,6 +116,8 @@ bool load_state(const GlobalFlags& flags, const std::string& id, json& state, st
   return true;
 }
 
+namespace {
+
 bool save_state(const GlobalFlags& flags, const std::string& id, const json& state) {
   const std::string path = flags.root_state + "/" + id + "/state.json";
   const std::string tmp = path + ".tmp";
@@ -124,6 +133,7 @@ void remove_state(const GlobalFlags& flags, const std::string& id) {
   const std::string dir = flags.root_state + "/" + id;
   ::unlink((dir + "/state.json").c_str());
   ::unlink((dir + "/start").c_str());
+  ::unlink((dir + "/control").c_str());
   ::rmdir(dir.c_str());
 }
 
@@ -136,7 +146,80 @@ bool sentry_provided(const std::string& type, const std::string& destination) {
          (type == "tmpfs" && destination == "/dev/shm");
 }
 
+// config.json's process object (also `runsc exec --process FILE`) into
+// `c`; throws std::runtime_error (or json's errors) naming what is wrong.
+void read_process(const json& process, BootConfig& c) {
+  c.argv = process.at("args").get<std::vector<std::string>>();
+  if (c.argv.empty()) throw std::runtime_error("process.args must not be empty");
+  c.env = process.value("env", std::vector<std::string>{});
+  for (const auto& kv : c.env) {
+    if (kv.find('=') == std::string::npos) throw std::runtime_error("process.env entry \"" + kv + "\" is not KEY=VALUE");
+  }
+  c.cwd = process.value("cwd", std::string("/"));
+  if (c.cwd.empty() || c.cwd.front() != '/') throw std::runtime_error("process.cwd must be an absolute path");
+  if (process.contains("capabilities")) {
+    // Names as capabilities(7) spells them; an unknown one is refused.
+    static const char* kNames[] = {"CAP_CHOWN", "CAP_DAC_OVERRIDE", "CAP_DAC_READ_SEARCH", "CAP_FOWNER",
+                                   "CAP_FSETID", "CAP_KILL", "CAP_SETGID", "CAP_SETUID", "CAP_SETPCAP",
+                                   "CAP_LINUX_IMMUTABLE", "CAP_NET_BIND_SERVICE", "CAP_NET_BROADCAST",
+                                   "CAP_NET_ADMIN", "CAP_NET_RAW", "CAP_IPC_LOCK", "CAP_IPC_OWNER",
+                                   "CAP_SYS_MODULE", "CAP_SYS_RAWIO", "CAP_SYS_CHROOT", "CAP_SYS_PTRACE",
+                                   "CAP_SYS_PACCT", "CAP_SYS_ADMIN", "CAP_SYS_BOOT", "CAP_SYS_NICE",
+                                   "CAP_SYS_RESOURCE", "CAP_SYS_TIME", "CAP_SYS_TTY_CONFIG", "CAP_MKNOD",
+                                   "CAP_LEASE", "CAP_AUDIT_WRITE", "CAP_AUDIT_CONTROL", "CAP_SETFCAP",
+                                   "CAP_MAC_OVERRIDE", "CAP_MAC_ADMIN", "CAP_SYSLOG", "CAP_WAKE_ALARM",
+                                   "CAP_BLOCK_SUSPEND", "CAP_AUDIT_READ"};
+    auto mask = [&](const char* set) {
+      uint64_t bits = 0;
+      for (const auto& name : process.at("capabilities").value(set, std::vector<std::string>{})) {
+        const auto it = std::find_if(std::begin(kNames), std::end(kNames),
+                                     [&](const char* known) { return name == known; });
+        if (it == std::end(kNames)) throw std::runtime_error("unknown capability \"" + name + "\"");
+        bits |= uint64_t{1} << (it - std::begin(kNames));
+      }
+      return bits;
+    };
+    c.capabilities_set = true;
+    c.cap_effective = mask("effective");
+    c.cap_permitted = mask("permitted");
+    c.cap_inheritable = mask("inheritable");
+  }
+  for (const auto& r : process.value("rlimits", json::array())) {
+    static const std::pair<const char*, int> kLimits[] = {
+        {"RLIMIT_CPU", RLIMIT_CPU},         {"RLIMIT_FSIZE", RLIMIT_FSIZE},   {"RLIMIT_DATA", RLIMIT_DATA},
+        {"RLIMIT_STACK", RLIMIT_STACK},     {"RLIMIT_CORE", RLIMIT_CORE},     {"RLIMIT_RSS", RLIMIT_RSS},
+        {"RLIMIT_NPROC", RLIMIT_NPROC},     {"RLIMIT_NOFILE", RLIMIT_NOFILE}, {"RLIMIT_MEMLOCK", RLIMIT_MEMLOCK},
+        {"RLIMIT_AS", RLIMIT_AS},           {"RLIMIT_LOCKS", RLIMIT_LOCKS},   {"RLIMIT_SIGPENDING", RLIMIT_SIGPENDING},
+        {"RLIMIT_MSGQUEUE", RLIMIT_MSGQUEUE}, {"RLIMIT_NICE", RLIMIT_NICE}, {"RLIMIT_RTPRIO", RLIMIT_RTPRIO},
+        {"RLIMIT_RTTIME", RLIMIT_RTTIME}};
+    const std::string type = r.at("type").get<std::string>();
+    const auto* it = std::find_if(std::begin(kLimits), std::end(kLimits), [&](const auto& l) { return type == l.first; });
+    if (it == std::end(kLimits)) throw std::runtime_error("unknown rlimit \"" + type + "\"");
+    const uint64_t soft = r.at("soft").get<uint64_t>(), hard = r.at("hard").get<uint64_t>();
+    if (soft > hard) throw std::runtime_error(type + ": soft limit above the hard limit");
+    c.rlimits.push_back({it->second, soft, hard});
+  }
+  c.no_new_privileges = process.value("noNewPrivileges", false);
+  if (process.contains("user")) {
+    const json& user = process.at("user");
+    c.uid = user.value("uid", 0u);
+    c.gid = user.value("gid", 0u);
+    c.groups = user.value("additionalGids", std::vector<uint32_t>{});
+  }
+  c.oom_score_adj = process.value("oomScoreAdj", 0);
+}
+
 }  // namespace
+
+bool parse_process(const nlohmann::ordered_json& process, BootConfig& c, std::string& error) {
+  try {
+    read_process(process, c);
+    return true;
+  } catch (const std::exception& e) {
+    error = e.what();
+    return false;
+  }
+}
 
 Result<BootConfig> load_bundle(const std::string& bundle, std::string& root_dir, std::string& error) {
   json spec;
@@ -145,64 +228,7 @@ Result<BootConfig> load_bundle(const std::string& bundle, std::string& root_dir,
     if (!spec.is_object()) throw std::runtime_error("config.json does not hold a JSON object");
     BootConfig c;
     if (!spec.contains("process")) throw std::runtime_error("config.json has no \"process\"");
-    const json& process = spec.at("process");
-    c.argv = process.at("args").get<std::vector<std::string>>();
-    if (c.argv.empty()) throw std::runtime_error("process.args must not be empty");
-    c.env = process.value("env", std::vector<std::string>{});
-    for (const auto& kv : c.env) {
-      if (kv.find('=') == std::string::npos) throw std::runtime_error("process.env entry \"" + kv + "\" is not KEY=VALUE");
-    }
-    c.cwd = process.value("cwd", std::string("/"));
-    if (c.cwd.empty() || c.cwd.front() != '/') throw std::runtime_error("process.cwd must be an absolute path");
-    if (process.contains("capabilities")) {
-      // Names as capabilities(7) spells them; an unknown one is refused.
-      static const char* kNames[] = {"CAP_CHOWN", "CAP_DAC_OVERRIDE", "CAP_DAC_READ_SEARCH", "CAP_FOWNER",
-                                     "CAP_FSETID", "CAP_KILL", "CAP_SETGID", "CAP_SETUID", "CAP_SETPCAP",
-                                     "CAP_LINUX_IMMUTABLE", "CAP_NET_BIND_SERVICE", "CAP_NET_BROADCAST",
-                                     "CAP_NET_ADMIN", "CAP_NET_RAW", "CAP_IPC_LOCK", "CAP_IPC_OWNER",
-                                     "CAP_SYS_MODULE", "CAP_SYS_RAWIO", "CAP_SYS_CHROOT", "CAP_SYS_PTRACE",
-                                     "CAP_SYS_PACCT", "CAP_SYS_ADMIN", "CAP_SYS_BOOT", "CAP_SYS_NICE",
-                                     "CAP_SYS_RESOURCE", "CAP_SYS_TIME", "CAP_SYS_TTY_CONFIG", "CAP_MKNOD",
-                                     "CAP_LEASE", "CAP_AUDIT_WRITE", "CAP_AUDIT_CONTROL", "CAP_SETFCAP",
-                                     "CAP_MAC_OVERRIDE", "CAP_MAC_ADMIN", "CAP_SYSLOG", "CAP_WAKE_ALARM",
-                                     "CAP_BLOCK_SUSPEND", "CAP_AUDIT_READ"};
-      auto mask = [&](const char* set) {
-        uint64_t bits = 0;
-        for (const auto& name : process.at("capabilities").value(set, std::vector<std::string>{})) {
-          const auto it = std::find_if(std::begin(kNames), std::end(kNames),
-                                       [&](const char* known) { return name == known; });
-          if (it == std::end(kNames)) throw std::runtime_error("unknown capability \"" + name + "\"");
-          bits |= uint64_t{1} << (it - std::begin(kNames));
-        }
-        return bits;
-      };
-      c.capabilities_set = true;
-      c.cap_effective = mask("effective");
-      c.cap_permitted = mask("permitted");
-      c.cap_inheritable = mask("inheritable");
-    }
-    for (const auto& r : process.value("rlimits", json::array())) {
-      static const std::pair<const char*, int> kLimits[] = {
-          {"RLIMIT_CPU", RLIMIT_CPU},         {"RLIMIT_FSIZE", RLIMIT_FSIZE},   {"RLIMIT_DATA", RLIMIT_DATA},
-          {"RLIMIT_STACK", RLIMIT_STACK},     {"RLIMIT_CORE", RLIMIT_CORE},     {"RLIMIT_RSS", RLIMIT_RSS},
-          {"RLIMIT_NPROC", RLIMIT_NPROC},     {"RLIMIT_NOFILE", RLIMIT_NOFILE}, {"RLIMIT_MEMLOCK", RLIMIT_MEMLOCK},
-          {"RLIMIT_AS", RLIMIT_AS},           {"RLIMIT_LOCKS", RLIMIT_LOCKS},   {"RLIMIT_SIGPENDING", RLIMIT_SIGPENDING},
-          {"RLIMIT_MSGQUEUE", RLIMIT_MSGQUEUE}, {"RLIMIT_NICE", RLIMIT_NICE}, {"RLIMIT_RTPRIO", RLIMIT_RTPRIO},
-          {"RLIMIT_RTTIME", RLIMIT_RTTIME}};
-      const std::string type = r.at("type").get<std::string>();
-      const auto* it = std::find_if(std::begin(kLimits), std::end(kLimits), [&](const auto& l) { return type == l.first; });
-      if (it == std::end(kLimits)) throw std::runtime_error("unknown rlimit \"" + type + "\"");
-      const uint64_t soft = r.at("soft").get<uint64_t>(), hard = r.at("hard").get<uint64_t>();
-      if (soft > hard) throw std::runtime_error(type + ": soft limit above the hard limit");
-      c.rlimits.push_back({it->second, soft, hard});
-    }
-    c.no_new_privileges = process.value("noNewPrivileges", false);
-    if (process.contains("user")) {
-      const json& user = process.at("user");
-      c.uid = user.value("uid", 0u);
-      c.gid = user.value("gid", 0u);
-      c.groups = user.value("additionalGids", std::vector<uint32_t>{});
-    }
+    read_process(spec.at("process"), c);
     const json& root = spec.at("root");
     std::string path = root.at("path").get<std::string>();
     root_dir = path.front() == '/' ? path : bundle + "/" + path;
@@ -288,7 +314,6 @@ Result<BootConfig> load_bundle(const std::string& bundle, std::string& root_dir,
         if (key.rfind("net.", 0) != 0) throw std::runtime_error("sysctl " + key + " is not emulated by the sandbox");
       }
     }
-    c.oom_score_adj = process.value("oomScoreAdj", 0);
     return c;
   } catch (const std::exception& e) {
     // nlohmann's type and key errors name what is wrong in one line.
@@ -325,6 +350,14 @@ int launch(const GlobalFlags& flags, const RunOptions& options, bool create) {
     if (errno == EEXIST) return fail("run: container \"" + options.id + "\" already exists");
     return fail("run: cannot create " + state_dir + ": " + std::strerror(errno));
   }
+  // The control socket runsc exec, ps and kill --all talk to the Sentry by.
+  auto control_listener = control::listen_at(state_dir);
+  if (!control_listener) {
+    const std::string why = std::strerror(control_listener.error());
+    remove_state(flags, options.id);
+    return fail("run: cannot make the control socket in " + state_dir + ": " + why);
+  }
+  config->control_fd = control_listener->get();
   if (create) {
     config->start_fifo = state_dir + "/start";
     if (::mkfifo(config->start_fifo.c_str(), 0600) != 0) {
@@ -483,8 +516,25 @@ int run_kill(const GlobalFlags& flags, const std::string& id, const std::string&
   const int sig = parse_signal(signal_name.empty() ? "TERM" : signal_name);
   if (sig == 0) return fail("kill: unknown signal \"" + signal_name + "\"");
   if (state["status"] == "stopped") return fail("kill: container \"" + id + "\" is not running");
-  // The Sentry passes the signal on to the container's first process.
-  if (::kill(state["pid"].get<int>(), sig) != 0) return fail("kill: " + std::string(std::strerror(errno)));
+  const pid_t sandbox = state["pid"].get<int>();
+  if (state["status"] == "created") {
+    // The program never ran: a signal that would end it ends the sandbox;
+    // others have nobody to reach.
+    if (sig == SIGKILL || sig == SIGTERM || sig == SIGINT || sig == SIGHUP || sig == SIGQUIT) ::kill(sandbox, SIGKILL);
+    return 0;
+  }
+  // The signal goes to the container's pid 1 inside the sandbox (never
+  // to the Sentry's host process, which a SIGSTOP or SIGALRM would stop or
+  // kill): pid 1 takes it only if it handles it, SIGKILL aside.
+  auto conn = control::connect_to(flags.root_state + "/" + id);
+  nlohmann::json request = {{"op", "signal"}, {"pid", 1}, {"signal", sig}};
+  if (conn && control::send(conn->get(), request) == 0) {
+    auto reply = control::receive(conn->get());
+    if (reply && !reply->closed) return 0;
+  }
+  // The Sentry cannot answer: SIGKILL still ends the sandbox.
+  if (sig != SIGKILL) return fail("kill: cannot reach the sandbox of \"" + id + "\"");
+  if (::kill(sandbox, SIGKILL) != 0) return fail("kill: " + std::string(std::strerror(errno)));
   return 0;
 }
 

@@ -6,6 +6,7 @@
 #include <sys/syscall.h>
 #include <sys/epoll.h>
 #include <sys/ioctl.h>
+#include <sys/socket.h>
 
 namespace runsc::kernel {
 
@@ -24,7 +25,9 @@ std::vector<seccomp::Rule> sentry_host_syscalls() {
       // Files of a writable gofer tree, on the FDs it donated.
       Rule{SYS_ftruncate}, Rule{SYS_fdatasync},
       Rule{SYS_newfstatat, {{3, AT_EMPTY_PATH}}},
-      Rule{SYS_sendmsg}, Rule{SYS_recvmsg}, Rule{SYS_poll}, Rule{SYS_ppoll}, Rule{SYS_eventfd2},
+      Rule{SYS_sendmsg}, Rule{SYS_recvmsg}, Rule{SYS_poll},
+      // The control socket (runsc/control.h): connections from runsc exec, ps...
+      Rule{SYS_accept4, {{3, SOCK_CLOEXEC}}}, Rule{SYS_shutdown, {{1, SHUT_RDWR}}}, Rule{SYS_ppoll}, Rule{SYS_eventfd2},
       Rule{SYS_ioctl, {{1, TCGETS}}}, Rule{SYS_ioctl, {{1, TIOCGWINSZ}}}, Rule{SYS_ioctl, {{1, FIONREAD}}},
       // Application pipes, eventfds, timerfds and epoll instances are host
       // objects the Sentry holds.

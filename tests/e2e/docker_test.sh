@@ -101,12 +101,29 @@ D kill "$id" >/dev/null
 st=$(D inspect -f '{{.State.ExitCode}}' "$id")
 [ "$st" = 137 ] && pass "docker kill" || fail "kill: status $st"
 D rm "$id" >/dev/null
+# 5. docker exec: output, exit status, stdin, env, user, detached; top.
 id=$(run -d runsc-e2e:busybox sleep 1000)
+out=$(D exec "$id" sh -c 'echo in exec; exit 3' 2>&1)
+st=$?
+[ "$out" = "in exec" ] && [ "$st" = 3 ] && pass "docker exec: output and exit status" || fail "exec: status $st: $out"
+out=$(echo piped | D exec -i "$id" cat 2>&1)
+[ "$out" = piped ] && pass "docker exec -i passes stdin" || fail "exec -i: $out"
+out=$(D exec -e E2E=yes -u 1000:1000 -w /tmp "$id" sh -c 'echo $E2E $(id -u):$(id -g) $(pwd)' 2>&1)
+[ "$out" = "yes 1000:1000 /tmp" ] && pass "docker exec -e -u -w" || fail "exec options: $out"
+D exec -d "$id" sleep 77 && sleep 0.3
+out=$(D exec "$id" ps 2>&1)
+echo "$out" | grep -q "sleep 77" && echo "$out" | grep -q "sleep 1000" && pass "docker exec -d; ps inside sees every process" \
+  || fail "exec -d / ps: $out"
+out=$(D top "$id" 2>&1)
+echo "$out" | grep -q "runsc-sentry" && pass "docker top shows the sandbox's host process" || fail "top: $out"
+D exec "$id" /nonexistent >/dev/null 2>&1
+st=$?
+[ "$st" != 0 ] && pass "docker exec of a missing program fails ($st)" || fail "exec missing program succeeded"
 D rm -f "$id" >/dev/null && ! D inspect "$id" >/dev/null 2>&1 && pass "docker rm -f of a running container" \
   || fail "rm -f"
 run --rm runsc-e2e:busybox true
 
-# 5. Nothing left behind: no container, state, sandbox process or mount.
+# 6. Nothing left behind: no container, state, sandbox process or mount.
 left=""
 [ -z "$(D ps -aq)" ] || left+=" containers"
 [ -z "$(ls -A "$tmp/exec/runtime-runc/moby" 2>/dev/null)" ] || left+=" state:$(ls "$tmp/exec/runtime-runc/moby")"

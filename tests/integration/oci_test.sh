@@ -106,6 +106,48 @@ edit "$b" 'c["process"]["args"]=["sleep","30"]'
 "$runsc" --root "$state" delete --force c5 && [ ! -e "$state/c5" ] && pass "delete --force kills and forgets it" \
   || fail "delete --force"
 
+# 5a. A running container: exec (foreground, --detach with --pid-file,
+# --process, --env/--user/--cwd), ps, events --stats, kill --all, wait.
+edit "$b" 'c["process"]["args"]=["sleep","30"]'
+"$runsc" --root "$state" run --detach --bundle "$b" c5a >/dev/null 2>&1 || fail "run --detach c5a"
+out=$("$runsc" --root "$state" exec c5a sh -c 'echo $FOO; exit 4' 2>&1)
+st=$?
+[ "$out" = bar ] && [ "$st" = 4 ] && pass "exec: the container's env, the program's output and exit status" \
+  || fail "exec: status $st: $out"
+out=$(echo in | "$runsc" --root "$state" exec --env FOO=baz --user 1000:100 --cwd /tmp c5a sh -c 'cat; echo $FOO $(id -u) $(id -g) $(pwd)' 2>&1)
+[ "$out" = "$(printf 'in\nbaz 1000 100 /tmp')" ] && pass "exec: stdin, --env, --user, --cwd" || fail "exec options: $out"
+echo '{"args":["sh","-c","exit 6"],"cwd":"/","env":["A=1"]}' >"$tmp/process.json"
+"$runsc" --root "$state" exec --process "$tmp/process.json" c5a
+st=$?
+[ "$st" = 6 ] && pass "exec --process FILE" || fail "exec --process: status $st"
+"$runsc" --root "$state" exec --detach --pid-file "$tmp/exec.pid" c5a sleep 20 && kill -0 "$(cat "$tmp/exec.pid")" \
+  && pass "exec --detach returns with a live pid in --pid-file" || fail "exec --detach"
+out=$("$runsc" --root "$state" ps c5a)
+[ "$(echo "$out" | grep -c sleep)" = 2 ] && pass "ps lists the container's processes" || fail "ps: $out"
+[ "$("$runsc" --root "$state" ps --format json c5a)" = "[$("$runsc" --root "$state" state c5a | get '["pid"]')]" ] \
+  && pass "ps --format json: the host pid (the Sentry)" || fail "ps json"
+ev=$("$runsc" --root "$state" events --stats c5a)
+[ "$(echo "$ev" | get '["type"]')" = stats ] && [ "$(echo "$ev" | get '["data"]["pids"]["current"]')" -ge 2 ] \
+  && [ "$(echo "$ev" | get '["data"]["memory"]["usage"]["usage"]')" -gt 0 ] && pass "events --stats" || fail "events: $ev"
+"$runsc" --root "$state" exec c5a /nonexistent 2>"$tmp/err"
+st=$?
+[ "$st" = 127 ] && grep -q "/nonexistent" "$tmp/err" && pass "exec of a missing program: 127 and a message" || fail "exec missing: $st $(cat "$tmp/err")"
+"$runsc" --root "$state" exec --tty c5a true 2>"$tmp/err"
+[ $? = 1 ] && grep -q "not supported yet" "$tmp/err" && pass "exec --tty is refused clearly" || fail "exec --tty: $(cat "$tmp/err")"
+"$runsc" --root "$state" wait c5a >"$tmp/wait.out" &
+waiter=$!
+sleep 0.3
+"$runsc" --root "$state" kill --all c5a TERM
+# pid 1 (sleep, without a TERM handler) ignores TERM; the detached sleep dies.
+for _ in $(seq 50); do kill -0 "$(cat "$tmp/exec.pid")" 2>/dev/null || break; sleep 0.1; done
+! kill -0 "$(cat "$tmp/exec.pid")" 2>/dev/null && [ "$("$runsc" --root "$state" state c5a | get '["status"]')" = running ] \
+  && pass "kill --all signals every process" || fail "kill --all"
+"$runsc" --root "$state" kill c5a KILL
+wait "$waiter" 2>/dev/null
+for _ in $(seq 50); do [ -s "$tmp/wait.out" ] && break; sleep 0.1; done
+[ "$(get '["exitStatus"]' <"$tmp/wait.out")" = 137 ] && pass "wait prints the exit status" || fail "wait: $(cat "$tmp/wait.out")"
+"$runsc" --root "$state" delete --force c5a
+
 # 5b. Bind mounts: a directory read-only and a file read-write, each served
 # by a gofer of its own; the missing mount points are made (mkdir -p).
 mkdir -p "$tmp/hostdir"

@@ -1,0 +1,316 @@
+// The commands that talk to a running sandbox over its control socket
+// (runsc/control.h): exec, ps, events and kill --all.
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/signalfd.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstring>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <sstream>
+#include <thread>
+
+#include "common/log.h"
+#include "common/unique_fd.h"
+#include "runsc/commands.h"
+#include "runsc/control.h"
+
+namespace runsc::cli {
+namespace {
+
+using json = nlohmann::ordered_json;
+
+int fail(const std::string& message) {
+  if (log::to_file()) log::error("{}", message);
+  std::fprintf(stderr, "runsc: %s\n", message.c_str());
+  return 1;
+}
+
+// One request, one reply.
+Result<nlohmann::json> ask(const GlobalFlags& flags, const std::string& id, const nlohmann::json& request,
+                           std::string& error) {
+  auto conn = control::connect_to(flags.root_state + "/" + id);
+  if (!conn) {
+    error = "cannot reach the sandbox of \"" + id + "\": " + std::strerror(conn.error());
+    return Err(conn.error());
+  }
+  if (int e = control::send(conn->get(), request)) {
+    error = std::string("cannot reach the sandbox: ") + std::strerror(e);
+    return Err(e);
+  }
+  auto got = control::receive(conn->get());
+  if (!got || got->closed) {
+    error = "the sandbox did not answer";
+    return Err(EIO);
+  }
+  auto reply = nlohmann::json::parse(got->text, nullptr, false);
+  if (!reply.is_object()) {
+    error = "the sandbox answered nonsense";
+    return Err(EIO);
+  }
+  if (reply.contains("error")) {
+    error = reply["error"].get<std::string>();
+    return Err(EINVAL);
+  }
+  return reply;
+}
+
+// A running (or created) container's state, or a one-line error.
+bool live_state(const GlobalFlags& flags, const std::string& id, const char* command, json& state, int& rc) {
+  std::string error;
+  if (!load_state(flags, id, state, error)) {
+    rc = fail(std::string(command) + ": " + error);
+    return false;
+  }
+  if (state["status"] == "stopped") {
+    rc = fail(std::string(command) + ": container \"" + id + "\" is not running");
+    return false;
+  }
+  return true;
+}
+
+// The process to exec: the container's own process as the base (its env,
+// user, capabilities...), as runc exec does, then --process or the
+// command line.
+bool exec_config(const ExecOptions& o, const json& state, BootConfig& c, std::string& error) {
+  json spec;
+  {
+    std::ifstream in(state.value("bundle", std::string()) + "/config.json");
+    std::stringstream text;
+    text << in.rdbuf();
+    spec = json::parse(text.str(), nullptr, false);
+  }
+  if (!o.process_file.empty()) {
+    std::ifstream in(o.process_file);
+    if (!in) {
+      error = "cannot read " + o.process_file + ": " + std::strerror(errno);
+      return false;
+    }
+    std::stringstream text;
+    text << in.rdbuf();
+    json process = json::parse(text.str(), nullptr, false);
+    if (!process.is_object()) {
+      error = o.process_file + " is not a JSON object";
+      return false;
+    }
+    if (!parse_process(process, c, error)) {
+      error = o.process_file + ": " + error;
+      return false;
+    }
+  } else {
+    if (o.argv.empty()) {
+      error = "missing PROGRAM (usage: runsc exec [OPTIONS] ID PROGRAM ARGS...)";
+      return false;
+    }
+    if (spec.is_object() && spec.contains("process")) {
+      json base = spec["process"];
+      base["args"] = o.argv;
+      if (!parse_process(base, c, error)) return false;
+    }
+    c.argv = o.argv;
+  }
+  if (!o.cwd.empty()) c.cwd = o.cwd;
+  for (const auto& kv : o.env) {
+    const auto eq = kv.find('=');
+    if (eq == std::string::npos || eq == 0) {
+      error = "--env wants KEY=VALUE, got \"" + kv + "\"";
+      return false;
+    }
+    std::erase_if(c.env, [&](const std::string& e) { return e.compare(0, eq + 1, kv, 0, eq + 1) == 0; });
+    c.env.push_back(kv);
+  }
+  if (!o.user.empty()) {
+    unsigned uid = 0, gid = 0;
+    char extra = 0;
+    const int n = std::sscanf(o.user.c_str(), "%u:%u%c", &uid, &gid, &extra);
+    if (n < 1 || n > 2) {
+      error = "--user wants UID[:GID], got \"" + o.user + "\"";
+      return false;
+    }
+    c.uid = uid;
+    c.gid = n == 2 ? gid : 0;
+    c.groups.clear();
+  }
+  return true;
+}
+
+// Asks the Sentry to start the process with our stdio, tells `started`
+// (if >= 0) its pid, then passes on our signals until it ends. Returns
+// its exit status.
+int exec_and_wait(const GlobalFlags& flags, const std::string& id, const BootConfig& c, int started) {
+  auto report = [&](const std::string& message, int status = 1) {
+    if (started >= 0) {
+      (void)!::write(started, message.data(), message.size());
+      return status;
+    }
+    fail("exec: " + message);
+    return status;
+  };
+  // Signals for the process: blocked here, read from a signalfd.
+  sigset_t forwarded;
+  sigemptyset(&forwarded);
+  for (int s : {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGWINCH, SIGCONT, SIGALRM}) sigaddset(&forwarded, s);
+  ::sigprocmask(SIG_BLOCK, &forwarded, nullptr);
+  UniqueFd signals(::signalfd(-1, &forwarded, SFD_CLOEXEC));
+  auto conn = control::connect_to(flags.root_state + "/" + id);
+  if (!conn) return report("cannot reach the sandbox: " + std::string(std::strerror(conn.error())));
+  const nlohmann::json process = nlohmann::json::parse(to_json(c));
+  const int stdio[3] = {0, 1, 2};
+  if (int e = control::send(conn->get(), {{"op", "exec"}, {"process", process}}, stdio))
+    return report("cannot reach the sandbox: " + std::string(std::strerror(e)));
+  auto got = control::receive(conn->get());
+  if (!got || got->closed) return report("the sandbox did not answer");
+  auto reply = nlohmann::json::parse(got->text, nullptr, false);
+  if (!reply.is_object() || !reply.contains("pid")) {
+    if (!reply.is_object() || !reply.contains("error")) return report("the sandbox answered nonsense");
+    // What shells answer: 127 for a missing program, 126 when it cannot run.
+    const int error = reply.value("errno", 0);
+    return report(reply["error"].get<std::string>(), error == 0 ? 1 : error == ENOENT ? 127 : 126);
+  }
+  if (started >= 0) {
+    (void)!::write(started, "", 1);  // one NUL byte: started
+    ::close(started);
+  }
+  for (;;) {
+    pollfd p[2] = {{conn->get(), POLLIN, 0}, {signals.get(), POLLIN, 0}};
+    if (::poll(p, 2, -1) < 0) {
+      if (errno == EINTR) continue;
+      return 1;
+    }
+    if (p[1].revents & POLLIN) {
+      signalfd_siginfo si;
+      if (::read(signals.get(), &si, sizeof(si)) == sizeof(si))
+        (void)control::send(conn->get(), {{"op", "signal"}, {"signal", static_cast<int>(si.ssi_signo)}});
+    }
+    if (p[0].revents) {
+      auto message = control::receive(conn->get());
+      if (!message || message->closed) {
+        std::fprintf(stderr, "runsc: exec: the sandbox went away\n");
+        return 255;
+      }
+      auto m = nlohmann::json::parse(message->text, nullptr, false);
+      if (m.is_object() && m.contains("exit")) return m["exit"].get<int>();
+    }
+  }
+}
+
+}  // namespace
+
+int run_exec(const GlobalFlags& flags, const ExecOptions& options) {
+  json state;
+  int rc = 1;
+  if (!live_state(flags, options.id, "exec", state, rc)) return rc;
+  if (options.tty || !options.console_socket.empty())
+    return fail("exec: terminals (--tty, --console-socket) are not supported yet");
+  BootConfig c;
+  std::string error;
+  if (!exec_config(options, state, c, error)) return fail("exec: " + error);
+  if (!options.detach) {
+    if (!options.pid_file.empty()) std::ofstream(options.pid_file) << ::getpid();
+    return exec_and_wait(flags, options.id, c, -1);
+  }
+  // --detach: a child of ours stands for the process (containerd's shim,
+  // a subreaper, inherits it and takes its exit status as the process's);
+  // we return once it started, with its pid in --pid-file.
+  int pipe_fds[2];
+  if (::pipe2(pipe_fds, O_CLOEXEC) != 0) return fail("exec: pipe: " + std::string(std::strerror(errno)));
+  UniqueFd read_end(pipe_fds[0]), write_end(pipe_fds[1]);
+  const pid_t child = ::fork();
+  if (child < 0) return fail("exec: fork: " + std::string(std::strerror(errno)));
+  if (child == 0) {
+    read_end.reset();
+    ::setsid();
+    ::_exit(exec_and_wait(flags, options.id, c, write_end.release()));
+  }
+  write_end.reset();
+  std::string answer;
+  char buf[512];
+  ssize_t n;
+  while ((n = ::read(read_end.get(), buf, sizeof(buf))) > 0) answer.append(buf, static_cast<size_t>(n));
+  if (answer.size() != 1 || answer[0] != '\0') return fail("exec: " + (answer.empty() ? "the process did not start" : answer));
+  if (!options.pid_file.empty()) {
+    std::ofstream out(options.pid_file);
+    out << child;
+    if (!out.flush()) return fail("exec: cannot write " + options.pid_file);
+  }
+  return 0;
+}
+
+int run_ps(const GlobalFlags& flags, const std::string& id, const std::string& format) {
+  json state;
+  int rc = 1;
+  if (!live_state(flags, id, "ps", state, rc)) return rc;
+  if (format == "json") {
+    // runc prints the container's host pids, which containerd's shim
+    // (docker top) looks up in the host's ps. On the host the container's
+    // processes are one: the Sentry, which runs them all.
+    std::printf("[%d]\n", state["pid"].get<int>());
+    return 0;
+  }
+  std::string error;
+  auto reply = ask(flags, id, {{"op", "ps"}}, error);
+  if (!reply) return fail("ps: " + error);
+  const auto& processes = (*reply)["processes"];
+  std::printf("%-8s %-8s %-8s %-8s %s\n", "UID", "PID", "PPID", "THREADS", "CMD");
+  for (const auto& p : processes) {
+    std::printf("%-8u %-8d %-8d %-8zu %s\n", p["uid"].get<unsigned>(), p["pid"].get<int>(), p["ppid"].get<int>(),
+                p["threads"].get<size_t>(), p["comm"].get<std::string>().c_str());
+  }
+  return 0;
+}
+
+int run_events(const GlobalFlags& flags, const std::string& id, bool stats_only) {
+  for (;;) {
+    json state;
+    int rc = 1;
+    if (!live_state(flags, id, "events", state, rc)) return stats_only ? rc : 0;
+    std::string error;
+    auto reply = ask(flags, id, {{"op", "stats"}}, error);
+    if (!reply) return stats_only ? fail("events: " + error) : 0;
+    // runc's stats event: the fields a reader of `runc events` looks for.
+    const json event = {{"type", "stats"},
+                        {"id", id},
+                        {"data",
+                         {{"cpu", {{"usage", {{"total", (*reply)["cpu_ns"]}}}}},
+                          {"memory", {{"usage", {{"usage", (*reply)["memory_bytes"]}}}}},
+                          {"pids", {{"current", (*reply)["pids"]}}}}}};
+    std::printf("%s\n", event.dump().c_str());
+    std::fflush(stdout);
+    if (stats_only) return 0;
+    std::this_thread::sleep_for(std::chrono::seconds(5));
+  }
+}
+
+int run_wait(const GlobalFlags& flags, const std::string& id) {
+  json state;
+  int rc = 1;
+  if (!live_state(flags, id, "wait", state, rc)) return rc;
+  std::string error;
+  auto reply = ask(flags, id, {{"op", "wait"}}, error);
+  if (!reply) {
+    if (error == "the sandbox did not answer") error = "the sandbox ended without reporting an exit status";
+    return fail("wait: " + error);
+  }
+  const json out = {{"id", id}, {"exitStatus", (*reply)["exit"]}};
+  std::printf("%s\n", out.dump().c_str());
+  return 0;
+}
+
+int run_kill_all(const GlobalFlags& flags, const std::string& id, int sig) {
+  json state;
+  int rc = 1;
+  if (!live_state(flags, id, "kill", state, rc)) return rc;
+  std::string error;
+  if (state["status"] == "created" || !ask(flags, id, {{"op", "signal_all"}, {"signal", sig}}, error)) {
+    // Nothing runs yet (or the sandbox cannot answer): the signal goes to
+    // the Sentry, which stands for the whole container.
+    if (::kill(state["pid"].get<int>(), sig) != 0) return fail("kill: " + std::string(std::strerror(errno)));
+  }
+  return 0;
+}
+
+}  // namespace runsc::cli
