@@ -5,10 +5,12 @@
 #include <malloc.h>
 #include <signal.h>
 #include <poll.h>
+#include <sys/ioctl.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <termios.h>
 #include <unistd.h>
 
 #include <cstring>
@@ -175,8 +177,11 @@ int run_boot(int gofer_fd, int config_fd) {
   // dedicated thread; every other thread keeps them blocked.
   sigset_t forwarded;
   sigemptyset(&forwarded);
-  for (int s : {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2}) sigaddset(&forwarded, s);
+  for (int s : {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGTSTP, SIGWINCH}) sigaddset(&forwarded, s);
   pthread_sigmask(SIG_BLOCK, &forwarded, nullptr);
+  // The Sentry's own writes to its terminal must never stop it.
+  ::signal(SIGTTOU, SIG_IGN);
+  ::signal(SIGTTIN, SIG_IGN);
 
   // A write to a closed pipe (the caller's stdout, an application pipe) is
   // an EPIPE for the Sentry to pass on, never a host SIGPIPE that kills it.
@@ -291,6 +296,17 @@ int run_boot(int gofer_fd, int config_fd) {
     return 128;
   }
   kernel::Task& init = **made;
+  // process.terminal: the host tty's signals (^C, ^\\, ^Z, window size
+  // changes) come to the Sentry, for the terminal's foreground process
+  // group inside. Taking the tty as our controlling terminal needs a
+  // session of our own (runsc create); `runsc do` and `run` from a user's
+  // terminal get them as members of its foreground process group.
+  uint64_t console = 0;
+  if (config->terminal) {
+    struct stat st;
+    if (::fstat(0, &st) == 0 && ::isatty(0)) console = st.st_rdev;
+    if (console && ::getsid(0) == ::getpid() && ::ioctl(0, TIOCSCTTY, 0) == 0) (void)::tcsetpgrp(0, ::getpgrp());
+  }
   // A forwarded signal goes to a live thread of pid 1.
   auto post = [&kernel, &init](int sig) {
     std::shared_ptr<kernel::Task> target;
@@ -300,7 +316,7 @@ int run_boot(int gofer_fd, int config_fd) {
     }
     if (target) target->post_external_signal(sig);
   };
-  std::thread signal_thread([post, forwarded] {
+  std::thread signal_thread([post, forwarded, console, &kernel] {
     // pid 1 only takes the signals it handles (pid_namespaces(7)), so a
     // program without a SIGTERM handler outlives the first SIGTERM, as in
     // a container. A second SIGINT, SIGTERM, SIGHUP or SIGQUIT means it:
@@ -309,6 +325,21 @@ int run_boot(int gofer_fd, int config_fd) {
     for (;;) {
       int sig = 0;
       if (sigwait(&forwarded, &sig) != 0) continue;
+      if (sig == SIGINT || sig == SIGQUIT || sig == SIGTSTP || sig == SIGWINCH) {
+        if (console) {
+          // The terminal's: to its foreground process group, as the line
+          // discipline sends them (n_tty's isig()).
+          int fg;
+          {
+            std::lock_guard lock(kernel.tree_mutex());
+            fg = kernel.terminal_locked(console).fg_pgrp;
+          }
+          log::debug("boot: terminal signal {} to process group {}", sig, fg);
+          if (fg > 0) kernel::signal_process_group(kernel, fg, sig);
+          continue;
+        }
+        if (sig == SIGTSTP || sig == SIGWINCH) continue;  // no terminal: nobody to tell
+      }
       if (sig != SIGUSR1 && sig != SIGUSR2 && ++termination_requests > 1) {
         log::debug("boot: second termination signal ({}): SIGKILL to pid 1", sig);
         post(SIGKILL);

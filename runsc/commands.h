@@ -53,6 +53,7 @@ struct RunOptions {
   std::string id;
   std::string bundle;    // default: the current directory
   std::string pid_file;  // the Sentry's pid, which runs as the container's init
+  std::string console_socket;  // process.terminal: where the pty's master goes
   bool detach = false;   // run --detach: create and start, then return
 };
 // The sandbox's configuration from a bundle's config.json, and the root

@@ -64,6 +64,9 @@ struct BootConfig {
   };
   std::vector<Rlimit> rlimits;
   bool no_new_privileges = false;  // process.noNewPrivileges
+  // process.terminal: stdio is a terminal that becomes the process's
+  // controlling terminal, with job control in the sandbox.
+  bool terminal = false;
   int oom_score_adj = 0;           // process.oomScoreAdj: the Sentry's on the host, pid 1's inside
   // `runsc create`: a FIFO the Sentry waits on before running the
   // program, until `runsc start` writes to it. Empty: run at once.

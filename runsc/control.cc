@@ -44,6 +44,7 @@ Result<Address> address_of(const std::string& state_dir) {
 
 // A signal from outside to process `pid` of the sandbox; false if it is gone.
 bool signal_process(kernel::Kernel& kernel, int pid, int sig) {
+  if (sig < 1 || sig > 64) return false;
   std::shared_ptr<kernel::Task> target;
   {
     std::lock_guard lock(kernel.tree_mutex());
@@ -150,7 +151,20 @@ void exec(kernel::Kernel& kernel, const std::shared_ptr<vfs::Dentry>& root, int 
     auto got = receive(conn);
     if (!got || got->closed) break;
     auto message = json::parse(got->text, nullptr, false);
-    if (message.is_object() && message.value("op", "") == "signal") signal_process(kernel, pid, message.value("signal", 0));
+    if (!message.is_object()) continue;
+    const std::string op = message.value("op", "");
+    const int sig = message.value("signal", 0);
+    if (sig < 1 || sig > 64) continue;
+    if (op == "signal") signal_process(kernel, pid, sig);
+    if (op == "tty_signal") {
+      // From the process's terminal: for its foreground process group.
+      int fg = 0;
+      {
+        std::lock_guard lock(kernel.tree_mutex());
+        if (group->ctty) fg = kernel.terminal_locked(group->ctty).fg_pgrp;
+      }
+      if (fg > 0) kernel::signal_process_group(kernel, fg, sig);
+    }
   }
   bool ended;
   {

@@ -8,8 +8,9 @@
 //   {"op":"exec","process":<BootConfig JSON>} + FDs stdin, stdout, stderr
 //       -> {"pid":N} or {"error":"..."}; later {"exit":STATUS} (a shell's
 //       status: 128+N for signal N). Meanwhile the client may send
-//       {"op":"signal","signal":S} for that process; if the client goes
-//       away first, the process is killed.
+//       {"op":"signal","signal":S} for that process, or {"op":"tty_signal",
+//       "signal":S} for the foreground group of its terminal; if the client
+//       goes away first, the process is killed.
 //   {"op":"ps"} -> {"processes":[{"pid","ppid","uid","comm","threads"}...]}
 //   {"op":"signal","pid":P,"signal":S} -> {"signalled":0|1}
 //   {"op":"signal_all","signal":S} -> {"signalled":N}

@@ -44,7 +44,7 @@ std::string self_exe() {
 // Starts `argv` (our own binary) in a child with `clone_flags` namespaces,
 // keeping `keep_fds` open across exec. Returns the child's pid.
 Result<pid_t> spawn_self(const std::string& exe, const std::vector<std::string>& argv, int clone_flags,
-                         const std::vector<int>& keep_fds, bool detached = false) {
+                         const std::vector<int>& keep_fds, bool detached = false, bool own_process_group = true) {
   std::vector<char*> cargv;
   for (const auto& a : argv) cargv.push_back(const_cast<char*>(a.c_str()));
   cargv.push_back(nullptr);
@@ -58,6 +58,10 @@ Result<pid_t> spawn_self(const std::string& exe, const std::vector<std::string>&
     } else {
       // Die with runsc: nothing of the sandbox outlives the command.
       ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+      // Out of our terminal's foreground process group: what its ^C means
+      // reaches the sandbox through us (or, sharing the terminal, the
+      // Sentry), never a gofer.
+      if (own_process_group) ::setpgid(0, 0);
     }
     for (int fd : keep_fds) {
       int flags = ::fcntl(fd, F_GETFD);
@@ -122,6 +126,8 @@ int run_do(const GlobalFlags& flags, const DoOptions& options) {
   config.strace = flags.strace;
   config.overlay = flags.overlay2 != "none" && !options.read_only;
   config.root_read_only = options.read_only;
+  // Run from a terminal: it is the program's controlling terminal too.
+  config.terminal = ::isatty(0) != 0;
   config.debug = flags.debug;
   // The Sentry logs (and --strace lines) go to --debug-log, else to --log,
   // else to stderr.
@@ -207,8 +213,20 @@ int run_sandbox(const GlobalFlags& flags, BootConfig config, const std::string& 
     sigaction(s, &sa, nullptr);
     sigaddset(&block, s);
   }
+  if (config.terminal && !detach) {
+    // Sharing our terminal, the Sentry is in its foreground process group
+    // and gets ^C, ^\\ and ^Z from it directly (for the sandbox's own
+    // foreground job): we pass none on, and are not stopped by ^Z.
+    struct sigaction quiet {};
+    quiet.sa_handler = [](int) {};
+    sigemptyset(&quiet.sa_mask);
+    quiet.sa_flags = SA_RESTART;
+    for (int s : {SIGINT, SIGQUIT, SIGTSTP}) sigaction(s, &quiet, nullptr);
+  }
   ::sigprocmask(SIG_BLOCK, &block, &old);
-  auto sentry = spawn_self(exe, boot_argv, ns, sentry_fds, detach);
+  // A Sentry sharing our terminal stays in its foreground process group,
+  // to read from it and get its signals.
+  auto sentry = spawn_self(exe, boot_argv, ns, sentry_fds, detach, /*own_process_group=*/!config.terminal);
   if (!sentry) {
     kill_gofers();
     std::fprintf(stderr, "runsc: cannot start the sandbox: %s\n", std::strerror(sentry.error()));

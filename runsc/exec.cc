@@ -3,8 +3,10 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
+#include <sys/ioctl.h>
 #include <sys/signalfd.h>
 #include <sys/wait.h>
+#include <termios.h>
 #include <unistd.h>
 
 #include <cstdio>
@@ -17,6 +19,7 @@
 #include "common/log.h"
 #include "common/unique_fd.h"
 #include "runsc/commands.h"
+#include "runsc/console.h"
 #include "runsc/control.h"
 
 namespace runsc::cli {
@@ -153,7 +156,8 @@ int exec_and_wait(const GlobalFlags& flags, const std::string& id, const BootCon
   // Signals for the process: blocked here, read from a signalfd.
   sigset_t forwarded;
   sigemptyset(&forwarded);
-  for (int s : {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGWINCH, SIGCONT, SIGALRM}) sigaddset(&forwarded, s);
+  for (int s : {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGWINCH, SIGCONT, SIGALRM, SIGTSTP})
+    sigaddset(&forwarded, s);
   ::sigprocmask(SIG_BLOCK, &forwarded, nullptr);
   UniqueFd signals(::signalfd(-1, &forwarded, SFD_CLOEXEC));
   auto conn = control::connect_to(flags.root_state + "/" + id);
@@ -175,6 +179,10 @@ int exec_and_wait(const GlobalFlags& flags, const std::string& id, const BootCon
     (void)!::write(started, "", 1);  // one NUL byte: started
     ::close(started);
   }
+  // With a terminal of its own (we lead a session: exec --detach), we
+  // take it as ours so the host tty's ^C, ^\\, ^Z and size changes come
+  // here, for the process's foreground group inside.
+  if (c.terminal && ::getsid(0) == ::getpid() && ::ioctl(0, TIOCSCTTY, 0) == 0) (void)::tcsetpgrp(0, ::getpgrp());
   for (;;) {
     pollfd p[2] = {{conn->get(), POLLIN, 0}, {signals.get(), POLLIN, 0}};
     if (::poll(p, 2, -1) < 0) {
@@ -183,8 +191,11 @@ int exec_and_wait(const GlobalFlags& flags, const std::string& id, const BootCon
     }
     if (p[1].revents & POLLIN) {
       signalfd_siginfo si;
-      if (::read(signals.get(), &si, sizeof(si)) == sizeof(si))
-        (void)control::send(conn->get(), {{"op", "signal"}, {"signal", static_cast<int>(si.ssi_signo)}});
+      if (::read(signals.get(), &si, sizeof(si)) == sizeof(si)) {
+        const int sig = static_cast<int>(si.ssi_signo);
+        const bool from_terminal = sig == SIGINT || sig == SIGQUIT || sig == SIGTSTP || sig == SIGWINCH;
+        (void)control::send(conn->get(), {{"op", c.terminal && from_terminal ? "tty_signal" : "signal"}, {"signal", sig}});
+      }
     }
     if (p[0].revents) {
       auto message = control::receive(conn->get());
@@ -204,11 +215,23 @@ int run_exec(const GlobalFlags& flags, const ExecOptions& options) {
   json state;
   int rc = 1;
   if (!live_state(flags, options.id, "exec", state, rc)) return rc;
-  if (options.tty || !options.console_socket.empty())
-    return fail("exec: terminals (--tty, --console-socket) are not supported yet");
   BootConfig c;
   std::string error;
   if (!exec_config(options, state, c, error)) return fail("exec: " + error);
+  // --tty (or a --process with terminal): a pty whose master goes over
+  // --console-socket, or the terminal we run in.
+  c.terminal = c.terminal || options.tty;
+  if (c.terminal) {
+    if (!options.console_socket.empty()) {
+      auto slave = open_console(options.console_socket, {}, error);
+      if (!slave) return fail("exec: " + error);
+      if (auto r = use_as_stdio(slave->get()); !r) return fail("exec: cannot use the terminal");
+    } else if (!::isatty(0)) {
+      return fail("exec: --tty needs --console-socket or a terminal");
+    }
+  } else if (!options.console_socket.empty()) {
+    return fail("exec: --console-socket needs --tty");
+  }
   if (!options.detach) {
     if (!options.pid_file.empty()) std::ofstream(options.pid_file) << ::getpid();
     return exec_and_wait(flags, options.id, c, -1);

@@ -75,12 +75,14 @@ int main(int argc, char** argv) {
   auto* run_cmd = app.add_subcommand("run", "create and run a container from a bundle, in the foreground");
   run_cmd->add_option("-b,--bundle", run_opts.bundle, "the bundle directory (default: the current directory)");
   run_cmd->add_option("--pid-file", run_opts.pid_file, "file to write the container's pid to");
+  run_cmd->add_option("--console-socket", run_opts.console_socket, "unix socket to send the terminal's master to");
   run_cmd->add_option("id", run_opts.id, "the container ID")->required();
   run_cmd->add_flag("-d,--detach", run_opts.detach, "create and start the container, then return");
   RunOptions create_opts;
   auto* create_cmd = app.add_subcommand("create", "create a container whose program waits for `start`");
   create_cmd->add_option("-b,--bundle", create_opts.bundle, "the bundle directory (default: the current directory)");
   create_cmd->add_option("--pid-file", create_opts.pid_file, "file to write the container's pid to");
+  create_cmd->add_option("--console-socket", create_opts.console_socket, "unix socket to send the terminal's master to");
   create_cmd->add_option("id", create_opts.id, "the container ID")->required();
   std::string start_id;
   auto* start_cmd = app.add_subcommand("start", "run a created container's program");

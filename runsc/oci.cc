@@ -23,6 +23,7 @@
 #include "common/log.h"
 #include "common/unique_fd.h"
 #include "runsc/commands.h"
+#include "runsc/console.h"
 #include "runsc/control.h"
 #include "runsc/hooks.h"
 
@@ -207,6 +208,7 @@ void read_process(const json& process, BootConfig& c) {
     c.groups = user.value("additionalGids", std::vector<uint32_t>{});
   }
   c.oom_score_adj = process.value("oomScoreAdj", 0);
+  c.terminal = process.value("terminal", false);
 }
 
 }  // namespace
@@ -333,6 +335,26 @@ int launch(const GlobalFlags& flags, const RunOptions& options, bool create) {
   std::string root_dir, error;
   auto config = load_bundle(bundle, root_dir, error);
   if (!config) return fail("run: " + error);
+  if (config->terminal) {
+    // process.terminal: a pty whose master goes to the caller (containerd's
+    // shim) over --console-socket; a foreground run may share its own.
+    if (!options.console_socket.empty()) {
+      json spec;
+      (void)read_json(bundle + "/config.json", spec, error);
+      ConsoleSize size;
+      if (spec.contains("process") && spec["process"].contains("consoleSize")) {
+        size.rows = spec["process"]["consoleSize"].value("height", 0);
+        size.columns = spec["process"]["consoleSize"].value("width", 0);
+      }
+      auto slave = open_console(options.console_socket, size, error);
+      if (!slave) return fail("run: " + error);
+      if (auto r = use_as_stdio(slave->get()); !r) return fail("run: cannot use the terminal: " + std::string(std::strerror(r.error())));
+    } else if (create || !::isatty(0)) {
+      return fail("run: process.terminal needs --console-socket (or, for run, a terminal to share)");
+    }
+  } else if (!options.console_socket.empty()) {
+    return fail("run: --console-socket needs process.terminal in config.json");
+  }
   config->strace = flags.strace;
   config->debug = flags.debug;
   config->debug_log = !flags.debug_log.empty() ? flags.debug_log : flags.log;

@@ -100,6 +100,15 @@ Result<std::shared_ptr<kernel::Task>> make_process(kernel::Kernel& kernel, const
   {
     std::lock_guard lock(kernel.tree_mutex());
     kernel.add_task_locked(task);
+    // process.terminal: the new process leads a session of its own whose
+    // controlling terminal is its stdin, in the foreground (as runc's init
+    // does setsid() and TIOCSCTTY).
+    if (auto in = c.terminal ? t.fds().get(0) : nullptr) {
+      if (const uint64_t device = in->terminal_device()) {
+        t.group().ctty = device;
+        kernel.terminal_locked(device) = {t.group().sid, t.group().pgid};
+      }
+    }
   }
   return task;
 }

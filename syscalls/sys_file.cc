@@ -50,6 +50,9 @@ Result<uint64_t> do_read(Task& t, int fd, std::vector<iovec> spans, int64_t offs
   if (!f) return Err(f.error());
   if (!(*f)->readable()) return Err(EBADF);
   if (offset >= 0 && !(*f)->seekable()) return Err(ESPIPE);
+  if ((*f)->terminal_device() != 0) {
+    if (auto r = tty_check_access(t, **f, false); !r) return Err(r.error());
+  }
   if (spans.empty()) return ok(0);
   auto n = (*f)->read(spans, offset);
   if (!n) return Err(n.error());
@@ -61,6 +64,9 @@ Result<uint64_t> do_write(Task& t, int fd, std::vector<iovec> spans, int64_t off
   auto f = get_file(t, fd);
   if (!f) return Err(f.error());
   if (!(*f)->writable()) return Err(EBADF);
+  if ((*f)->terminal_device() != 0) {
+    if (auto r = tty_check_access(t, **f, true); !r) return Err(r.error());
+  }
   if (spans.empty()) return ok(0);
   auto n = (*f)->write(spans, offset);
   if (!n) {
@@ -586,6 +592,12 @@ Result<uint64_t> sys_ioctl(Task& t, const SyscallArgs& a) {
     case FIOCLEX: return t.fds().set_cloexec(a.i(0), true) ? ok() : Err(EBADF);
     case FIONCLEX: return t.fds().set_cloexec(a.i(0), false) ? ok() : Err(EBADF);
     default: break;
+  }
+  if ((*f)->terminal_device() != 0) {
+    if (auto r = tty_ioctl(t, **f, a.u(1), a.u(2))) {
+      if (!*r) return Err(r->error());
+      return **r;
+    }
   }
   auto r = (*f)->ioctl(a.u(1), a.u(2), t);
   if (!r) return Err(r.error());

@@ -102,6 +102,7 @@ Result<uint64_t> sys_setsid(Task& t, const SyscallArgs&) {
   }
   self.sid = self.pid;
   self.pgid = self.pid;
+  self.ctty = 0;  // a new session has no controlling terminal (setsid(2))
   return static_cast<uint64_t>(self.pid);
 }
 

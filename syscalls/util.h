@@ -76,6 +76,14 @@ Result<std::optional<uint64_t>> sigmask_arg(Task& t, uint64_t addr, uint64_t siz
 // exited ones too), for CLOCK_PROCESS_CPUTIME_ID.
 int64_t process_cpu_ns(Task& t);
 
+// Job control on a terminal (sys_tty.cc): before a read or write of `f`,
+// EIO or EINTR (after SIGTTIN/SIGTTOU to the caller's group) for a
+// background process of the terminal's session; and the job-control
+// ioctls (TIOCSCTTY, TIOCNOTTY, TIOCGPGRP, TIOCSPGRP, TIOCGSID), nullopt
+// for any other.
+Result<void> tty_check_access(kernel::Task& t, vfs::FileDescription& f, bool write);
+std::optional<Result<uint64_t>> tty_ioctl(kernel::Task& t, vfs::FileDescription& f, uint64_t cmd, uint64_t arg);
+
 // Registration of each family into the table.
 void register_names(kernel::SyscallTable& table);
 void register_file(kernel::SyscallTable& table);

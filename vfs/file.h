@@ -289,6 +289,9 @@ class FileDescription {
   // For mmap: null means the file cannot be mapped (ENODEV).
   virtual std::shared_ptr<mm::Mappable> mappable() { return nullptr; }
   virtual bool seekable() const { return false; }
+  // A terminal's device number (for job control: Kernel::terminal_locked),
+  // or 0 for anything that is not a terminal.
+  virtual uint64_t terminal_device() const { return 0; }
   // poll(2): a host FD whose readiness is this file's (pipes, stdio), or
   // -1 when readiness() answers instead.
   virtual int host_poll_fd() const { return -1; }

@@ -50,6 +50,7 @@ HostFileDescription::HostFileDescription(UniqueFd fd, int flags, bool tty_ioctls
       tty_ioctls_(tty_ioctls) {
   struct stat st;
   is_regular_ = ::fstat(fd_.get(), &st) == 0 && (S_ISREG(st.st_mode) || S_ISBLK(st.st_mode));
+  if (tty_ioctls_ && S_ISCHR(st.st_mode)) terminal_device_ = st.st_rdev;
 }
 
 std::shared_ptr<HostFileDescription> HostFileDescription::pipe_end(UniqueFd fd, int flags) {
@@ -153,27 +154,36 @@ Result<struct stat> HostFileDescription::stat() {
 }
 
 Result<int64_t> HostFileDescription::ioctl(uint64_t cmd, uint64_t arg, UserMemory& mem) {
-  if (host_nonblocking_ && cmd == FIONREAD) {
-    // The bytes waiting in the pipe (pipe(7)).
+  if ((host_nonblocking_ || tty_ioctls_) && cmd == FIONREAD) {
+    // The bytes waiting in the pipe (pipe(7)) or the terminal's input.
     int n = 0;
     if (::ioctl(fd_.get(), FIONREAD, &n) != 0) return ErrFromErrno();
     if (auto r = mem.copy_out(arg, &n, sizeof(n)); !r) return Err(r.error());
     return 0;
   }
   if (!tty_ioctls_) return Err(ENOTTY);
-  // Only the two read-only terminal queries that programs use to decide how
-  // to format output; everything else about the host terminal stays hidden.
+  // The terminal's settings and window size live in the host tty (whose
+  // line discipline does the editing, echo and signal characters); these
+  // reach it, nothing else about the host terminal does.
+  struct KernelTermios {  // the kernel's struct termios (36 bytes), not glibc's larger one
+    uint32_t iflag, oflag, cflag, lflag;
+    uint8_t line;
+    uint8_t cc[19];
+  };
+  static_assert(sizeof(KernelTermios) == 36);
   switch (cmd) {
     case TCGETS: {
-      // The kernel's struct termios (36 bytes), not glibc's larger one.
-      struct {
-        uint32_t iflag, oflag, cflag, lflag;
-        uint8_t line;
-        uint8_t cc[19];
-      } t;
-      static_assert(sizeof(t) == 36);
+      KernelTermios t;
       if (::ioctl(fd_.get(), TCGETS, &t) != 0) return ErrFromErrno();
       if (auto r = mem.copy_out(arg, &t, sizeof(t)); !r) return Err(r.error());
+      return 0;
+    }
+    case TCSETS:
+    case TCSETSW:
+    case TCSETSF: {
+      KernelTermios t;
+      if (auto r = mem.copy_in(arg, &t, sizeof(t)); !r) return Err(r.error());
+      if (::ioctl(fd_.get(), cmd, &t) != 0) return ErrFromErrno();
       return 0;
     }
     case TIOCGWINSZ: {
@@ -182,6 +192,17 @@ Result<int64_t> HostFileDescription::ioctl(uint64_t cmd, uint64_t arg, UserMemor
       if (auto r = mem.copy_out(arg, &w, sizeof(w)); !r) return Err(r.error());
       return 0;
     }
+    case TIOCSWINSZ: {
+      winsize w;
+      if (auto r = mem.copy_in(arg, &w, sizeof(w)); !r) return Err(r.error());
+      if (::ioctl(fd_.get(), TIOCSWINSZ, &w) != 0) return ErrFromErrno();
+      return 0;
+    }
+    case TCFLSH:
+    case TCXONC:
+      // Integer arguments: queue selectors and flow actions.
+      if (::ioctl(fd_.get(), cmd, static_cast<int>(arg)) != 0) return ErrFromErrno();
+      return 0;
     default:
       return Err(ENOTTY);
   }

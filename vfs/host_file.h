@@ -12,8 +12,10 @@ namespace runsc::vfs {
 
 class HostFileDescription final : public FileDescription {
  public:
-  // `tty_ioctls`: forward the terminal queries TCGETS and TIOCGWINSZ to the
-  // host FD (only for the caller's own stdio).
+  // `tty_ioctls`: the host FD is the sandbox's terminal (stdio that is a
+  // tty): termios and window size ioctls go to it (the host's line
+  // discipline does the editing and echo); job control is the Sentry's
+  // (syscalls/sys_tty.cc).
   HostFileDescription(UniqueFd fd, int flags, bool tty_ioctls = false);
   // One end of a pipe the Sentry made with pipe2(O_NONBLOCK) on the host:
   // blocking reads and writes wait interruptibly and retry, so several
@@ -39,6 +41,7 @@ class HostFileDescription final : public FileDescription {
   Result<int> pipe_size(int new_size);
   // Regular files never block; everything else is polled on the host.
   int host_poll_fd() const override { return is_regular_ ? -1 : fd_.get(); }
+  uint64_t terminal_device() const override { return terminal_device_; }
 
  private:
   Result<size_t> write_nonblocking_host(std::span<const iovec> src);
@@ -49,6 +52,7 @@ class HostFileDescription final : public FileDescription {
   bool tty_ioctls_;
   bool is_regular_ = false;
   bool host_nonblocking_ = false;
+  uint64_t terminal_device_ = 0;
 };
 
 }  // namespace runsc::vfs

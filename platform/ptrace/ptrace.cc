@@ -276,6 +276,10 @@ class PtraceAddressSpace final : public AddressSpace {
       if (memfd > 0) ::syscall(SYS_close_range, 0, memfd - 1, 0);
       ::syscall(SYS_close_range, memfd + 1, ~0U, 0);
       ::syscall(SYS_prctl, PR_SET_NAME, "runsc-stub", 0, 0, 0);
+      // A process group of its own: signals a host terminal sends to its
+      // foreground group (^C, ^Z, SIGWINCH) reach the Sentry, which passes
+      // them on inside the sandbox, and never the stubs.
+      ::syscall(SYS_setpgid, 0, 0);
       ::syscall(SYS_prctl, PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
       if (::syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, prog) != 0) ::syscall(SYS_exit_group, 127);
       asm volatile("jmp *%0" : : "r"(kStubAddr) : "memory");
@@ -429,6 +433,7 @@ class PtracePlatform final : public Platform {
         // The new stub, before it jumps to the stub page (create_stub).
         Rule{SYS_rseq, {{2, RSEQ_FLAG_UNREGISTER}}},
         Rule{SYS_close_range},
+        Rule{SYS_setpgid, {{0, 0}, {1, 0}}},  // its own process group
         Rule{SYS_prctl, {{0, PR_SET_NAME}}},
         Rule{SYS_prctl, {{0, PR_SET_NO_NEW_PRIVS}}},
         Rule{SYS_seccomp, {{0, SECCOMP_SET_MODE_FILTER}}},

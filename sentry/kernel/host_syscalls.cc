@@ -29,6 +29,9 @@ std::vector<seccomp::Rule> sentry_host_syscalls() {
       // The control socket (runsc/control.h): connections from runsc exec, ps...
       Rule{SYS_accept4, {{3, SOCK_CLOEXEC}}}, Rule{SYS_shutdown, {{1, SHUT_RDWR}}}, Rule{SYS_ppoll}, Rule{SYS_eventfd2},
       Rule{SYS_ioctl, {{1, TCGETS}}}, Rule{SYS_ioctl, {{1, TIOCGWINSZ}}}, Rule{SYS_ioctl, {{1, FIONREAD}}},
+      // The sandbox's terminal (vfs/host_file.cc): its settings and size.
+      Rule{SYS_ioctl, {{1, TCSETS}}}, Rule{SYS_ioctl, {{1, TCSETSW}}}, Rule{SYS_ioctl, {{1, TCSETSF}}},
+      Rule{SYS_ioctl, {{1, TIOCSWINSZ}}}, Rule{SYS_ioctl, {{1, TCFLSH}}}, Rule{SYS_ioctl, {{1, TCXONC}}},
       // Application pipes, eventfds, timerfds and epoll instances are host
       // objects the Sentry holds.
       Rule{SYS_timerfd_create}, Rule{SYS_timerfd_settime}, Rule{SYS_timerfd_gettime},

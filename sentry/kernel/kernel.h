@@ -91,6 +91,14 @@ class Kernel {
   std::shared_ptr<ThreadGroup> find_process_locked(int pid) const;
   std::shared_ptr<Task> find_task_locked(int tid) const;
   const std::map<int, std::shared_ptr<ThreadGroup>>& processes_locked() const { return processes_; }
+  // Job control of a terminal (a host tty the sandbox was given, by its
+  // device number): the session it controls and its foreground process
+  // group (credentials(7), tcsetpgrp(3)). With tree_mutex() held.
+  struct TerminalState {
+    int sid = 0;       // 0: no session's controlling terminal
+    int fg_pgrp = 0;
+  };
+  TerminalState& terminal_locked(uint64_t device) { return terminals_[device]; }
   // Blocks until `group` has exited (its last thread is gone); notified by
   // the exit path. For runsc boot, which waits for pid 1.
   void wait_for_exit(const ThreadGroup& group);
@@ -98,6 +106,7 @@ class Kernel {
 
  private:
   KernelOptions options_;
+  std::map<uint64_t, TerminalState> terminals_;
   std::chrono::steady_clock::time_point boot_;
   std::shared_ptr<mm::MemoryFile> memfile_;
   std::unique_ptr<platform::Platform> platform_;

@@ -27,6 +27,21 @@ std::shared_ptr<Task> signal_target_locked(ThreadGroup& g, int signo) {
   return fallback;
 }
 
+bool signal_process_group(Kernel& kernel, int pgid, int signo) {
+  std::vector<std::shared_ptr<ThreadGroup>> targets;
+  {
+    std::lock_guard lock(kernel.tree_mutex());
+    for (const auto& [pid, g] : kernel.processes_locked()) {
+      if (g->pgid == pgid && !g->zombie) targets.push_back(g);
+    }
+  }
+  siginfo_t info{};
+  info.si_signo = signo;
+  info.si_code = SI_KERNEL;
+  for (const auto& g : targets) send_group_signal(kernel, *g, info);
+  return !targets.empty();
+}
+
 void send_group_signal(Kernel& kernel, ThreadGroup& g, const siginfo_t& info) {
   std::shared_ptr<Task> target;
   {
@@ -113,6 +128,7 @@ Result<int> Task::clone(const CloneRequest& req) {
       group->parent = parent;
       group->pgid = group_->pgid;
       group->sid = group_->sid;
+      group->ctty = group_->ctty;  // the controlling terminal is inherited (credentials(7))
       group->leader = child;
       group->tasks.push_back(child);
       parent->children.push_back(group);

@@ -302,13 +302,21 @@ std::shared_ptr<Inode> Procfs::process_dir(const std::shared_ptr<ThreadGroup>& g
     auto t = task();
     auto g = weak.lock();
     if (!t || !g) return Err(ESRCH);
-    int ppid = 0, pgid = 0, sid = 0, threads = 0, exit_signal = SIGCHLD;
+    int ppid = 0, pgid = 0, sid = 0, threads = 0, exit_signal = SIGCHLD, tpgid = -1;
+    uint64_t tty_nr = 0;
     char state = 'S';
     {
       std::lock_guard lock(kernel.tree_mutex());
       if (auto p = g->parent.lock()) ppid = p->pid;
       pgid = g->pgid;
       sid = g->sid;
+      if (g->ctty) {
+        // (7) tty_nr as new_encode_dev() packs it, (8) the terminal's
+        // foreground process group.
+        const uint64_t major = ::major(g->ctty), minor = ::minor(g->ctty);
+        tty_nr = (minor & 0xff) | (major << 8) | ((minor & ~uint64_t{0xff}) << 12);
+        tpgid = kernel.terminal_locked(g->ctty).fg_pgrp;
+      }
       for (const auto& w : g->tasks) threads += w.expired() ? 0 : 1;
       if (g->stopped) state = 'T';
       if (g->zombie) state = 'Z';
@@ -331,9 +339,9 @@ std::shared_ptr<Inode> Procfs::process_dir(const std::shared_ptr<ThreadGroup>& g
     // caught signals, (38) the exit signal, (48)-(51) the argv and
     // environment bounds.
     return fmt::format(
-        "{} ({}) {} {} {} {} 0 -1 4194560 0 0 0 0 {} {} 0 0 20 0 {} 0 0 {} {} 18446744073709551615 0 0 0 0 0 "
+        "{} ({}) {} {} {} {} {} {} 4194560 0 0 0 0 {} {} 0 0 20 0 {} 0 0 {} {} 18446744073709551615 0 0 0 0 0 "
         "{} {} {} {} 0 0 0 {} 0 0 0 0 0 0 0 0 0 {} {} {} {} 0\n",
-        t->tid(), t->comm(), state, ppid, pgid, sid, utime, stime, threads, vsize, rss_pages,
+        t->tid(), t->comm(), state, ppid, pgid, sid, tty_nr, tpgid, utime, stime, threads, vsize, rss_pages,
         t->pending_signals() & ~g->shared_pending.mask.load(), t->signal_mask(), d.ignored, d.caught, exit_signal,
         image.arg_start, image.arg_end, image.env_start, image.env_end);
   };

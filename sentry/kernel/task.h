@@ -79,6 +79,9 @@ Task*& current_task();
 void account_reaped_child_locked(ThreadGroup& parent, const ThreadGroup& child);
 // Sends `info` to the process `g` (one of its threads takes it).
 void send_group_signal(Kernel& kernel, ThreadGroup& g, const siginfo_t& info);
+// Sends `signo` (si_code SI_KERNEL, as a terminal's signals come) to every
+// live process of process group `pgid`; false if there is none.
+bool signal_process_group(Kernel& kernel, int pgid, int signo);
 
 class Task : public vfs::UserMemory, public std::enable_shared_from_this<Task> {
  public:

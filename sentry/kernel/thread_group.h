@@ -75,6 +75,9 @@ struct ThreadGroup {
   std::vector<std::shared_ptr<ThreadGroup>> children;
   int pgid;
   int sid;
+  // The controlling terminal: its host device number (Kernel::terminal_locked),
+  // 0 for none. Inherited by fork, dropped by setsid(2).
+  uint64_t ctty = 0;
   // The signal the parent gets when this process ends (clone's low byte).
   int exit_signal = SIGCHLD;
   bool did_exec = false;

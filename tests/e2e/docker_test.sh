@@ -101,6 +101,19 @@ D kill "$id" >/dev/null
 st=$(D inspect -f '{{.State.ExitCode}}' "$id")
 [ "$st" = 137 ] && pass "docker kill" || fail "kill: status $st"
 D rm "$id" >/dev/null
+# 4b. docker run -it: a terminal, ^C to the foreground job, exit status.
+if command -v script >/dev/null; then
+  out=$( (sleep 2; printf 'test -t 0 && echo on-a-tty\n'; sleep 0.5; printf 'sleep 100\n'; sleep 1; printf '\003'; sleep 0.5
+          printf 'echo rc=$?\n'; sleep 0.5; printf 'exit 4\n') \
+        | script -qec "$docker_cli -H unix://$sock run -it --rm --runtime=runsc runsc-e2e:busybox sh" /dev/null 2>&1)
+  st=$?
+  echo "$out" | grep -q "^on-a-tty" && echo "$out" | grep -q "^rc=130" && [ "$st" = 4 ] \
+    && pass "docker run -it: a terminal, ^C interrupts the foreground job, exit status" \
+    || fail "run -it: status $st: $out"
+else
+  echo "not checked: docker run -it (no script(1) to give docker a terminal)"
+fi
+
 # 5. docker exec: output, exit status, stdin, env, user, detached; top.
 id=$(run -d runsc-e2e:busybox sleep 1000)
 out=$(D exec "$id" sh -c 'echo in exec; exit 3' 2>&1)
@@ -110,6 +123,13 @@ out=$(echo piped | D exec -i "$id" cat 2>&1)
 [ "$out" = piped ] && pass "docker exec -i passes stdin" || fail "exec -i: $out"
 out=$(D exec -e E2E=yes -u 1000:1000 -w /tmp "$id" sh -c 'echo $E2E $(id -u):$(id -g) $(pwd)' 2>&1)
 [ "$out" = "yes 1000:1000 /tmp" ] && pass "docker exec -e -u -w" || fail "exec options: $out"
+if command -v script >/dev/null; then
+  out=$( (sleep 2; printf 'sleep 100\n'; sleep 1; printf '\003'; sleep 0.5; printf 'echo rc=$?; exit 5\n') \
+        | script -qec "$docker_cli -H unix://$sock exec -it $id sh" /dev/null 2>&1)
+  st=$?
+  echo "$out" | grep -q "^rc=130" && [ "$st" = 5 ] && pass "docker exec -it: a terminal, ^C, exit status" \
+    || fail "exec -it: status $st: $out"
+fi
 D exec -d "$id" sleep 77 && sleep 0.3
 out=$(D exec "$id" ps 2>&1)
 echo "$out" | grep -q "sleep 77" && echo "$out" | grep -q "sleep 1000" && pass "docker exec -d; ps inside sees every process" \

@@ -106,6 +106,28 @@ edit "$b" 'c["process"]["args"]=["sleep","30"]'
 "$runsc" --root "$state" delete --force c5 && [ ! -e "$state/c5" ] && pass "delete --force kills and forgets it" \
   || fail "delete --force"
 
+# A console socket's receiver, as containerd's shim is one: it writes
+# INPUT to the master it gets and prints what comes back.
+cat >"$tmp/console.py" <<'PY'
+import os, select, socket, sys
+server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+server.bind(sys.argv[1]); server.listen(1)
+open(sys.argv[1] + ".ready", "w").close()
+conn, _ = server.accept()
+name, fds, _, _ = socket.recv_fds(conn, 1024, 1)
+master = fds[0]
+os.write(master, sys.argv[2].encode())
+out = b""
+while True:
+    r, _, _ = select.select([master], [], [], 10)
+    if not r: break
+    try: chunk = os.read(master, 4096)
+    except OSError: break  # EIO: the last slave FD closed
+    if not chunk: break
+    out += chunk
+print(name.decode().startswith("/dev/pts/"), out.decode(errors="replace").replace("\r", ""))
+PY
+
 # 5a. A running container: exec (foreground, --detach with --pid-file,
 # --process, --env/--user/--cwd), ps, events --stats, kill --all, wait.
 edit "$b" 'c["process"]["args"]=["sleep","30"]'
@@ -132,8 +154,20 @@ ev=$("$runsc" --root "$state" events --stats c5a)
 "$runsc" --root "$state" exec c5a /nonexistent 2>"$tmp/err"
 st=$?
 [ "$st" = 127 ] && grep -q "/nonexistent" "$tmp/err" && pass "exec of a missing program: 127 and a message" || fail "exec missing: $st $(cat "$tmp/err")"
-"$runsc" --root "$state" exec --tty c5a true 2>"$tmp/err"
-[ $? = 1 ] && grep -q "not supported yet" "$tmp/err" && pass "exec --tty is refused clearly" || fail "exec --tty: $(cat "$tmp/err")"
+rm -f "$tmp/console.sock" "$tmp/console.sock.ready"
+python3 "$tmp/console.py" "$tmp/console.sock" 'test -t 0 && echo on-a-tty; exit 2
+' >"$tmp/exec-console.out" &
+receiver=$!
+for _ in $(seq 50); do [ -e "$tmp/console.sock.ready" ] && break; sleep 0.1; done
+"$runsc" --root "$state" exec --tty --console-socket "$tmp/console.sock" c5a sh
+st=$?
+wait "$receiver"
+[ "$st" = 2 ] && grep -q "^on-a-tty" "$tmp/exec-console.out" && pass "exec --tty --console-socket: a terminal for the process" \
+  || fail "exec --tty: status $st: $(cat "$tmp/exec-console.out")"
+rm -f "$tmp/console.sock" "$tmp/console.sock.ready"
+"$runsc" --root "$state" exec --tty c5a true </dev/null 2>"$tmp/err"
+[ $? = 1 ] && grep -q "needs --console-socket or a terminal" "$tmp/err" && pass "exec --tty without a terminal is refused clearly" \
+  || fail "exec --tty: $(cat "$tmp/err")"
 "$runsc" --root "$state" wait c5a >"$tmp/wait.out" &
 waiter=$!
 sleep 0.3
@@ -147,6 +181,26 @@ wait "$waiter" 2>/dev/null
 for _ in $(seq 50); do [ -s "$tmp/wait.out" ] && break; sleep 0.1; done
 [ "$(get '["exitStatus"]' <"$tmp/wait.out")" = 137 ] && pass "wait prints the exit status" || fail "wait: $(cat "$tmp/wait.out")"
 "$runsc" --root "$state" delete --force c5a
+
+# 5a2. process.terminal: the pty's master arrives over --console-socket
+# (as containerd's shim receives it); the program has it as its
+# controlling terminal, sized by process.consoleSize.
+edit "$b" 'c["process"]["terminal"]=True; c["process"]["consoleSize"]={"height":33,"width":77}; c["process"]["args"]=["sh"]'
+python3 "$tmp/console.py" "$tmp/console.sock" 'stty size; test -t 0 && echo on-a-tty; ps -o pid,comm >/dev/null; exit 3
+' >"$tmp/console.out" &
+receiver=$!
+for _ in $(seq 50); do [ -e "$tmp/console.sock.ready" ] && break; sleep 0.1; done
+"$runsc" --root "$state" create --bundle "$b" --console-socket "$tmp/console.sock" c5t 2>"$tmp/err" \
+  && "$runsc" --root "$state" start c5t && wait_status c5t stopped
+wait "$receiver"
+grep -q "^True" "$tmp/console.out" && grep -q "^33 77" "$tmp/console.out" && grep -q "^on-a-tty" "$tmp/console.out" \
+  && pass "terminal: the pty's master over --console-socket, consoleSize, a tty for the program" \
+  || fail "console: $(cat "$tmp/err" "$tmp/console.out")"
+"$runsc" --root "$state" delete c5t 2>/dev/null
+"$runsc" --root "$state" create --bundle "$b" c5u >/dev/null 2>"$tmp/err"
+[ $? = 1 ] && grep -q "needs --console-socket" "$tmp/err" && pass "create with process.terminal and no --console-socket is refused" \
+  || fail "terminal without socket: $(cat "$tmp/err")"
+edit "$b" 'c["process"]["terminal"]=False; del c["process"]["consoleSize"]'
 
 # 5b. Bind mounts: a directory read-only and a file read-write, each served
 # by a gofer of its own; the missing mount points are made (mkdir -p).
