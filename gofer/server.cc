@@ -690,6 +690,8 @@ std::vector<seccomp::Rule> gofer_host_syscalls(bool writable) {
       Rule{SYS_mmap}, Rule{SYS_munmap}, Rule{SYS_mprotect}, Rule{SYS_mremap}, Rule{SYS_madvise}, Rule{SYS_brk},
       Rule{SYS_futex}, Rule{SYS_write}, Rule{SYS_writev}, Rule{SYS_clock_gettime}, Rule{SYS_gettid}, Rule{SYS_getpid},
       Rule{SYS_rt_sigreturn}, Rule{SYS_rt_sigprocmask}, Rule{SYS_exit}, Rule{SYS_exit_group},
+      // A poll the freezer (runsc pause) interrupted resumes through it.
+      Rule{SYS_restart_syscall},
   };
   if (writable) {
     // Changes: each names one component under a directory FD, or works on

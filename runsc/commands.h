@@ -65,6 +65,7 @@ bool parse_process(const nlohmann::ordered_json& process, BootConfig& c, std::st
 // A container's OCI state from --root (status from whether its Sentry
 // lives); false with `error` if there is no such container.
 bool load_state(const GlobalFlags& flags, const std::string& id, nlohmann::ordered_json& state, std::string& error);
+bool save_state(const GlobalFlags& flags, const std::string& id, const nlohmann::ordered_json& state);
 int run_container(const GlobalFlags& flags, const RunOptions& options);
 // create: the container made, its program waiting; start: it runs.
 int run_create(const GlobalFlags& flags, const RunOptions& options);
@@ -98,6 +99,9 @@ int run_events(const GlobalFlags& flags, const std::string& id, bool stats_only)
 // `runsc wait ID`: blocks until the container's first process exits and
 // prints {"id":ID,"exitStatus":N}.
 int run_wait(const GlobalFlags& flags, const std::string& id);
+// `runsc pause ID` / `runsc resume ID` (pause == false): the sandbox's
+// freezer cgroup; the state says "paused" in between.
+int run_pause(const GlobalFlags& flags, const std::string& id, bool pause);
 // `kill --all`: the signal to every process of the container.
 int run_kill_all(const GlobalFlags& flags, const std::string& id, int sig);
 

@@ -18,6 +18,7 @@
 
 #include "common/log.h"
 #include "common/unique_fd.h"
+#include "runsc/cgroup.h"
 #include "runsc/commands.h"
 #include "runsc/console.h"
 #include "runsc/control.h"
@@ -320,6 +321,23 @@ int run_wait(const GlobalFlags& flags, const std::string& id) {
   }
   const json out = {{"id", id}, {"exitStatus", (*reply)["exit"]}};
   std::printf("%s\n", out.dump().c_str());
+  return 0;
+}
+
+int run_pause(const GlobalFlags& flags, const std::string& id, bool pause) {
+  const char* command = pause ? "pause" : "resume";
+  json state;
+  std::string error;
+  if (!load_state(flags, id, state, error)) return fail(std::string(command) + ": " + error);
+  const std::string want = pause ? "running" : "paused";
+  if (state["status"] != want)
+    return fail(std::string(command) + ": container \"" + id + "\" is " + state["status"].get<std::string>() + ", not " + want);
+  if (!state.contains("cgroup")) return fail(std::string(command) + ": the sandbox has no cgroup to freeze");
+  // The freezer stops the Sentry, its stubs and gofers at once: the
+  // application's clocks go on, as with runc.
+  if (auto r = Cgroup(state["cgroup"].get<std::string>()).freeze(pause, error); !r) return fail(std::string(command) + ": " + error);
+  state["status"] = pause ? "paused" : "running";
+  if (!save_state(flags, id, state)) return fail(std::string(command) + ": cannot update the state of \"" + id + "\"");
   return 0;
 }
 

@@ -121,6 +121,11 @@ int main(int argc, char** argv) {
   auto* events_cmd = app.add_subcommand("events", "print a container's resource usage (every 5 s, or once with --stats)");
   events_cmd->add_flag("--stats", events_stats, "print one stats event and exit");
   events_cmd->add_option("id", events_id, "the container ID")->required();
+  std::string pause_id, resume_id;
+  auto* pause_cmd = app.add_subcommand("pause", "freeze every process of a running container");
+  pause_cmd->add_option("id", pause_id, "the container ID")->required();
+  auto* resume_cmd = app.add_subcommand("resume", "thaw a paused container");
+  resume_cmd->add_option("id", resume_id, "the container ID")->required();
   std::string wait_id;
   auto* wait_cmd = app.add_subcommand("wait", "wait for a container's first process to exit; print its status");
   wait_cmd->add_option("id", wait_id, "the container ID")->required();
@@ -222,6 +227,8 @@ int main(int argc, char** argv) {
     return run_exec(g, exec_opts);
   }
   if (*wait_cmd) return run_wait(g, wait_id);
+  if (*pause_cmd) return run_pause(g, pause_id, true);
+  if (*resume_cmd) return run_pause(g, resume_id, false);
   if (*ps_cmd) return run_ps(g, ps_id, ps_format);
   if (*events_cmd) return run_events(g, events_id, events_stats);
   if (*delete_cmd) return run_delete(g, delete_id, delete_force);

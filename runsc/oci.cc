@@ -22,6 +22,7 @@
 
 #include "common/log.h"
 #include "common/unique_fd.h"
+#include "runsc/cgroup.h"
 #include "runsc/commands.h"
 #include "runsc/console.h"
 #include "runsc/control.h"
@@ -117,8 +118,6 @@ bool load_state(const GlobalFlags& flags, const std::string& id, json& state, st
   return true;
 }
 
-namespace {
-
 bool save_state(const GlobalFlags& flags, const std::string& id, const json& state) {
   const std::string path = flags.root_state + "/" + id + "/state.json";
   const std::string tmp = path + ".tmp";
@@ -129,6 +128,8 @@ bool save_state(const GlobalFlags& flags, const std::string& id, const json& sta
   }
   return ::rename(tmp.c_str(), path.c_str()) == 0;
 }
+
+namespace {
 
 void remove_state(const GlobalFlags& flags, const std::string& id) {
   const std::string dir = flags.root_state + "/" + id;
@@ -209,6 +210,59 @@ void read_process(const json& process, BootConfig& c) {
   }
   c.oom_score_adj = process.value("oomScoreAdj", 0);
   c.terminal = process.value("terminal", false);
+}
+
+// linux.resources, as far as the sandbox's cgroup applies them; throws
+// for what it cannot (runtime-spec config-linux.md, "Control groups").
+Resources read_resources(const json& linux_spec) {
+  Resources r;
+  const json resources = linux_spec.value("resources", json::object());
+  for (const auto& [key, value] : resources.items()) {
+    if (key == "devices") continue;  // no host device reaches the sandbox: nothing to allow or deny
+    if (key == "blockIO") {
+      // Docker sends {"weight": 0} (unset); real block I/O limits are not applied yet.
+      for (const auto& [k, v] : value.items()) {
+        if (!(k == "weight" && v.is_number() && v.get<int>() == 0))
+          throw std::runtime_error("linux.resources.blockIO." + k + " is not supported yet");
+      }
+      continue;
+    }
+    if (key == "memory") {
+      for (const auto& [k, v] : value.items()) {
+        if (k == "limit") r.memory_limit = v.get<int64_t>();
+        else if (k == "reservation") r.memory_reservation = v.get<int64_t>();
+        else if (k == "swap") r.memory_swap = v.get<int64_t>();
+        else if (k == "disableOOMKiller" && !v.get<bool>()) continue;
+        else if (k == "swappiness" || k == "kernel" || k == "kernelTCP") continue;  // advisory, or gone from recent kernels
+        else throw std::runtime_error("linux.resources.memory." + k + " is not supported yet");
+      }
+      continue;
+    }
+    if (key == "cpu") {
+      for (const auto& [k, v] : value.items()) {
+        if (k == "shares") {
+          if (v.get<uint64_t>() != 0) r.cpu_shares = v.get<uint64_t>();
+        } else if (k == "quota") {
+          if (v.get<int64_t>() != 0) r.cpu_quota = v.get<int64_t>();
+        } else if (k == "period") {
+          if (v.get<uint64_t>() != 0) r.cpu_period = v.get<uint64_t>();
+        } else if (k == "cpus") {
+          if (!v.get<std::string>().empty()) r.cpuset_cpus = v.get<std::string>();
+        } else if (k == "mems") {
+          if (!v.get<std::string>().empty()) r.cpuset_mems = v.get<std::string>();
+        } else {
+          throw std::runtime_error("linux.resources.cpu." + k + " is not supported yet");
+        }
+      }
+      continue;
+    }
+    if (key == "pids") {
+      r.pids_limit = value.value("limit", int64_t{0});
+      continue;
+    }
+    throw std::runtime_error("linux.resources." + key + " is not supported yet");
+  }
+  return r;
 }
 
 }  // namespace
@@ -311,6 +365,7 @@ Result<BootConfig> load_bundle(const std::string& bundle, std::string& root_dir,
       // The sandbox has no inet stack yet, so the net.* keys (Docker always
       // sets two) have nothing to apply to; any other key is refused until
       // the Sentry emulates it.
+      (void)read_resources(linux_spec);
       const json sysctl = linux_spec.value("sysctl", json::object());
       for (const auto& [key, value] : sysctl.items()) {
         if (key.rfind("net.", 0) != 0) throw std::runtime_error("sysctl " + key + " is not emulated by the sandbox");
@@ -449,11 +504,34 @@ int launch(const GlobalFlags& flags, const RunOptions& options, bool create) {
     (void)save_state(flags, options.id, state);
     if (std::string error = run_hooks(spec, "poststart", state); !error.empty()) log::warn("run: {}", error);
   };
+  // The sandbox's host cgroup (linux.cgroupsPath): we enter it first, so
+  // the gofers, the Sentry and its stubs all start inside.
+  Resources resources;
+  try {
+    resources = read_resources(spec.value("linux", json::object()));
+  } catch (const std::exception&) {
+  }
+  std::string cgroups_path;
+  if (spec.contains("linux") && spec["linux"].contains("cgroupsPath")) cgroups_path = spec["linux"]["cgroupsPath"];
+  Cgroup cgroup(Cgroup::path_for(cgroups_path, options.id));
+  if (auto r = cgroup.enter(resources, error); r) {
+    state["cgroup"] = cgroup.path();
+  } else {
+    if (resources.any()) {
+      cgroup.leave();
+      cgroup.remove();
+      remove_state(flags, options.id);
+      return fail("run: linux.resources: " + error);
+    }
+    log::debug("run: no cgroup for the sandbox: {}", error);
+  }
   int status = run_sandbox(flags, *config, absolute(root_dir), started, create);
+  cgroup.leave();
   if (create && status == 0) {
     if (!created(state.value("pid", 0))) {
       ::kill(state.value("pid", 0), SIGKILL);
       remove_state(flags, options.id);
+      if (state.contains("cgroup")) cgroup.remove();
       return fail("create: " + hook_error);
     }
     return 0;
@@ -461,6 +539,7 @@ int launch(const GlobalFlags& flags, const RunOptions& options, bool create) {
   // runc run deletes the container once its process is gone; a created
   // one stays until `runsc delete`.
   remove_state(flags, options.id);
+  if (state.contains("cgroup")) cgroup.remove();
   if (!hook_error.empty()) return fail("run: " + hook_error);
   state["status"] = "stopped";
   if (std::string error = run_hooks(spec, "poststop", state); !error.empty()) log::warn("run: {}", error);
@@ -539,6 +618,14 @@ int run_kill(const GlobalFlags& flags, const std::string& id, const std::string&
   if (sig == 0) return fail("kill: unknown signal \"" + signal_name + "\"");
   if (state["status"] == "stopped") return fail("kill: container \"" + id + "\" is not running");
   const pid_t sandbox = state["pid"].get<int>();
+  if (state["status"] == "paused") {
+    // Frozen, the Sentry cannot take a signal for the container; SIGKILL
+    // still ends the sandbox, once thawed.
+    if (sig != SIGKILL) return fail("kill: container \"" + id + "\" is paused; resume it first (only KILL reaches it)");
+    ::kill(sandbox, SIGKILL);
+    if (state.contains("cgroup")) (void)Cgroup(state["cgroup"].get<std::string>()).freeze(false, error);
+    return 0;
+  }
   if (state["status"] == "created") {
     // The program never ran: a signal that would end it ends the sandbox;
     // others have nobody to reach.
@@ -564,14 +651,17 @@ int run_delete(const GlobalFlags& flags, const std::string& id, bool force) {
   json state;
   std::string error;
   if (!load_state(flags, id, state, error)) return fail("delete: " + error);
-  if (state["status"] == "running") {
-    if (!force) return fail("delete: container \"" + id + "\" is running; stop it or use --force");
+  if (state["status"] == "running" || state["status"] == "paused") {
+    if (!force) return fail("delete: container \"" + id + "\" is " + state["status"].get<std::string>() + "; stop it or use --force");
     ::kill(state["pid"].get<int>(), SIGKILL);
+    if (state["status"] == "paused" && state.contains("cgroup"))
+      (void)Cgroup(state["cgroup"].get<std::string>()).freeze(false, error);
   } else if (state["status"] == "created") {
     // Its program never ran: the sandbox waiting for `start` goes.
     ::kill(state["pid"].get<int>(), SIGKILL);
   }
   remove_state(flags, id);
+  if (state.contains("cgroup")) Cgroup(state["cgroup"].get<std::string>()).remove();
   // poststop: once the container is deleted; a failure is only logged.
   json spec;
   if (read_json(state.value("bundle", std::string()) + "/config.json", spec, error)) {

@@ -47,6 +47,9 @@ std::vector<seccomp::Rule> sentry_host_syscalls() {
       Rule{SYS_gettid}, Rule{SYS_getpid}, Rule{SYS_exit}, Rule{SYS_exit_group},
       // Signals: the forwarding thread (sigwait) and masks.
       Rule{SYS_rt_sigprocmask}, Rule{SYS_rt_sigtimedwait}, Rule{SYS_rt_sigreturn}, Rule{SYS_rt_sigaction},
+      // A sleep or poll the freezer (runsc pause) interrupted resumes
+      // through restart_syscall(2) when thawed.
+      Rule{SYS_restart_syscall},
       // Time and host facts some syscalls report (sysinfo, getrandom,
       // sched_getaffinity).
       Rule{SYS_clock_gettime}, Rule{SYS_gettimeofday}, Rule{SYS_clock_nanosleep}, Rule{SYS_nanosleep},

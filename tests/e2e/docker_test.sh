@@ -114,6 +114,23 @@ else
   echo "not checked: docker run -it (no script(1) to give docker a terminal)"
 fi
 
+# 4c. Resources and pause: docker run -m/--pids-limit/--cpu-shares land on
+# the sandbox's cgroup; docker pause freezes it.
+id=$(run -d -m 64m --pids-limit 40 --cpu-shares 300 runsc-e2e:busybox sh -c 'while true; do sleep 0.05; done')
+cg=/sys/fs/cgroup/memory/docker/$id
+if [ -d /sys/fs/cgroup/memory/docker ]; then
+  [ "$(cat $cg/memory.limit_in_bytes 2>&1)" = 67108864 ] && [ "$(cat /sys/fs/cgroup/pids/docker/$id/pids.max 2>&1)" = 40 ] \
+    && [ "$(cat /sys/fs/cgroup/cpu/docker/$id/cpu.shares 2>&1)" = 300 ] \
+    && grep -qx "$(D inspect -f '{{.State.Pid}}' "$id")" $cg/cgroup.procs \
+    && pass "docker run -m, --pids-limit, --cpu-shares: the sandbox's cgroup" \
+    || fail "resources: $(cat $cg/memory.limit_in_bytes $cg/cgroup.procs 2>&1)"
+fi
+D pause "$id" >/dev/null && [ "$(D inspect -f '{{.State.Status}}' "$id")" = paused ] && pass "docker pause" || fail "pause"
+D unpause "$id" >/dev/null && sleep 0.3 && [ "$(D exec "$id" echo alive 2>&1)" = alive ] && pass "docker unpause: it runs on" \
+  || fail "unpause: $(D inspect -f '{{.State.Status}}' "$id")"
+D rm -f "$id" >/dev/null
+[ ! -e "$cg" ] && pass "docker rm removes the sandbox's cgroup" || fail "cgroup left: $cg"
+
 # 5. docker exec: output, exit status, stdin, env, user, detached; top.
 id=$(run -d runsc-e2e:busybox sleep 1000)
 out=$(D exec "$id" sh -c 'echo in exec; exit 3' 2>&1)

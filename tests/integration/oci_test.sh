@@ -202,6 +202,39 @@ grep -q "^True" "$tmp/console.out" && grep -q "^33 77" "$tmp/console.out" && gre
   || fail "terminal without socket: $(cat "$tmp/err")"
 edit "$b" 'c["process"]["terminal"]=False; del c["process"]["consoleSize"]'
 
+# 5a3. linux.resources on the sandbox's host cgroup (cgroupsPath), and
+# pause/resume through its freezer; delete removes the cgroup.
+if [ -d /sys/fs/cgroup/freezer ] && [ -d /sys/fs/cgroup/memory ]; then
+  cg="/runsc-oci-test-$$"
+  edit "$b" 'c["process"]["args"]=["sh","-c","while true; do sleep 0.05; done"]; c["linux"]["cgroupsPath"]="'"$cg"'"; c["linux"]["resources"]={"memory":{"limit":268435456},"pids":{"limit":64},"cpu":{"shares":256,"quota":20000,"period":100000},"devices":[{"allow":False,"access":"rwm"}],"blockIO":{"weight":0}}'
+  "$runsc" --root "$state" run --detach --bundle "$b" c5r >/dev/null 2>"$tmp/err" || fail "run with resources: $(cat "$tmp/err")"
+  sentry=$("$runsc" --root "$state" state c5r | get '["pid"]')
+  m=/sys/fs/cgroup/memory$cg
+  [ "$(cat $m/memory.limit_in_bytes)" = 268435456 ] && [ "$(cat /sys/fs/cgroup/pids$cg/pids.max)" = 64 ] \
+    && [ "$(cat /sys/fs/cgroup/cpu$cg/cpu.shares)" = 256 ] && [ "$(cat /sys/fs/cgroup/cpu$cg/cpu.cfs_quota_us)" = 20000 ] \
+    && grep -qx "$sentry" $m/cgroup.procs && [ "$(wc -l <$m/cgroup.procs)" -ge 3 ] \
+    && pass "linux.resources: memory, pids and cpu limits on the cgroup holding the Sentry, its gofer and stubs" \
+    || fail "resources: $(cat $m/memory.limit_in_bytes /sys/fs/cgroup/pids$cg/pids.max $m/cgroup.procs 2>&1)"
+  "$runsc" --root "$state" pause c5r && [ "$("$runsc" --root "$state" state c5r | get '["status"]')" = paused ] \
+    && [ "$(cat /sys/fs/cgroup/freezer$cg/freezer.state)" = FROZEN ] && pass "pause freezes the sandbox" || fail "pause"
+  u1=$(cat /sys/fs/cgroup/cpuacct$cg/cpuacct.usage); sleep 1; u2=$(cat /sys/fs/cgroup/cpuacct$cg/cpuacct.usage)
+  [ "$u1" = "$u2" ] && pass "a paused sandbox uses no CPU" || fail "paused but CPU went from $u1 to $u2"
+  "$runsc" --root "$state" kill c5r TERM 2>"$tmp/err"
+  [ $? = 1 ] && grep -q "paused" "$tmp/err" && pass "kill of a paused container (but KILL) is refused" || fail "kill paused: $(cat "$tmp/err")"
+  "$runsc" --root "$state" resume c5r && [ "$("$runsc" --root "$state" state c5r | get '["status"]')" = running ] \
+    && [ "$(cat /sys/fs/cgroup/freezer$cg/freezer.state)" = THAWED ] && pass "resume thaws it" || fail "resume"
+  sleep 0.3
+  [ "$("$runsc" --root "$state" exec c5r echo alive 2>&1)" = alive ] && pass "the thawed sandbox runs on (sleeps and polls restarted)" \
+    || fail "after resume: $("$runsc" --root "$state" state c5r)"
+  "$runsc" --root "$state" resume c5r 2>/dev/null && fail "resume of a running container" || pass "resume of a running container is refused"
+  "$runsc" --root "$state" delete --force c5r
+  [ ! -e "$m" ] && [ ! -e /sys/fs/cgroup/freezer$cg ] && pass "delete removes the cgroup" || fail "cgroup left: $m"
+  for c in memory cpu cpuacct cpuset pids freezer; do rmdir /sys/fs/cgroup/$c$cg 2>/dev/null; done
+  edit "$b" 'del c["linux"]["cgroupsPath"]; del c["linux"]["resources"]'
+else
+  echo "not checked: linux.resources, pause, resume (no cgroup v1 memory and freezer hierarchies here)"
+fi
+
 # 5b. Bind mounts: a directory read-only and a file read-write, each served
 # by a gofer of its own; the missing mount points are made (mkdir -p).
 mkdir -p "$tmp/hostdir"
@@ -274,6 +307,9 @@ check_bad "a bind mount of a missing source" "bind mount source /nonexistent/dir
 cp "$tmp/good.json" "$b/config.json"
 edit "$b" 'c["mounts"].append({"destination":"/data","type":"nfs","source":"srv:/x"})'
 check_bad "an unsupported mount type" "not supported yet"
+cp "$tmp/good.json" "$b/config.json"
+edit "$b" 'c["linux"]["resources"]={"hugepageLimits":[{"pageSize":"2MB","limit":1}]}'
+check_bad "a resource the sandbox cannot limit" "linux.resources.hugepageLimits is not supported yet"
 cp "$tmp/good.json" "$b/config.json"
 edit "$b" 'c["linux"]["sysctl"]={"kernel.msgmax":"1"}'
 check_bad "a sysctl the sandbox does not emulate" "sysctl kernel.msgmax is not emulated"
