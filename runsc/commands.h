@@ -25,8 +25,10 @@ int run_do(const GlobalFlags& flags, const DoOptions& options);
 // `started` with the Sentry's pid, and waits: the exit status is the
 // program's, or 128+N when signal N ended it. With `detach` it returns 0
 // at once and the sandbox runs on in a session of its own.
+// `reason`, if not empty when the sandbox was killed, is why (the caller
+// killed it and says so itself).
 int run_sandbox(const GlobalFlags& flags, BootConfig config, const std::string& root,
-                const std::function<void(pid_t)>& started, bool detach);
+                const std::function<void(pid_t)>& started, bool detach, const std::string* reason = nullptr);
 
 // The Sentry: `runsc boot --gofer-fd N --config-fd M`.
 int run_boot(int gofer_fd, int config_fd);
@@ -91,6 +93,10 @@ struct ExecOptions {
   bool detach = false;
 };
 int run_exec(const GlobalFlags& flags, const ExecOptions& options);
+// The startContainer hooks of `spec`, run inside the (created) container
+// with `state` on stdin; "" or what failed.
+std::string run_start_container_hooks(const GlobalFlags& flags, const std::string& id,
+                                      const nlohmann::ordered_json& spec, const nlohmann::ordered_json& state);
 // `runsc ps ID`: the container's processes as the sandbox sees them
 // (--format json: the host pids, as runc; here the Sentry's).
 int run_ps(const GlobalFlags& flags, const std::string& id, const std::string& format);

@@ -7,6 +7,7 @@ namespace runsc::cli {
 std::string to_json(const BootConfig& c) {
   nlohmann::json j;
   j["argv"] = c.argv;
+  j["program"] = c.program;
   j["env"] = c.env;
   j["cwd"] = c.cwd;
   j["uid"] = c.uid;
@@ -47,6 +48,7 @@ Result<BootConfig> boot_config_from_json(const std::string& text) {
   try {
     BootConfig c;
     c.argv = j.at("argv").get<std::vector<std::string>>();
+    c.program = j.value("program", std::string());
     c.env = j.at("env").get<std::vector<std::string>>();
     c.cwd = j.at("cwd").get<std::string>();
     c.uid = j.at("uid").get<uint32_t>();

@@ -43,6 +43,7 @@ struct BindMount {
 
 struct BootConfig {
   std::vector<std::string> argv;
+  std::string program;  // the file to run; empty: argv[0], searched in PATH
   std::vector<std::string> env;
   std::string cwd = "/";
   uint32_t uid = 0, gid = 0;

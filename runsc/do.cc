@@ -137,7 +137,7 @@ int run_do(const GlobalFlags& flags, const DoOptions& options) {
 }
 
 int run_sandbox(const GlobalFlags& flags, BootConfig config, const std::string& root,
-                const std::function<void(pid_t)>& started, bool detach) {
+                const std::function<void(pid_t)>& started, bool detach, const std::string* reason) {
   std::string exe = self_exe();
   if (exe.empty()) {
     std::fprintf(stderr, "runsc: cannot find its own executable\n");
@@ -251,7 +251,8 @@ int run_sandbox(const GlobalFlags& flags, BootConfig config, const std::string& 
   }
   if (WIFEXITED(status)) return WEXITSTATUS(status);
   if (WIFSIGNALED(status)) {
-    std::fprintf(stderr, "runsc: the sandbox was killed by signal %d\n", WTERMSIG(status));
+    // Unless we killed it ourselves, with our reason to give.
+    if (!reason || reason->empty()) std::fprintf(stderr, "runsc: the sandbox was killed by signal %d\n", WTERMSIG(status));
     return 128 + WTERMSIG(status);
   }
   return 1;

@@ -4,6 +4,7 @@
 #include <poll.h>
 #include <signal.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <sys/signalfd.h>
 #include <sys/wait.h>
 #include <termios.h>
@@ -22,6 +23,7 @@
 #include "runsc/commands.h"
 #include "runsc/console.h"
 #include "runsc/control.h"
+#include "runsc/hooks.h"
 
 namespace runsc::cli {
 namespace {
@@ -211,6 +213,52 @@ int exec_and_wait(const GlobalFlags& flags, const std::string& id, const BootCon
 }
 
 }  // namespace
+
+std::string run_start_container_hooks(const GlobalFlags& flags, const std::string& id,
+                                      const nlohmann::ordered_json& spec, const nlohmann::ordered_json& state) {
+  if (!has_hooks(spec, "startContainer")) return "";
+  const std::string text = state.dump();
+  for (const auto& hook : spec["hooks"]["startContainer"]) {
+    // Inside the container: its root, the hook's own args and env.
+    BootConfig c;
+    c.program = hook.value("path", std::string());
+    c.argv = hook.value("args", std::vector<std::string>{c.program});
+    if (c.argv.empty()) c.argv.push_back(c.program);
+    c.env = hook.value("env", std::vector<std::string>{});
+    const int timeout = hook.value("timeout", 0);
+    const std::string what = "startContainer hook " + c.program;
+    UniqueFd in(::memfd_create("runsc-hook-state", MFD_CLOEXEC)), out(::memfd_create("runsc-hook-output", MFD_CLOEXEC));
+    if (!in || !out || ::write(in.get(), text.data(), text.size()) != static_cast<ssize_t>(text.size()) ||
+        ::lseek(in.get(), 0, SEEK_SET) != 0)
+      return what + ": " + std::strerror(errno);
+    auto conn = control::connect_to(flags.root_state + "/" + id);
+    if (!conn) return what + ": cannot reach the sandbox";
+    const int stdio[3] = {in.get(), out.get(), out.get()};
+    if (control::send(conn->get(), {{"op", "exec"}, {"process", nlohmann::json::parse(to_json(c))}}, stdio) != 0)
+      return what + ": cannot reach the sandbox";
+    auto reply = control::receive(conn->get());
+    auto started = reply && !reply->closed ? nlohmann::json::parse(reply->text, nullptr, false) : nlohmann::json();
+    if (!started.is_object() || !started.contains("pid"))
+      return what + ": " + (started.is_object() && started.contains("error") ? started["error"].get<std::string>() : "did not start");
+    // Its exit status, within its timeout (then it is killed).
+    pollfd p{conn->get(), POLLIN, 0};
+    int ready;
+    while ((ready = ::poll(&p, 1, timeout > 0 ? timeout * 1000 : -1)) < 0 && errno == EINTR) {
+    }
+    if (ready == 0) return what + " timed out after " + std::to_string(timeout) + "s";  // closing the connection kills it
+    auto ended = control::receive(conn->get());
+    auto status = ended && !ended->closed ? nlohmann::json::parse(ended->text, nullptr, false) : nlohmann::json();
+    if (!status.is_object() || !status.contains("exit")) return what + ": the sandbox went away";
+    if (const int code = status["exit"].get<int>(); code != 0) {
+      std::string output(4096, '\0');
+      const ssize_t n = ::pread(out.get(), output.data(), output.size(), 0);
+      output.resize(n > 0 ? static_cast<size_t>(n) : 0);
+      while (!output.empty() && output.back() == '\n') output.pop_back();
+      return what + " exited with status " + std::to_string(code) + (output.empty() ? "" : ": " + output);
+    }
+  }
+  return "";
+}
 
 int run_exec(const GlobalFlags& flags, const ExecOptions& options) {
   json state;

@@ -350,9 +350,6 @@ Result<BootConfig> load_bundle(const std::string& bundle, std::string& root_dir,
             throw std::runtime_error(kind + " hook: path must be absolute");
         }
       }
-      // startContainer hooks run inside the container, which has no host
-      // programs to run: they would have to run in the sandbox.
-      if (has_hooks(spec, "startContainer")) throw std::runtime_error("startContainer hooks are not supported yet");
     }
     if (spec.contains("linux")) {
       const json& linux_spec = spec.at("linux");
@@ -449,7 +446,7 @@ int launch(const GlobalFlags& flags, const RunOptions& options, bool create) {
   // The hooks that run before the program does need it held back, as
   // create holds it, until they are done.
   const bool hooks_first = has_hooks(spec, "prestart") || has_hooks(spec, "createRuntime") ||
-                           has_hooks(spec, "createContainer");
+                           has_hooks(spec, "createContainer") || has_hooks(spec, "startContainer");
   if (!create && hooks_first) {
     config->start_fifo = state_dir + "/start";
     if (::mkfifo(config->start_fifo.c_str(), 0600) != 0) {
@@ -495,6 +492,11 @@ int launch(const GlobalFlags& flags, const RunOptions& options, bool create) {
       ::kill(pid, SIGKILL);
       return;
     }
+    hook_error = run_start_container_hooks(flags, options.id, spec, state);
+    if (!hook_error.empty()) {
+      ::kill(pid, SIGKILL);
+      return;
+    }
     UniqueFd go(::open(config->start_fifo.c_str(), O_WRONLY | O_NONBLOCK | O_CLOEXEC));
     if (!go || ::write(go.get(), "s", 1) != 1) {
       hook_error = "cannot start the program: " + std::string(std::strerror(errno));
@@ -525,7 +527,7 @@ int launch(const GlobalFlags& flags, const RunOptions& options, bool create) {
     }
     log::debug("run: no cgroup for the sandbox: {}", error);
   }
-  int status = run_sandbox(flags, *config, absolute(root_dir), started, create);
+  int status = run_sandbox(flags, *config, absolute(root_dir), started, create, &hook_error);
   cgroup.leave();
   if (create && status == 0) {
     if (!created(state.value("pid", 0))) {
@@ -563,6 +565,14 @@ int run_start(const GlobalFlags& flags, const std::string& id) {
   if (!load_state(flags, id, state, error)) return fail("start: " + error);
   if (state["status"] != "created")
     return fail("start: container \"" + id + "\" is " + state["status"].get<std::string>() + ", not created");
+  json spec;
+  (void)read_json(state.value("bundle", std::string()) + "/config.json", spec, error);
+  // startContainer: inside the container, before its program; a failure
+  // stops the container (runtime-spec runtime.md, "Lifecycle" step 7).
+  if (std::string hook_error = run_start_container_hooks(flags, id, spec, state); !hook_error.empty()) {
+    ::kill(state["pid"].get<int>(), SIGKILL);
+    return fail("start: " + hook_error);
+  }
   const std::string fifo = flags.root_state + "/" + id + "/start";
   UniqueFd fd(::open(fifo.c_str(), O_WRONLY | O_NONBLOCK | O_CLOEXEC));
   if (!fd || ::write(fd.get(), "s", 1) != 1) return fail("start: cannot reach the container: " + std::string(std::strerror(errno)));
@@ -570,8 +580,7 @@ int run_start(const GlobalFlags& flags, const std::string& id) {
   if (!save_state(flags, id, state)) return fail("start: cannot update the state of \"" + id + "\"");
   // poststart: after the program started; a failure is only logged
   // (runtime-spec runtime.md, "Lifecycle" step 10).
-  json spec;
-  if (read_json(state.value("bundle", std::string()) + "/config.json", spec, error)) {
+  if (spec.is_object()) {
     if (std::string hook_error = run_hooks(spec, "poststart", state); !hook_error.empty())
       log::warn("start: {}", hook_error);
   }

@@ -114,7 +114,7 @@ Result<std::shared_ptr<kernel::Task>> make_process(kernel::Kernel& kernel, const
 }
 
 Result<void> exec_program(kernel::Task& task, const BootConfig& config) {
-  const std::string program = find_program(task, config.argv[0], config.env);
+  const std::string program = config.program.empty() ? find_program(task, config.argv[0], config.env) : config.program;
   return task.exec(kernel::ExecRequest{program, config.argv, config.env});
 }
 

@@ -287,8 +287,14 @@ edit "$b" 'c["hooks"]={"createRuntime":['"$(hook createRuntime 3)"']}'
 st=$?
 [ "$st" = 1 ] && grep -q "createRuntime hook $tmp/hook exited with status 3" "$tmp/err" && [ ! -e "$state/c5e" ] \
   && pass "a failing createRuntime hook fails create and leaves nothing" || fail "failing hook: status $st: $(cat "$tmp/err")"
-edit "$b" 'c["hooks"]={"startContainer":['"$(hook startContainer)"']}'
-check_bad "startContainer hooks are refused" "startContainer hooks are not supported yet"
+# startContainer runs inside the container, before its program: here it
+# leaves the state it got on the container's /tmp for the program to read.
+edit "$b" 'c["root"]["readonly"]=True; c["mounts"]=[m for m in c["mounts"] if m["type"]!="bind"]; c["process"]["args"]=["sh","-c","grep -q id.:.c5s /tmp/hookstate && echo got-state"]; c["hooks"]={"startContainer":[{"path":"/bin/sh","args":["sh","-c","cat > /tmp/hookstate; echo hook output"]}]}'
+out=$("$runsc" --root "$state" run --bundle "$b" c5s 2>&1)
+[ "$out" = got-state ] && pass "startContainer hooks run inside the container before its program, with the state" \
+  || fail "startContainer: $out"
+edit "$b" 'c["hooks"]={"startContainer":[{"path":"/bin/sh","args":["sh","-c","echo no way; exit 5"]}]}'
+check_bad "a failing startContainer hook fails the run" "startContainer hook /bin/sh exited with status 5: no way"
 edit "$b" 'c["hooks"]={}; c["root"]["readonly"]=True; c["mounts"]=[m for m in c["mounts"] if m["type"]!="bind"]'
 
 # 6. Bad bundles: one line, exit 1.
