@@ -54,6 +54,9 @@ struct BootConfig {
   bool root_read_only = false;  // without the overlay: the gofer refuses writes
   std::vector<TmpfsMount> tmpfs_mounts;
   std::vector<BindMount> bind_mounts;  // in the order the bundle lists them
+  // linux.namespaces' network path (a pod's network namespace): the Sentry
+  // joins it instead of making a new one. For runsc's use, not the Sentry's.
+  std::string network_namespace;
   // process.capabilities (bit masks of CAP_*), when the bundle gives them;
   // otherwise root starts with all and anyone else with none.
   bool capabilities_set = false;

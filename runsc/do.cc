@@ -44,7 +44,8 @@ std::string self_exe() {
 // Starts `argv` (our own binary) in a child with `clone_flags` namespaces,
 // keeping `keep_fds` open across exec. Returns the child's pid.
 Result<pid_t> spawn_self(const std::string& exe, const std::vector<std::string>& argv, int clone_flags,
-                         const std::vector<int>& keep_fds, bool detached = false, bool own_process_group = true) {
+                         const std::vector<int>& keep_fds, bool detached = false, bool own_process_group = true,
+                         int netns_fd = -1) {
   std::vector<char*> cargv;
   for (const auto& a : argv) cargv.push_back(const_cast<char*>(a.c_str()));
   cargv.push_back(nullptr);
@@ -62,6 +63,10 @@ Result<pid_t> spawn_self(const std::string& exe, const std::vector<std::string>&
       // reaches the sandbox through us (or, sharing the terminal, the
       // Sentry), never a gofer.
       if (own_process_group) ::setpgid(0, 0);
+    }
+    if (netns_fd >= 0 && ::setns(netns_fd, CLONE_NEWNET) != 0) {
+      std::fprintf(stderr, "runsc: cannot join the network namespace: %s\n", std::strerror(errno));
+      ::_exit(128);
     }
     for (int fd : keep_fds) {
       int flags = ::fcntl(fd, F_GETFD);
@@ -195,7 +200,19 @@ int run_sandbox(const GlobalFlags& flags, BootConfig config, const std::string& 
   }
 
   int ns = CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC;
-  if (flags.network != "host") ns |= CLONE_NEWNET;
+  // A network namespace of its own, or the one the bundle names (a pod's),
+  // or the host's with --network=host.
+  UniqueFd netns;
+  if (!config.network_namespace.empty()) {
+    netns.reset(::open(config.network_namespace.c_str(), O_RDONLY | O_CLOEXEC));
+    if (!netns) {
+      kill_gofers();
+      std::fprintf(stderr, "runsc: network namespace %s: %s\n", config.network_namespace.c_str(), std::strerror(errno));
+      return 1;
+    }
+  } else if (flags.network != "host") {
+    ns |= CLONE_NEWNET;
+  }
   std::vector<std::string> boot_argv{"runsc-sentry", "boot", "--gofer-fd", std::to_string(*root_gofer),
                                      "--config-fd", std::to_string(config_fd.get())};
   std::vector<int> sentry_fds{config_fd.get()};
@@ -226,7 +243,7 @@ int run_sandbox(const GlobalFlags& flags, BootConfig config, const std::string& 
   ::sigprocmask(SIG_BLOCK, &block, &old);
   // A Sentry sharing our terminal stays in its foreground process group,
   // to read from it and get its signals.
-  auto sentry = spawn_self(exe, boot_argv, ns, sentry_fds, detach, /*own_process_group=*/!config.terminal);
+  auto sentry = spawn_self(exe, boot_argv, ns, sentry_fds, detach, /*own_process_group=*/!config.terminal, netns.get());
   if (!sentry) {
     kill_gofers();
     std::fprintf(stderr, "runsc: cannot start the sandbox: %s\n", std::strerror(sentry.error()));

@@ -354,10 +354,16 @@ Result<BootConfig> load_bundle(const std::string& bundle, std::string& root_dir,
     if (spec.contains("linux")) {
       const json& linux_spec = spec.at("linux");
       for (const auto& ns : linux_spec.value("namespaces", json::array())) {
-        if (ns.contains("path")) {
-          throw std::runtime_error("joining the " + ns.value("type", std::string("?")) +
-                                   " namespace at a path is not supported yet");
+        if (!ns.contains("path")) continue;
+        const std::string type = ns.value("type", std::string("?")), path = ns.at("path").get<std::string>();
+        if (type != "network") {
+          // The others would mean sharing a sandbox with another container
+          // (a pod's), which runsc cannot do yet.
+          throw std::runtime_error("joining the " + type + " namespace at a path is not supported yet");
         }
+        struct stat st;
+        if (::stat(path.c_str(), &st) != 0) throw std::runtime_error("network namespace " + path + ": " + std::strerror(errno));
+        c.network_namespace = path;
       }
       // The sandbox has no inet stack yet, so the net.* keys (Docker always
       // sets two) have nothing to apply to; any other key is refused until

@@ -235,6 +235,20 @@ else
   echo "not checked: linux.resources, pause, resume (no cgroup v1 memory and freezer hierarchies here)"
 fi
 
+# 5a4. A network namespace given by path (a pod's) is joined.
+unshare --net sleep 30 &
+holder=$!
+sleep 0.2
+edit "$b" 'c["process"]["args"]=["sleep","10"]; c["linux"]["namespaces"]=[n for n in c["linux"]["namespaces"] if n["type"]!="network"]+[{"type":"network","path":"/proc/'"$holder"'/ns/net"}]'
+"$runsc" --root "$state" run --detach --bundle "$b" c5n 2>"$tmp/err"
+sentry=$("$runsc" --root "$state" state c5n | get '["pid"]')
+[ -n "$sentry" ] && [ "$(readlink /proc/$sentry/ns/net)" = "$(readlink /proc/$holder/ns/net)" ] \
+  && [ "$(readlink /proc/$sentry/ns/net)" != "$(readlink /proc/self/ns/net)" ] \
+  && pass "linux.namespaces: the network namespace at a path is joined" || fail "netns path: $(cat "$tmp/err")"
+"$runsc" --root "$state" delete --force c5n
+kill "$holder"
+edit "$b" 'c["linux"]["namespaces"]=[n for n in c["linux"]["namespaces"] if "path" not in n]+([{"type":"network"}] if not any(n["type"]=="network" for n in c["linux"]["namespaces"]) else [])'
+
 # 5b. Bind mounts: a directory read-only and a file read-write, each served
 # by a gofer of its own; the missing mount points are made (mkdir -p).
 mkdir -p "$tmp/hostdir"
@@ -313,6 +327,9 @@ check_bad "a bind mount of a missing source" "bind mount source /nonexistent/dir
 cp "$tmp/good.json" "$b/config.json"
 edit "$b" 'c["mounts"].append({"destination":"/data","type":"nfs","source":"srv:/x"})'
 check_bad "an unsupported mount type" "not supported yet"
+cp "$tmp/good.json" "$b/config.json"
+edit "$b" 'c["linux"]["namespaces"].append({"type":"ipc","path":"/proc/1/ns/ipc"})'
+check_bad "joining another container's ipc namespace is refused" "joining the ipc namespace at a path is not supported yet"
 cp "$tmp/good.json" "$b/config.json"
 edit "$b" 'c["linux"]["resources"]={"hugepageLimits":[{"pageSize":"2MB","limit":1}]}'
 check_bad "a resource the sandbox cannot limit" "linux.resources.hugepageLimits is not supported yet"
