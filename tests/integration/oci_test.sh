@@ -210,6 +210,8 @@ if [ -d /sys/fs/cgroup/freezer ] && [ -d /sys/fs/cgroup/memory ]; then
   "$runsc" --root "$state" run --detach --bundle "$b" c5r >/dev/null 2>"$tmp/err" || fail "run with resources: $(cat "$tmp/err")"
   sentry=$("$runsc" --root "$state" state c5r | get '["pid"]')
   m=/sys/fs/cgroup/memory$cg
+  # The program's stub appears once the started Sentry has run it.
+  for _ in $(seq 100); do [ "$(wc -l <$m/cgroup.procs)" -ge 3 ] && break; sleep 0.05; done
   [ "$(cat $m/memory.limit_in_bytes)" = 268435456 ] && [ "$(cat /sys/fs/cgroup/pids$cg/pids.max)" = 64 ] \
     && [ "$(cat /sys/fs/cgroup/cpu$cg/cpu.shares)" = 256 ] && [ "$(cat /sys/fs/cgroup/cpu$cg/cpu.cfs_quota_us)" = 20000 ] \
     && grep -qx "$sentry" $m/cgroup.procs && [ "$(wc -l <$m/cgroup.procs)" -ge 3 ] \
