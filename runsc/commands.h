@@ -2,11 +2,13 @@
 #pragma once
 
 #include <functional>
+#include <span>
 #include <string>
 #include <vector>
 
-#include <nlohmann/json_fwd.hpp>
+#include <nlohmann/json.hpp>
 
+#include "common/unique_fd.h"
 #include "runsc/config.h"
 
 namespace runsc::cli {
@@ -25,6 +27,16 @@ int run_do(const GlobalFlags& flags, const DoOptions& options);
 // `started` with the Sentry's pid, and waits: the exit status is the
 // program's, or 128+N when signal N ended it. With `detach` it returns 0
 // at once and the sandbox runs on in a session of its own.
+// The gofers of a container: one for `root`, one per bind mount of
+// `config` (whose gofer_fd is set to the Sentry's end of its socket).
+// sentry_ends[0] is the root's.
+struct Gofers {
+  std::vector<pid_t> pids;
+  std::vector<UniqueFd> sentry_ends;
+};
+Result<Gofers> start_gofers(const GlobalFlags& flags, BootConfig& config, const std::string& root, bool detach,
+                            std::string& error);
+
 // `reason`, if not empty when the sandbox was killed, is why (the caller
 // killed it and says so itself).
 int run_sandbox(const GlobalFlags& flags, BootConfig config, const std::string& root,
@@ -97,6 +109,13 @@ int run_exec(const GlobalFlags& flags, const ExecOptions& options);
 // with `state` on stdin; "" or what failed.
 std::string run_start_container_hooks(const GlobalFlags& flags, const std::string& id,
                                       const nlohmann::ordered_json& spec, const nlohmann::ordered_json& state);
+// Stands for a process of the sandbox whose control socket is in
+// `control_dir`: sends `request` (exec or add_container) with `fds`, then
+// passes our signals on (a terminal's as tty_signal) and returns its exit
+// status. With `started` >= 0, writes there a NUL and the process's pid
+// once it exists, or an error message.
+int stand_in(const std::string& control_dir, const nlohmann::json& request, std::span<const int> fds, bool terminal,
+             int started);
 // `runsc ps ID`: the container's processes as the sandbox sees them
 // (--format json: the host pids, as runc; here the Sentry's).
 int run_ps(const GlobalFlags& flags, const std::string& id, const std::string& format);

@@ -11,13 +11,20 @@
 #include <cstring>
 #include <nlohmann/json.hpp>
 #include <mutex>
+#include <map>
 #include <thread>
+#include <utility>
+
+#include <fmt/core.h>
 
 #include "common/log.h"
+#include "gofer/client.h"
 #include "runsc/config.h"
+#include "runsc/container_fs.h"
 #include "runsc/sandbox_process.h"
 #include "sentry/kernel/kernel.h"
 #include "sentry/kernel/task.h"
+#include "vfs/file.h"
 
 namespace runsc::cli::control {
 namespace {
@@ -25,7 +32,7 @@ namespace {
 using json = nlohmann::json;
 
 constexpr size_t kMaxMessage = 256 * 1024;
-constexpr size_t kMaxFds = 3;
+constexpr size_t kMaxFds = 64;  // stdio, a container's root gofer and its bind mounts' gofers
 
 // A unix socket address for `dir`/control however long `dir` is: through
 // an FD of the directory (sun_path holds only 108 bytes).
@@ -101,42 +108,43 @@ json stats(kernel::Kernel& kernel) {
   return {{"pids", pids}, {"memory_bytes", kernel.memfile().allocated_bytes()}, {"cpu_ns", cpu_ns}};
 }
 
-// exec: a new process from the request, its exit status sent when it ends.
-void exec(kernel::Kernel& kernel, const std::shared_ptr<vfs::Dentry>& root, int conn, const json& request,
-          std::vector<UniqueFd>& fds) {
-  auto config = boot_config_from_json(request.at("process").dump());
-  if (!config) {
-    send(conn, {{"error", "invalid process description"}});
-    return;
-  }
-  if (fds.size() != 3) {
-    send(conn, {{"error", "exec wants exactly three FDs: stdin, stdout, stderr"}});
-    return;
-  }
-  const int stdio[3] = {fds[0].get(), fds[1].get(), fds[2].get()};
+// The containers added to this sandbox after the first (CRI pods): each
+// one's root, and its first process until `start_container` runs it.
+struct Container {
+  std::shared_ptr<vfs::Dentry> root;
+  std::shared_ptr<kernel::Task> waiting;  // made and loaded, not started
+};
+std::mutex g_containers_mu;
+std::map<std::string, Container> g_containers;
+
+// A process from `config` with its program loaded, or an error reply sent.
+std::shared_ptr<kernel::Task> new_process(kernel::Kernel& kernel, const std::shared_ptr<vfs::Dentry>& root, int conn,
+                                          const BootConfig& config, const int stdio[3]) {
   std::string error;
-  auto task = make_process(kernel, root, *config, stdio, error);
-  fds.clear();  // the process holds copies
+  auto task = make_process(kernel, root, config, stdio, error);
   if (!task) {
     send(conn, {{"error", error}});
-    return;
+    return nullptr;
   }
-  if (auto r = exec_program(**task, *config); !r) {
+  if (auto r = exec_program(**task, config); !r) {
     {
       std::lock_guard lock(kernel.tree_mutex());
       kernel.remove_task_locked((*task)->tid());
       kernel.remove_process_locked((*task)->pid());
     }
-    send(conn, {{"error", config->argv[0] + ": " + std::strerror(r.error())}, {"errno", r.error()}});
-    return;
+    send(conn, {{"error", config.argv[0] + ": " + std::strerror(r.error())}, {"errno", r.error()}});
+    return nullptr;
   }
-  std::shared_ptr<kernel::ThreadGroup> group = (*task)->group_ptr();
+  return *task;
+}
+
+// The client on `conn` stands for the process: it hears its exit status,
+// its signals are passed on, and if it goes first the process is killed.
+// `started` says whether the process runs yet (a container's first one
+// waits for start_container); if not, it is started to die.
+void stand_for(kernel::Kernel& kernel, int conn, const std::shared_ptr<kernel::Task>& task, const std::string& container) {
+  std::shared_ptr<kernel::ThreadGroup> group = task->group_ptr();
   const int pid = group->pid;
-  kernel::Task::start(*task);
-  send(conn, {{"pid", pid}});
-  log::debug("control: exec of {} as pid {}", config->argv[0], pid);
-  // The waiter reports the end; this thread passes on the client's
-  // signals until then, and kills the process if the client goes first.
   std::thread waiter([&kernel, group, conn] {
     kernel.wait_for_exit(*group);
     kernel::ExitStatus status;
@@ -171,8 +179,122 @@ void exec(kernel::Kernel& kernel, const std::shared_ptr<vfs::Dentry>& root, int 
     std::lock_guard lock(kernel.tree_mutex());
     ended = group->zombie;
   }
-  if (!ended) signal_process(kernel, pid, SIGKILL);
+  if (!ended) {
+    signal_process(kernel, pid, SIGKILL);
+    // Never started: it runs only to take the SIGKILL.
+    std::shared_ptr<kernel::Task> waiting;
+    if (!container.empty()) {
+      std::lock_guard lock(g_containers_mu);
+      auto it = g_containers.find(container);
+      if (it != g_containers.end()) waiting = std::exchange(it->second.waiting, nullptr);
+    }
+    if (waiting) kernel::Task::start(waiting);
+  }
   waiter.join();
+  if (!container.empty()) {
+    // The container is gone: so are its mounts, and with them its gofers'
+    // connections (they exit when theirs closes).
+    std::shared_ptr<vfs::Dentry> root;
+    {
+      std::lock_guard lock(g_containers_mu);
+      auto it = g_containers.find(container);
+      if (it != g_containers.end()) root = it->second.root;
+      g_containers.erase(container);
+    }
+    if (root) vfs::unmount_tree(root);
+  }
+}
+
+// exec: a new process from the request (in the named container's root, or
+// the first container's), its exit status sent when it ends.
+void exec(kernel::Kernel& kernel, std::shared_ptr<vfs::Dentry> root, int conn, const json& request,
+          std::vector<UniqueFd>& fds) {
+  auto config = boot_config_from_json(request.at("process").dump());
+  if (!config) {
+    send(conn, {{"error", "invalid process description"}});
+    return;
+  }
+  if (fds.size() != 3) {
+    send(conn, {{"error", "exec wants exactly three FDs: stdin, stdout, stderr"}});
+    return;
+  }
+  if (const std::string container = request.value("container", ""); !container.empty()) {
+    std::lock_guard lock(g_containers_mu);
+    auto it = g_containers.find(container);
+    if (it == g_containers.end()) {
+      send(conn, {{"error", "no container \"" + container + "\" in this sandbox"}});
+      return;
+    }
+    root = it->second.root;
+  }
+  const int stdio[3] = {fds[0].get(), fds[1].get(), fds[2].get()};
+  auto task = new_process(kernel, root, conn, *config, stdio);
+  fds.clear();  // the process holds copies
+  if (!task) return;
+  kernel::Task::start(task);
+  send(conn, {{"pid", task->pid()}});
+  log::debug("control: exec of {} as pid {}", config->argv[0], task->pid());
+  stand_for(kernel, conn, task, "");
+}
+
+// add_container: another container's filesystem (from the gofers whose
+// sockets come after its stdio) and first process, loaded but waiting for
+// start_container; then the client stands for that process.
+void add_container(kernel::Kernel& kernel, int conn, const json& request, std::vector<UniqueFd>& fds) {
+  const std::string id = request.value("id", "");
+  auto config = boot_config_from_json(request.at("config").dump());
+  if (id.empty() || !config) {
+    send(conn, {{"error", "invalid container description"}});
+    return;
+  }
+  if (fds.size() != 4 + config->bind_mounts.size()) {
+    send(conn, {{"error", "add_container wants stdio, the root's gofer and one gofer per bind mount"}});
+    return;
+  }
+  {
+    std::lock_guard lock(g_containers_mu);
+    if (g_containers.count(id)) {
+      send(conn, {{"error", "container \"" + id + "\" exists in this sandbox"}});
+      return;
+    }
+  }
+  for (size_t i = 0; i < config->bind_mounts.size(); ++i) config->bind_mounts[i].gofer_fd = fds[4 + i].release();
+  auto client = std::make_shared<gofer::Client>(std::move(fds[3]));
+  auto root = build_root(client, kernel.memfile_ptr(), config->overlay, config->root_read_only);
+  std::string error;
+  if (!root) {
+    send(conn, {{"error", std::string("cannot build the container's filesystem: ") + std::strerror(root.error())}});
+    return;
+  }
+  if (auto r = add_container_mounts(kernel, *root, *config, error); !r) {
+    send(conn, {{"error", error}});
+    return;
+  }
+  const int stdio[3] = {fds[0].get(), fds[1].get(), fds[2].get()};
+  auto task = new_process(kernel, *root, conn, *config, stdio);
+  fds.clear();
+  if (!task) return;
+  {
+    std::lock_guard lock(g_containers_mu);
+    g_containers[id] = Container{*root, task};
+  }
+  send(conn, {{"pid", task->pid()}});
+  kernel.boot_log().add(fmt::format("Container {} added: its first process is pid {}", id, task->pid()));
+  stand_for(kernel, conn, task, id);
+}
+
+json start_container(const json& request) {
+  const std::string id = request.value("id", "");
+  std::shared_ptr<kernel::Task> task;
+  {
+    std::lock_guard lock(g_containers_mu);
+    auto it = g_containers.find(id);
+    if (it == g_containers.end()) return {{"error", "no container \"" + id + "\" in this sandbox"}};
+    task = std::exchange(it->second.waiting, nullptr);
+  }
+  if (!task) return {{"error", "container \"" + id + "\" has started already"}};
+  kernel::Task::start(task);
+  return {{"started", task->pid()}};
 }
 
 // `runsc wait` connections, answered by finish() when pid 1 exits.
@@ -191,6 +313,10 @@ void handle(kernel::Kernel& kernel, std::shared_ptr<vfs::Dentry> root, UniqueFd 
   try {
     if (op == "exec") {
       exec(kernel, root, conn.get(), request, got->fds);
+    } else if (op == "add_container") {
+      add_container(kernel, conn.get(), request, got->fds);
+    } else if (op == "start_container") {
+      send(conn.get(), start_container(request));
     } else if (op == "ps") {
       send(conn.get(), {{"processes", ps(kernel)}});
     } else if (op == "signal_all") {

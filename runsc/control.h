@@ -11,6 +11,12 @@
 //       {"op":"signal","signal":S} for that process, or {"op":"tty_signal",
 //       "signal":S} for the foreground group of its terminal; if the client
 //       goes away first, the process is killed.
+//   {"op":"add_container","id":ID,"config":<BootConfig JSON>} + FDs stdin,
+//       stdout, stderr, the root's gofer, one gofer per bind mount
+//       -> {"pid":N} (its first process, loaded, not started) or
+//       {"error":...}; then as exec (exit, signals, killed if the client
+//       goes away). exec takes "container":ID to run in its root.
+//   {"op":"start_container","id":ID} -> {"started":PID} or {"error":...}
 //   {"op":"ps"} -> {"processes":[{"pid","ppid","uid","comm","threads"}...]}
 //   {"op":"signal","pid":P,"signal":S} -> {"signalled":0|1}
 //   {"op":"signal_all","signal":S} -> {"signalled":N}

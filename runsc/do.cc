@@ -45,7 +45,7 @@ std::string self_exe() {
 // keeping `keep_fds` open across exec. Returns the child's pid.
 Result<pid_t> spawn_self(const std::string& exe, const std::vector<std::string>& argv, int clone_flags,
                          const std::vector<int>& keep_fds, bool detached = false, bool own_process_group = true,
-                         int netns_fd = -1) {
+                         int netns_fd = -1, bool quiet = false) {
   std::vector<char*> cargv;
   for (const auto& a : argv) cargv.push_back(const_cast<char*>(a.c_str()));
   cargv.push_back(nullptr);
@@ -67,6 +67,12 @@ Result<pid_t> spawn_self(const std::string& exe, const std::vector<std::string>&
     if (netns_fd >= 0 && ::setns(netns_fd, CLONE_NEWNET) != 0) {
       std::fprintf(stderr, "runsc: cannot join the network namespace: %s\n", std::strerror(errno));
       ::_exit(128);
+    }
+    if (quiet) {
+      // A detached gofer must not hold the container's stdio (a pipe its
+      // reader waits on to close): it may outlive the container's process.
+      const int null_fd = ::open("/dev/null", O_RDWR | O_CLOEXEC);
+      for (int fd = 0; fd < 3 && null_fd >= 0; ++fd) ::dup2(null_fd, fd);
     }
     for (int fd : keep_fds) {
       int flags = ::fcntl(fd, F_GETFD);
@@ -93,6 +99,52 @@ std::vector<std::string> merged_env(const std::vector<std::string>& overrides) {
   }
   return env;
 }
+
+}  // namespace
+
+Result<Gofers> start_gofers(const GlobalFlags& flags, BootConfig& config, const std::string& root, bool detach,
+                            std::string& error) {
+  const std::string exe = self_exe();
+  if (exe.empty()) {
+    error = "cannot find its own executable";
+    return Err(ENOENT);
+  }
+  Gofers g;
+  auto start_gofer = [&](const std::string& served, bool writable) -> Result<int> {
+    int sp[2];
+    if (::socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp) != 0) return ErrFromErrno();
+    UniqueFd sentry_end(sp[0]), gofer_end(sp[1]);
+    std::vector<std::string> gofer_argv{"runsc-gofer"};
+    if (flags.debug) {
+      gofer_argv.push_back("--debug");
+      if (!flags.debug_log.empty()) gofer_argv.insert(gofer_argv.end(), {"--debug-log", flags.debug_log});
+    }
+    gofer_argv.insert(gofer_argv.end(), {"gofer", "--root", served, "--socket-fd", std::to_string(gofer_end.get())});
+    if (writable) gofer_argv.push_back("--writable");
+    auto pid = spawn_self(exe, gofer_argv, CLONE_NEWNS, {gofer_end.get()}, detach, true, -1, /*quiet=*/detach);
+    if (!pid) return Err(pid.error());
+    g.pids.push_back(*pid);
+    const int fd = sentry_end.get();
+    g.sentry_ends.push_back(std::move(sentry_end));
+    return fd;
+  };
+  auto fail = [&](const std::string& what, int e) -> Result<Gofers> {
+    for (pid_t pid : g.pids) ::kill(pid, SIGKILL);
+    error = what + ": " + std::strerror(e);
+    return Err(e);
+  };
+  // Without the overlay and not read-only, the root's gofer makes the writes.
+  if (auto fd = start_gofer(root, !config.overlay && !config.root_read_only); !fd)
+    return fail("cannot start the gofer", fd.error());
+  for (auto& m : config.bind_mounts) {
+    auto fd = start_gofer(m.source, !m.read_only);
+    if (!fd) return fail("cannot start the gofer for " + m.source, fd.error());
+    m.gofer_fd = *fd;
+  }
+  return g;
+}
+
+namespace {
 
 }  // namespace
 
@@ -150,44 +202,17 @@ int run_sandbox(const GlobalFlags& flags, BootConfig config, const std::string& 
   }
   // One gofer for the root and one per bind mount, each confined to what
   // it serves; the Sentry gets its end of each socket.
-  std::vector<pid_t> gofers;
-  std::vector<UniqueFd> sentry_ends;
-  auto kill_gofers = [&] {
-    for (pid_t pid : gofers) ::kill(pid, SIGKILL);
-  };
-  auto start_gofer = [&](const std::string& served, bool writable) -> Result<int> {
-    int sp[2];
-    if (::socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp) != 0) return ErrFromErrno();
-    UniqueFd sentry_end(sp[0]), gofer_end(sp[1]);
-    std::vector<std::string> gofer_argv{"runsc-gofer"};
-    if (flags.debug) {
-      gofer_argv.push_back("--debug");
-      if (!flags.debug_log.empty()) gofer_argv.insert(gofer_argv.end(), {"--debug-log", flags.debug_log});
-    }
-    gofer_argv.insert(gofer_argv.end(), {"gofer", "--root", served, "--socket-fd", std::to_string(gofer_end.get())});
-    if (writable) gofer_argv.push_back("--writable");
-    auto pid = spawn_self(exe, gofer_argv, CLONE_NEWNS, {gofer_end.get()}, detach);
-    if (!pid) return Err(pid.error());
-    gofers.push_back(*pid);
-    const int fd = sentry_end.get();
-    sentry_ends.push_back(std::move(sentry_end));
-    return fd;
-  };
-  // Without the overlay and not read-only, the root's gofer makes the writes.
-  auto root_gofer = start_gofer(root, !config.overlay && !config.root_read_only);
-  if (!root_gofer) {
-    std::fprintf(stderr, "runsc: cannot start the gofer: %s\n", std::strerror(root_gofer.error()));
+  std::string error;
+  auto gofers = start_gofers(flags, config, root, detach, error);
+  if (!gofers) {
+    std::fprintf(stderr, "runsc: %s\n", error.c_str());
     return 1;
   }
-  for (auto& m : config.bind_mounts) {
-    auto fd = start_gofer(m.source, !m.read_only);
-    if (!fd) {
-      kill_gofers();
-      std::fprintf(stderr, "runsc: cannot start the gofer for %s: %s\n", m.source.c_str(), std::strerror(fd.error()));
-      return 1;
-    }
-    m.gofer_fd = *fd;
-  }
+  auto kill_gofers = [&] {
+    for (pid_t pid : gofers->pids) ::kill(pid, SIGKILL);
+  };
+  std::vector<UniqueFd>& sentry_ends = gofers->sentry_ends;
+  const int root_gofer = sentry_ends.front().get();
 
   // The configuration travels in a sealed-off memfd, read by the Sentry.
   UniqueFd config_fd(::memfd_create("runsc-config", MFD_CLOEXEC));
@@ -213,7 +238,7 @@ int run_sandbox(const GlobalFlags& flags, BootConfig config, const std::string& 
   } else if (flags.network != "host") {
     ns |= CLONE_NEWNET;
   }
-  std::vector<std::string> boot_argv{"runsc-sentry", "boot", "--gofer-fd", std::to_string(*root_gofer),
+  std::vector<std::string> boot_argv{"runsc-sentry", "boot", "--gofer-fd", std::to_string(root_gofer),
                                      "--config-fd", std::to_string(config_fd.get())};
   std::vector<int> sentry_fds{config_fd.get()};
   if (config.control_fd >= 0) sentry_fds.push_back(config.control_fd);
@@ -261,7 +286,7 @@ int run_sandbox(const GlobalFlags& flags, BootConfig config, const std::string& 
   }
   g_sentry_pid = 0;
   // Each gofer ends when the Sentry's end of its socket closes.
-  for (pid_t pid : gofers) {
+  for (pid_t pid : gofers->pids) {
     int gofer_status = 0;
     while (::waitpid(pid, &gofer_status, 0) < 0 && errno == EINTR) {
     }

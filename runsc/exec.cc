@@ -147,7 +147,10 @@ bool exec_config(const ExecOptions& o, const json& state, BootConfig& c, std::st
 // Asks the Sentry to start the process with our stdio, tells `started`
 // (if >= 0) its pid, then passes on our signals until it ends. Returns
 // its exit status.
-int exec_and_wait(const GlobalFlags& flags, const std::string& id, const BootConfig& c, int started) {
+}  // namespace
+
+int stand_in(const std::string& control_dir, const nlohmann::json& request, std::span<const int> fds, bool terminal,
+             int started) {
   auto report = [&](const std::string& message, int status = 1) {
     if (started >= 0) {
       (void)!::write(started, message.data(), message.size());
@@ -163,11 +166,9 @@ int exec_and_wait(const GlobalFlags& flags, const std::string& id, const BootCon
     sigaddset(&forwarded, s);
   ::sigprocmask(SIG_BLOCK, &forwarded, nullptr);
   UniqueFd signals(::signalfd(-1, &forwarded, SFD_CLOEXEC));
-  auto conn = control::connect_to(flags.root_state + "/" + id);
+  auto conn = control::connect_to(control_dir);
   if (!conn) return report("cannot reach the sandbox: " + std::string(std::strerror(conn.error())));
-  const nlohmann::json process = nlohmann::json::parse(to_json(c));
-  const int stdio[3] = {0, 1, 2};
-  if (int e = control::send(conn->get(), {{"op", "exec"}, {"process", process}}, stdio))
+  if (int e = control::send(conn->get(), request, fds))
     return report("cannot reach the sandbox: " + std::string(std::strerror(e)));
   auto got = control::receive(conn->get());
   if (!got || got->closed) return report("the sandbox did not answer");
@@ -179,13 +180,15 @@ int exec_and_wait(const GlobalFlags& flags, const std::string& id, const BootCon
     return report(reply["error"].get<std::string>(), error == 0 ? 1 : error == ENOENT ? 127 : 126);
   }
   if (started >= 0) {
-    (void)!::write(started, "", 1);  // one NUL byte: started
+    // A NUL byte, then the process's pid in the sandbox: started.
+    const std::string ok = std::string(1, '\0') + std::to_string(reply["pid"].get<int>());
+    (void)!::write(started, ok.data(), ok.size());
     ::close(started);
   }
   // With a terminal of its own (we lead a session: exec --detach), we
   // take it as ours so the host tty's ^C, ^\\, ^Z and size changes come
   // here, for the process's foreground group inside.
-  if (c.terminal && ::getsid(0) == ::getpid() && ::ioctl(0, TIOCSCTTY, 0) == 0) (void)::tcsetpgrp(0, ::getpgrp());
+  if (terminal && ::getsid(0) == ::getpid() && ::ioctl(0, TIOCSCTTY, 0) == 0) (void)::tcsetpgrp(0, ::getpgrp());
   for (;;) {
     pollfd p[2] = {{conn->get(), POLLIN, 0}, {signals.get(), POLLIN, 0}};
     if (::poll(p, 2, -1) < 0) {
@@ -197,7 +200,7 @@ int exec_and_wait(const GlobalFlags& flags, const std::string& id, const BootCon
       if (::read(signals.get(), &si, sizeof(si)) == sizeof(si)) {
         const int sig = static_cast<int>(si.ssi_signo);
         const bool from_terminal = sig == SIGINT || sig == SIGQUIT || sig == SIGTSTP || sig == SIGWINCH;
-        (void)control::send(conn->get(), {{"op", c.terminal && from_terminal ? "tty_signal" : "signal"}, {"signal", sig}});
+        (void)control::send(conn->get(), {{"op", terminal && from_terminal ? "tty_signal" : "signal"}, {"signal", sig}});
       }
     }
     if (p[0].revents) {
@@ -210,6 +213,23 @@ int exec_and_wait(const GlobalFlags& flags, const std::string& id, const BootCon
       if (m.is_object() && m.contains("exit")) return m["exit"].get<int>();
     }
   }
+}
+
+
+namespace {
+
+// exec: the process in the container `id` (its sandbox's, for a container
+// added to a pod's sandbox), with our stdio.
+int exec_and_wait(const GlobalFlags& flags, const std::string& id, const json& state, const BootConfig& c,
+                  int started) {
+  nlohmann::json request = {{"op", "exec"}, {"process", nlohmann::json::parse(to_json(c))}};
+  std::string dir = flags.root_state + "/" + id;
+  if (state.contains("sandbox")) {
+    dir = flags.root_state + "/" + state["sandbox"].get<std::string>();
+    request["container"] = id;
+  }
+  const int stdio[3] = {0, 1, 2};
+  return stand_in(dir, request, stdio, c.terminal, started);
 }
 
 }  // namespace
@@ -283,7 +303,7 @@ int run_exec(const GlobalFlags& flags, const ExecOptions& options) {
   }
   if (!options.detach) {
     if (!options.pid_file.empty()) std::ofstream(options.pid_file) << ::getpid();
-    return exec_and_wait(flags, options.id, c, -1);
+    return exec_and_wait(flags, options.id, state, c, -1);
   }
   // --detach: a child of ours stands for the process (containerd's shim,
   // a subreaper, inherits it and takes its exit status as the process's);
@@ -296,14 +316,14 @@ int run_exec(const GlobalFlags& flags, const ExecOptions& options) {
   if (child == 0) {
     read_end.reset();
     ::setsid();
-    ::_exit(exec_and_wait(flags, options.id, c, write_end.release()));
+    ::_exit(exec_and_wait(flags, options.id, state, c, write_end.release()));
   }
   write_end.reset();
   std::string answer;
   char buf[512];
   ssize_t n;
   while ((n = ::read(read_end.get(), buf, sizeof(buf))) > 0) answer.append(buf, static_cast<size_t>(n));
-  if (answer.size() != 1 || answer[0] != '\0') return fail("exec: " + (answer.empty() ? "the process did not start" : answer));
+  if (answer.empty() || answer[0] != '\0') return fail("exec: " + (answer.empty() ? "the process did not start" : answer));
   if (!options.pid_file.empty()) {
     std::ofstream out(options.pid_file);
     out << child;

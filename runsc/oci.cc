@@ -7,6 +7,7 @@
 #include <signal.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -384,6 +385,63 @@ Result<BootConfig> load_bundle(const std::string& bundle, std::string& root_dir,
 
 namespace {
 
+// create (or run) of a container in the running sandbox `sandbox` (a
+// pod's): its gofers start here, the Sentry builds its filesystem and
+// first process, and a child of ours stands for that process (its pid is
+// the container's, for containerd's shim to wait on).
+int launch_in_sandbox(const GlobalFlags& flags, const RunOptions& options, bool create, const std::string& sandbox,
+                      const std::string& bundle, const std::string& root_dir, BootConfig config,
+                      const json& annotations) {
+  json sandbox_state;
+  std::string error;
+  if (sandbox.empty() || !load_state(flags, sandbox, sandbox_state, error) || sandbox_state["status"] != "running" ||
+      sandbox_state.contains("sandbox")) {
+    remove_state(flags, options.id);
+    return fail("create: the pod's sandbox \"" + sandbox + "\" is not a running sandbox here");
+  }
+  auto gofers = start_gofers(flags, config, absolute(root_dir), /*detach=*/true, error);
+  if (!gofers) {
+    remove_state(flags, options.id);
+    return fail("create: " + error);
+  }
+  std::vector<int> fds{0, 1, 2};
+  for (const auto& end : gofers->sentry_ends) fds.push_back(end.get());
+  int pipe_fds[2];
+  if (::pipe2(pipe_fds, O_CLOEXEC) != 0) return fail("create: pipe: " + std::string(std::strerror(errno)));
+  UniqueFd read_end(pipe_fds[0]), write_end(pipe_fds[1]);
+  const nlohmann::json request = {{"op", "add_container"}, {"id", options.id}, {"config", nlohmann::json::parse(to_json(config))}};
+  const pid_t child = ::fork();
+  if (child < 0) return fail("create: fork: " + std::string(std::strerror(errno)));
+  if (child == 0) {
+    read_end.reset();
+    ::setsid();
+    ::_exit(stand_in(flags.root_state + "/" + sandbox, request, fds, false, write_end.release()));
+  }
+  write_end.reset();
+  gofers->sentry_ends.clear();  // the child holds them until the Sentry has its own
+  std::string answer;
+  char buf[512];
+  ssize_t n;
+  while ((n = ::read(read_end.get(), buf, sizeof(buf))) > 0) answer.append(buf, static_cast<size_t>(n));
+  if (answer.empty() || answer[0] != '\0') {
+    for (pid_t pid : gofers->pids) ::kill(pid, SIGKILL);
+    remove_state(flags, options.id);
+    return fail("create: " + (answer.empty() ? std::string("the container's process did not start") : answer));
+  }
+  json state = {{"ociVersion", "1.1.0"}, {"id", options.id},   {"status", "created"},     {"pid", child},
+                {"bundle", bundle},      {"rootfs", absolute(root_dir)}, {"created", now_rfc3339()},
+                {"annotations", annotations}, {"sandbox", sandbox}, {"sandbox_pid", std::stoi(answer.substr(1))}};
+  if (!save_state(flags, options.id, state)) return fail("create: cannot save the state of \"" + options.id + "\"");
+  if (!options.pid_file.empty()) std::ofstream(options.pid_file) << child;
+  if (create) return 0;
+  if (int rc = run_start(flags, options.id); rc != 0) return rc;
+  int status = 0;
+  while (::waitpid(child, &status, 0) < 0 && errno == EINTR) {
+  }
+  remove_state(flags, options.id);
+  return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
 // run (create == false) or create: the container from the bundle, its
 // state under --root; create leaves its program waiting on a FIFO.
 int launch(const GlobalFlags& flags, const RunOptions& options, bool create) {
@@ -429,6 +487,17 @@ int launch(const GlobalFlags& flags, const RunOptions& options, bool create) {
   if (::mkdir(state_dir.c_str(), 0711) != 0) {
     if (errno == EEXIST) return fail("run: container \"" + options.id + "\" already exists");
     return fail("run: cannot create " + state_dir + ": " + std::strerror(errno));
+  }
+  {
+    // A pod's container (containerd's CRI annotations): it joins the
+    // sandbox its pod's first container made instead of starting one.
+    json spec;
+    (void)read_json(bundle + "/config.json", spec, error);
+    const json annotations = spec.value("annotations", json::object());
+    if (annotations.value("io.kubernetes.cri.container-type", std::string()) == "container") {
+      const std::string sandbox = annotations.value("io.kubernetes.cri.sandbox-id", std::string());
+      return launch_in_sandbox(flags, options, create, sandbox, bundle, root_dir, *config, annotations);
+    }
   }
   // The control socket runsc exec, ps and kill --all talk to the Sentry by.
   auto control_listener = control::listen_at(state_dir);
@@ -573,6 +642,20 @@ int run_start(const GlobalFlags& flags, const std::string& id) {
     return fail("start: container \"" + id + "\" is " + state["status"].get<std::string>() + ", not created");
   json spec;
   (void)read_json(state.value("bundle", std::string()) + "/config.json", spec, error);
+  if (state.contains("sandbox")) {
+    // A container of a pod's sandbox: its Sentry starts the process.
+    auto conn = control::connect_to(flags.root_state + "/" + state["sandbox"].get<std::string>());
+    const nlohmann::json request = {{"op", "start_container"}, {"id", id}};
+    if (!conn || control::send(conn->get(), request) != 0) return fail("start: cannot reach the pod's sandbox");
+    auto reply = control::receive(conn->get());
+    auto answer = reply && !reply->closed ? nlohmann::json::parse(reply->text, nullptr, false) : nlohmann::json();
+    if (!answer.is_object() || !answer.contains("started"))
+      return fail("start: " + (answer.is_object() && answer.contains("error") ? answer["error"].get<std::string>()
+                                                                               : std::string("the sandbox did not answer")));
+    state["status"] = "running";
+    if (!save_state(flags, id, state)) return fail("start: cannot update the state of \"" + id + "\"");
+    return 0;
+  }
   // startContainer: inside the container, before its program; a failure
   // stops the container (runtime-spec runtime.md, "Lifecycle" step 7).
   if (std::string hook_error = run_start_container_hooks(flags, id, spec, state); !hook_error.empty()) {
@@ -650,8 +733,10 @@ int run_kill(const GlobalFlags& flags, const std::string& id, const std::string&
   // The signal goes to the container's pid 1 inside the sandbox (never
   // to the Sentry's host process, which a SIGSTOP or SIGALRM would stop or
   // kill): pid 1 takes it only if it handles it, SIGKILL aside.
-  auto conn = control::connect_to(flags.root_state + "/" + id);
-  nlohmann::json request = {{"op", "signal"}, {"pid", 1}, {"signal", sig}};
+  // A pod's container: its first process, in the pod's sandbox.
+  const bool in_pod = state.contains("sandbox");
+  auto conn = control::connect_to(flags.root_state + "/" + (in_pod ? state["sandbox"].get<std::string>() : id));
+  nlohmann::json request = {{"op", "signal"}, {"pid", in_pod ? state["sandbox_pid"].get<int>() : 1}, {"signal", sig}};
   if (conn && control::send(conn->get(), request) == 0) {
     auto reply = control::receive(conn->get());
     if (reply && !reply->closed) return 0;

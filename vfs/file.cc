@@ -1,3 +1,4 @@
+#include <algorithm>
 #include "vfs/file.h"
 
 #include <dirent.h>
@@ -176,6 +177,46 @@ std::shared_ptr<Mount> mount(std::shared_ptr<Dentry> fs_root, std::shared_ptr<De
   if (m->mountpoint) m->mountpoint->set_covering_mount(m);
   list.push_back(m);
   return m;
+}
+
+void Dentry::drop_cache() {
+  std::unordered_map<std::string, std::shared_ptr<Dentry>> children;
+  {
+    std::lock_guard lock(mu_);
+    children.swap(children_);
+  }
+  for (auto& [name, child] : children) child->drop_cache();
+}
+
+void unmount_tree(const std::shared_ptr<Dentry>& root) {
+  Mount* top = root->mount();
+  if (!top) return;
+  std::vector<std::shared_ptr<Dentry>> roots;
+  {
+    std::lock_guard lock(mounts_mu);
+    auto& list = mount_list();
+    // The mount at `root` and every mount below it, by parent mount ID.
+    std::vector<int> ids{top->id};
+    for (bool grew = true; grew;) {
+      grew = false;
+      for (const auto& m : list) {
+        const bool known = std::find(ids.begin(), ids.end(), m->id) != ids.end();
+        if (!known && m->parent_id != m->id && std::find(ids.begin(), ids.end(), m->parent_id) != ids.end()) {
+          ids.push_back(m->id);
+          grew = true;
+        }
+      }
+    }
+    auto gone = [&](const std::shared_ptr<Mount>& m) { return std::find(ids.begin(), ids.end(), m->id) != ids.end(); };
+    for (const auto& m : list) {
+      if (!gone(m)) continue;
+      if (m->mountpoint) m->mountpoint->set_covering_mount(nullptr);
+      roots.push_back(m->root);
+    }
+    std::erase_if(list, gone);
+  }
+  // Outside the lock: freeing inodes may talk to their gofers.
+  for (const auto& r : roots) r->drop_cache();
 }
 
 std::vector<std::shared_ptr<Mount>> all_mounts() {

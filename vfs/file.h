@@ -204,6 +204,10 @@ class Dentry : public std::enable_shared_from_this<Dentry> {
   static void move_child(Dentry& old_parent, std::string_view old_name, Dentry& new_parent, std::string_view new_name,
                          bool exchange);
   bool deleted() const { return deleted_; }
+  // Forgets every cached child, and theirs: parents and children hold each
+  // other, so an unmounted tree is freed only once its cache is dropped
+  // (what open files hold stays).
+  void drop_cache();
 
   // The mount this dentry's filesystem is mounted at (set on a mounted
   // root; children inherit it), and the mount covering this dentry, if a
@@ -251,6 +255,9 @@ struct Mount {
 // The root mount has a null mountpoint.
 std::shared_ptr<Mount> mount(std::shared_ptr<Dentry> fs_root, std::shared_ptr<Dentry> mountpoint, std::string source,
                              std::string fstype, std::string options, bool read_only, unsigned flags = 0);
+// Unmounts the filesystem whose root is `root` (a mounted root, e.g. a
+// container's) and every mount below it; what they held goes once unused.
+void unmount_tree(const std::shared_ptr<Dentry>& root);
 // Every mount in the order they were made (for /proc/self/mounts).
 std::vector<std::shared_ptr<Mount>> all_mounts();
 

@@ -251,6 +251,40 @@ sentry=$("$runsc" --root "$state" state c5n | get '["pid"]')
 kill "$holder"
 edit "$b" 'c["linux"]["namespaces"]=[n for n in c["linux"]["namespaces"] if "path" not in n]+([{"type":"network"}] if not any(n["type"]=="network" for n in c["linux"]["namespaces"]) else [])'
 
+# 5a5. A pod: containerd's CRI annotations put a second container in the
+# sandbox of the first, with its own root and processes.
+pod="$tmp/pod"
+mkdir -p "$pod"
+cp -a "$b" "$pod/s" && cp -a "$b" "$pod/c"
+echo "sandbox root" >"$pod/s/rootfs/whoami" && echo "container root" >"$pod/c/rootfs/whoami"
+edit "$pod/s" 'c["process"]["args"]=["sleep","30"]; c["annotations"]={"io.kubernetes.cri.container-type":"sandbox","io.kubernetes.cri.sandbox-id":"p1"}'
+edit "$pod/c" 'c["process"]["args"]=["sh","-c","cat /whoami; exit 7"]; c["annotations"]={"io.kubernetes.cri.container-type":"container","io.kubernetes.cri.sandbox-id":"p1"}'
+"$runsc" --root "$state" run --detach --bundle "$pod/s" p1 >/dev/null 2>&1 || fail "pod sandbox"
+out=$("$runsc" --root "$state" run --bundle "$pod/c" p1c 2>&1)
+st=$?
+[ "$out" = "container root" ] && [ "$st" = 7 ] && pass "a pod's container runs in the pod's sandbox with its own root and exit status" \
+  || fail "pod container: status $st: $out"
+for _ in $(seq 50); do pgrep -f "gofer --root $pod/c/rootfs" >/dev/null || break; sleep 0.1; done
+! pgrep -f "gofer --root $pod/c/rootfs" >/dev/null && pass "its mounts go with it: the container's gofers end while the sandbox runs on" \
+  || fail "pod container's gofer left: $(pgrep -fa "gofer --root $pod/c/rootfs")"
+edit "$pod/c" 'c["process"]["args"]=["sleep","30"]'
+"$runsc" --root "$state" create --bundle "$pod/c" --pid-file "$tmp/p2.pid" p2 && "$runsc" --root "$state" start p2 \
+  && [ "$("$runsc" --root "$state" state p2 | get '["status"]')" = running ] && kill -0 "$(cat "$tmp/p2.pid")" \
+  && pass "create/start of a pod's container; its pid file names a live process" || fail "pod create/start"
+[ "$("$runsc" --root "$state" exec p2 cat /whoami)" = "container root" ] && [ "$("$runsc" --root "$state" exec p1 cat /whoami)" = "sandbox root" ] \
+  && pass "exec runs in each container's own root" || fail "pod exec"
+[ "$("$runsc" --root "$state" ps p1 | grep -c sleep)" = 2 ] && pass "the sandbox runs both containers' processes" || fail "pod ps: $("$runsc" --root "$state" ps p1)"
+"$runsc" --root "$state" kill p2 KILL
+for _ in $(seq 50); do [ "$("$runsc" --root "$state" state p2 | get '["status"]')" = stopped ] && break; sleep 0.1; done
+[ "$("$runsc" --root "$state" state p2 | get '["status"]')" = stopped ] && [ "$("$runsc" --root "$state" state p1 | get '["status"]')" = running ] \
+  && pass "kill of a pod's container leaves the sandbox running" || fail "pod kill"
+"$runsc" --root "$state" delete p2
+edit "$pod/c" 'c["annotations"]["io.kubernetes.cri.sandbox-id"]="nope"'
+"$runsc" --root "$state" create --bundle "$pod/c" p3 2>"$tmp/err"
+[ $? = 1 ] && grep -q 'sandbox "nope" is not a running sandbox' "$tmp/err" && [ ! -e "$state/p3" ] \
+  && pass "a pod's container without its sandbox is refused" || fail "no sandbox: $(cat "$tmp/err")"
+"$runsc" --root "$state" delete --force p1
+
 # 5b. Bind mounts: a directory read-only and a file read-write, each served
 # by a gofer of its own; the missing mount points are made (mkdir -p).
 mkdir -p "$tmp/hostdir"
