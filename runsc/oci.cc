@@ -354,12 +354,18 @@ Result<BootConfig> load_bundle(const std::string& bundle, std::string& root_dir,
     }
     if (spec.contains("linux")) {
       const json& linux_spec = spec.at("linux");
+      // A pod's container (CRI annotations) goes into the pod's sandbox,
+      // whose Sentry is the namespaces the CRI names by path (the pause
+      // container's network, IPC, UTS, and PID with shareProcessNamespace).
+      const bool joins_pod = spec.value("annotations", json::object())
+                                 .value("io.kubernetes.cri.container-type", std::string()) == "container";
       for (const auto& ns : linux_spec.value("namespaces", json::array())) {
         if (!ns.contains("path")) continue;
         const std::string type = ns.value("type", std::string("?")), path = ns.at("path").get<std::string>();
+        if (joins_pod && (type == "network" || type == "ipc" || type == "uts" || type == "pid")) continue;
         if (type != "network") {
-          // The others would mean sharing a sandbox with another container
-          // (a pod's), which runsc cannot do yet.
+          // Outside a pod this would mean sharing another container's
+          // sandbox without saying which: refused.
           throw std::runtime_error("joining the " + type + " namespace at a path is not supported yet");
         }
         struct stat st;

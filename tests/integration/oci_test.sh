@@ -258,7 +258,7 @@ mkdir -p "$pod"
 cp -a "$b" "$pod/s" && cp -a "$b" "$pod/c"
 echo "sandbox root" >"$pod/s/rootfs/whoami" && echo "container root" >"$pod/c/rootfs/whoami"
 edit "$pod/s" 'c["process"]["args"]=["sleep","30"]; c["annotations"]={"io.kubernetes.cri.container-type":"sandbox","io.kubernetes.cri.sandbox-id":"p1"}'
-edit "$pod/c" 'c["process"]["args"]=["sh","-c","cat /whoami; exit 7"]; c["annotations"]={"io.kubernetes.cri.container-type":"container","io.kubernetes.cri.sandbox-id":"p1"}'
+edit "$pod/c" 'c["process"]["args"]=["sh","-c","cat /whoami; exit 7"]; c["annotations"]={"io.kubernetes.cri.container-type":"container","io.kubernetes.cri.sandbox-id":"p1"}; c["linux"]["namespaces"]=[n for n in c["linux"]["namespaces"] if n["type"] not in ("ipc","uts")]+[{"type":"ipc","path":"/proc/1/ns/ipc"},{"type":"uts","path":"/proc/1/ns/uts"}]'
 "$runsc" --root "$state" run --detach --bundle "$pod/s" p1 >/dev/null 2>&1 || fail "pod sandbox"
 out=$("$runsc" --root "$state" run --bundle "$pod/c" p1c 2>&1)
 st=$?
