@@ -80,6 +80,10 @@ bool parse_process(const nlohmann::ordered_json& process, BootConfig& c, std::st
 // lives); false with `error` if there is no such container.
 bool load_state(const GlobalFlags& flags, const std::string& id, nlohmann::ordered_json& state, std::string& error);
 bool save_state(const GlobalFlags& flags, const std::string& id, const nlohmann::ordered_json& state);
+// An exclusive flock on the container's state directory, held while a
+// command reads, acts on and rewrites its state (start, kill, delete,
+// pause, resume); an empty FD if there is no such container.
+UniqueFd lock_container(const GlobalFlags& flags, const std::string& id);
 int run_container(const GlobalFlags& flags, const RunOptions& options);
 // create: the container made, its program waiting; start: it runs.
 int run_create(const GlobalFlags& flags, const RunOptions& options);

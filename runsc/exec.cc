@@ -396,6 +396,7 @@ int run_pause(const GlobalFlags& flags, const std::string& id, bool pause) {
   const char* command = pause ? "pause" : "resume";
   json state;
   std::string error;
+  const UniqueFd lock = lock_container(flags, id);
   if (!load_state(flags, id, state, error)) return fail(std::string(command) + ": " + error);
   const std::string want = pause ? "running" : "paused";
   if (state["status"] != want)

@@ -6,6 +6,7 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/resource.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -117,6 +118,15 @@ bool load_state(const GlobalFlags& flags, const std::string& id, json& state, st
     state["pid"] = 0;
   }
   return true;
+}
+
+UniqueFd lock_container(const GlobalFlags& flags, const std::string& id) {
+  UniqueFd dir(::open((flags.root_state + "/" + id).c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (dir) {
+    while (::flock(dir.get(), LOCK_EX) != 0 && errno == EINTR) {
+    }
+  }
+  return dir;
 }
 
 bool save_state(const GlobalFlags& flags, const std::string& id, const json& state) {
@@ -643,6 +653,7 @@ int run_create(const GlobalFlags& flags, const RunOptions& options) { return lau
 int run_start(const GlobalFlags& flags, const std::string& id) {
   json state;
   std::string error;
+  const UniqueFd lock = lock_container(flags, id);  // against a concurrent runsc on this container
   if (!load_state(flags, id, state, error)) return fail("start: " + error);
   if (state["status"] != "created")
     return fail("start: container \"" + id + "\" is " + state["status"].get<std::string>() + ", not created");
@@ -717,6 +728,7 @@ int run_list(const GlobalFlags& flags, const std::string& format) {
 int run_kill(const GlobalFlags& flags, const std::string& id, const std::string& signal_name) {
   json state;
   std::string error;
+  const UniqueFd lock = lock_container(flags, id);  // against a concurrent runsc on this container
   if (!load_state(flags, id, state, error)) return fail("kill: " + error);
   const int sig = parse_signal(signal_name.empty() ? "TERM" : signal_name);
   if (sig == 0) return fail("kill: unknown signal \"" + signal_name + "\"");
@@ -756,6 +768,7 @@ int run_kill(const GlobalFlags& flags, const std::string& id, const std::string&
 int run_delete(const GlobalFlags& flags, const std::string& id, bool force) {
   json state;
   std::string error;
+  const UniqueFd lock = lock_container(flags, id);  // against a concurrent runsc on this container
   if (!load_state(flags, id, state, error)) return fail("delete: " + error);
   if (state["status"] == "running" || state["status"] == "paused") {
     if (!force) return fail("delete: container \"" + id + "\" is " + state["status"].get<std::string>() + "; stop it or use --force");

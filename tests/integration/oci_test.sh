@@ -98,6 +98,25 @@ sleep 0.3
 [ $? = 1 ] && grep -q "not created" "$tmp/err" && pass "start of a stopped container is refused" || fail "restart: $(cat "$tmp/err")"
 "$runsc" --root "$state" delete c4 && [ ! -e "$state/c4" ] && pass "delete forgets a stopped container" || fail "delete c4"
 
+# 4b. runsc calls on one container take a lock on its state directory: a
+# start waits while another holder (flock(1) here) has it.
+edit "$b" 'c["process"]["args"]=["sleep","5"]'
+if command -v flock >/dev/null; then
+  "$runsc" --root "$state" create --bundle "$b" c4c >/dev/null 2>&1 || fail "create c4c"
+  flock "$state/c4c" sleep 1.5 &
+  holder=$!
+  sleep 0.3
+  "$runsc" --root "$state" start c4c &
+  starter=$!
+  sleep 0.5
+  during=$("$runsc" --root "$state" state c4c | get '["status"]')
+  wait "$holder"; wait "$starter"
+  after=$("$runsc" --root "$state" state c4c | get '["status"]')
+  [ "$during" = created ] && [ "$after" = running ] && pass "start waits for the container's lock" \
+    || fail "lock: $during while locked, $after after"
+  "$runsc" --root "$state" delete --force c4c
+fi
+
 # 5. run --detach returns at once; kill and delete --force end it.
 edit "$b" 'c["process"]["args"]=["sleep","30"]'
 "$runsc" --root "$state" run --detach --bundle "$b" c5 >/dev/null 2>&1 \
