@@ -23,7 +23,9 @@ int main(int argc, char** argv) {
   CLI::App app{"runsc: an application kernel that runs containers in a user-space sandbox", "runsc"};
   app.set_version_flag("-v,--version",
                        std::string("runsc version ") + kVersion + "\nspec: " + kOciVersion);
-  app.require_subcommand(1);
+  // At most one command; none is reported after parsing, so that an
+  // unknown flag or command is what the error names.
+  app.require_subcommand(0, 1);
 
   GlobalFlags g;
   app.add_option("--root", g.root_state, "directory for container state")->capture_default_str();
@@ -175,6 +177,10 @@ int main(int argc, char** argv) {
     return 1;
   }
 
+  if (app.get_subcommands().empty()) {
+    std::fprintf(stderr, "runsc: no command given (runsc --help lists them)\n");
+    return 1;
+  }
   auto level = g.debug ? runsc::log::Level::kDebug : runsc::log::Level::kWarn;
   const std::string& log_file = (g.debug && !g.debug_log.empty()) ? g.debug_log : g.log;
   if (auto r = runsc::log::init(level, log_file, g.log_format == "json"); !r) {

@@ -728,10 +728,10 @@ int run_list(const GlobalFlags& flags, const std::string& format) {
 int run_kill(const GlobalFlags& flags, const std::string& id, const std::string& signal_name) {
   json state;
   std::string error;
-  const UniqueFd lock = lock_container(flags, id);  // against a concurrent runsc on this container
-  if (!load_state(flags, id, state, error)) return fail("kill: " + error);
   const int sig = parse_signal(signal_name.empty() ? "TERM" : signal_name);
   if (sig == 0) return fail("kill: unknown signal \"" + signal_name + "\"");
+  const UniqueFd lock = lock_container(flags, id);  // against a concurrent runsc on this container
+  if (!load_state(flags, id, state, error)) return fail("kill: " + error);
   if (state["status"] == "stopped") return fail("kill: container \"" + id + "\" is not running");
   const pid_t sandbox = state["pid"].get<int>();
   if (state["status"] == "paused") {

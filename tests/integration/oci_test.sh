@@ -399,4 +399,21 @@ python3 -c 'import json,sys; l=json.loads(open(sys.argv[1]).read().splitlines()[
 "$runsc" --root "$state" run --bundle "$b" 'bad/id' >/dev/null 2>"$tmp/err"
 [ $? = 1 ] && grep -q "invalid container ID" "$tmp/err" && pass "an invalid ID" || fail "invalid id: $(cat "$tmp/err")"
 
+# 7. The command line: one-line errors, exit 1, as runc; --version.
+cli_error() {  # label expected-text ARGS...
+  local label=$1 want=$2
+  shift 2
+  "$runsc" "$@" >/dev/null 2>"$tmp/err"
+  local st=$?
+  [ "$st" = 1 ] && [ "$(wc -l <"$tmp/err")" = 1 ] && grep -q -- "$want" "$tmp/err" && pass "$label" || fail "$label: status $st: $(cat "$tmp/err")"
+}
+cli_error "an unknown flag is named" "not expected: --bogus" --bogus list
+cli_error "an unknown command is named" "not expected: frobnicate" frobnicate
+cli_error "no command" "no command given"
+cli_error "a command without its ID" "id is required" --root "$state" start
+cli_error "an unknown signal" 'unknown signal "SIGNOPE"' --root "$state" kill nosuch SIGNOPE
+out=$("$runsc" --version)
+echo "$out" | grep -q "^runsc version " && echo "$out" | grep -q "^spec: 1\." && pass "--version names ours and the runtime-spec's" \
+  || fail "--version: $out"
+
 [ "$failures" = 0 ] && echo "all checks passed" || { echo "$failures failures"; exit 1; }
