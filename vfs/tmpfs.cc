@@ -11,6 +11,7 @@
 #include <algorithm>
 #include <cstring>
 
+#include "sentry/mm/mm.h"
 #include "sentry/mm/memory_file.h"
 #include "sentry/mm/vma.h"
 #include "vfs/devices.h"
@@ -120,6 +121,7 @@ class TmpfsMappable final : public mm::Mappable {
     return inode_->read_data(std::span<const iovec>(&v, 1), offset);
   }
   Result<uint64_t> shared_page(uint64_t offset) override { return inode_->shared_page(offset); }
+  const void* identity() const override { return inode_.get(); }
 
  private:
   std::shared_ptr<TmpfsInode> inode_;
@@ -579,10 +581,15 @@ Result<void> TmpfsInode::truncate_locked(uint64_t size) {
 
 Result<void> TmpfsInode::truncate(uint64_t size) {
   if (!S_ISREG(type_)) return Err(EINVAL);
+  bool shrunk;
   {
     std::lock_guard lock(data_mu_);
+    shrunk = size < size_;
     if (auto r = truncate_locked(size); !r) return r;
   }
+  // Shared mappings let go of the pages past the new end: touching them
+  // now raises SIGBUS, as on Linux.
+  if (shrunk && shared_mapped_) mm::MemoryManager::forget_file_pages_everywhere(this, (size + kPage - 1) & ~(kPage - 1), ~uint64_t{0});
   std::lock_guard meta(fs_->mutex());
   touch_locked(true);
   return {};
@@ -590,8 +597,24 @@ Result<void> TmpfsInode::truncate(uint64_t size) {
 
 Result<void> TmpfsInode::allocate(int mode, uint64_t offset, uint64_t length) {
   if (!S_ISREG(type_)) return Err(ENODEV);
-  std::lock_guard lock(data_mu_);
   if (mode & FALLOC_FL_PUNCH_HOLE) {
+    if (auto r = punch_hole(offset, length); !r) return r;
+    // Shared mappings let go of the whole pages that went (they read
+    // zeroes again, from fresh pages the file and they share).
+    const uint64_t first = (offset + kPage - 1) & ~(kPage - 1), last = (offset + length) & ~(kPage - 1);
+    if (shared_mapped_ && first < last) mm::MemoryManager::forget_file_pages_everywhere(this, first, last);
+    return {};
+  }
+  std::lock_guard lock(data_mu_);
+  if (offset + length > kMaxFileSize) return Err(EFBIG);
+  if (auto r = allocate_pages_locked(offset, length); !r) return r;
+  if (!(mode & FALLOC_FL_KEEP_SIZE)) size_ = std::max(size_, offset + length);
+  return {};
+}
+
+Result<void> TmpfsInode::punch_hole(uint64_t offset, uint64_t length) {
+  std::lock_guard lock(data_mu_);
+  {
     // Whole pages in the range go; partial ones at the edges are zeroed.
     const uint64_t end = std::min(offset + length, size_);
     for (uint64_t pos = offset; pos < end;) {
@@ -611,10 +634,6 @@ Result<void> TmpfsInode::allocate(int mode, uint64_t offset, uint64_t length) {
     }
     return {};
   }
-  if (offset + length > kMaxFileSize) return Err(EFBIG);
-  if (auto r = allocate_pages_locked(offset, length); !r) return r;
-  if (!(mode & FALLOC_FL_KEEP_SIZE)) size_ = std::max(size_, offset + length);
-  return {};
 }
 
 Result<uint64_t> TmpfsInode::shared_page(uint64_t offset) {
@@ -633,6 +652,7 @@ Result<uint64_t> TmpfsInode::shared_page(uint64_t offset) {
     page = pages_.emplace(index, *fresh).first;
   }
   fs_->memfile().add_ref(page->second, kPage);
+  shared_mapped_ = true;
   return page->second;
 }
 

@@ -92,6 +92,8 @@ class TmpfsInode final : public Inode, public std::enable_shared_from_this<Tmpfs
   // is a hole, with one more reference the caller releases (MAP_SHARED).
   // EFAULT past the end of the file (where Linux raises SIGBUS).
   Result<uint64_t> shared_page(uint64_t offset);
+  // fallocate(2) FALLOC_FL_PUNCH_HOLE: whole pages go, partial ones are zeroed.
+  Result<void> punch_hole(uint64_t offset, uint64_t length);
 
   // For the overlay: an upper directory that hides the lower one, and a
   // whiteout (a 0/0 character device, as Linux's overlayfs marks them).
@@ -131,6 +133,9 @@ class TmpfsInode final : public Inode, public std::enable_shared_from_this<Tmpfs
   std::map<std::string, std::string, std::less<>> xattrs_;
   // Regular file data, guarded by data_mu_: page index -> memory-file offset.
   std::mutex data_mu_;
+  // Set once a shared mapping took one of the pages: a truncate or hole
+  // punch must then take them back from address spaces (mm::MemoryManager).
+  std::atomic<bool> shared_mapped_{false};
   std::map<uint64_t, uint64_t> pages_;
   uint64_t size_ = 0;
 };

@@ -189,6 +189,7 @@ ExitStatus Task::run() {
     check_pending();
     act_on_signals();
     if (exiting_) break;
+    mm_->flush_pending_unmaps();  // a file shrank under a shared mapping (one atomic load otherwise)
     platform::SwitchResult r = context_->switch_to(mm_->address_space(), regs_);
     if (stub_baseline_ns_.load() < 0) stub_baseline_ns_.store(context_->cpu_time_ns());
     switch (r.reason) {

@@ -5,6 +5,7 @@
 #include <fmt/core.h>
 
 #include <algorithm>
+#include <unordered_set>
 #include <cstring>
 
 #include "common/log.h"
@@ -20,10 +21,85 @@ bool can_read(int prot) { return (prot & (PROT_READ | PROT_WRITE | PROT_EXEC)) !
 
 }  // namespace
 
+// Every live address space, for forget_file_pages_everywhere().
+std::mutex& live_mu() {
+  static std::mutex mu;
+  return mu;
+}
+std::unordered_set<MemoryManager*>& live() {
+  static std::unordered_set<MemoryManager*> set;
+  return set;
+}
+
 MemoryManager::MemoryManager(MemoryFile& memfile, std::unique_ptr<platform::AddressSpace> as)
-    : memfile_(memfile), as_(std::move(as)) {}
+    : memfile_(memfile), as_(std::move(as)) {
+  std::lock_guard lock(live_mu());
+  live().insert(this);
+}
+
+void MemoryManager::forget_file_pages_everywhere(const void* identity, uint64_t from, uint64_t to) {
+  if (from >= to) return;
+  // The registry's lock keeps each address space alive while it is visited.
+  std::lock_guard lock(live_mu());
+  for (MemoryManager* mm : live()) mm->forget_file_pages(identity, from, to);
+}
+
+void MemoryManager::forget_file_pages(const void* identity, uint64_t from, uint64_t to) {
+  std::lock_guard lock(mu_);
+  std::vector<std::pair<uint64_t, uint64_t>> ranges;  // addresses mapping [from, to) of the file
+  for (const auto& [start, entry] : vmas_.ranges()) {
+    const Vma& vma = entry.value;
+    if (!vma.file || !vma.shared || vma.file->identity() != identity) continue;
+    const uint64_t file_end = vma.file_offset + (entry.end - start);
+    const uint64_t lo = std::max(from, vma.file_offset), hi = std::min(to, file_end);
+    if (lo >= hi) continue;
+    ranges.emplace_back(start + (lo - vma.file_offset), start + (hi - vma.file_offset));
+  }
+  for (auto [lo, hi] : ranges) {
+    bool any_mapped = false;
+    std::vector<std::pair<uint64_t, uint64_t>> to_release;
+    auto it = pmas_.isolate(lo, hi);
+    while (it != pmas_.end() && it->first < hi) {
+      any_mapped |= it->second.value.mapped;
+      to_release.emplace_back(it->second.value.memfile_offset, it->second.end - it->first);
+      it = pmas_.erase(it);
+    }
+    if (!any_mapped) {
+      for (auto [offset, len] : to_release) memfile_.release(offset, len);
+      continue;
+    }
+    // Mapped in the host: only a thread of this address space may unmap
+    // (ptrace), and the pages stay held until it has, so that no other
+    // use of them shows through a stale host mapping.
+    pending_unmaps_.push_back(PendingUnmap{lo, hi - lo, std::move(to_release)});
+    has_pending_unmaps_.store(true);
+  }
+}
+
+void MemoryManager::flush_pending_unmaps() {
+  if (!has_pending_unmaps_.load(std::memory_order_acquire)) return;
+  std::lock_guard lock(mu_);
+  flush_pending_unmaps_locked();
+}
+
+void MemoryManager::flush_pending_unmaps_locked() {
+  if (!has_pending_unmaps_.exchange(false)) return;
+  for (auto& u : pending_unmaps_) {
+    (void)as_->unmap(u.addr, u.length);
+    for (auto [offset, len] : u.release) memfile_.release(offset, len);
+  }
+  pending_unmaps_.clear();
+}
 
 MemoryManager::~MemoryManager() {
+  {
+    std::lock_guard lock(live_mu());
+    live().erase(this);
+  }
+  // The stub (and its host mappings) goes with the address space.
+  for (auto& u : pending_unmaps_) {
+    for (auto [offset, len] : u.release) memfile_.release(offset, len);
+  }
   for (auto& [start, entry] : pmas_) memfile_.release(entry.value.memfile_offset, entry.end - start);
 }
 
@@ -100,6 +176,7 @@ Result<uint64_t> MemoryManager::mmap(const MmapRequest& req) {
   bool fixed = (req.flags & (MAP_FIXED | MAP_FIXED_NOREPLACE)) != 0;
 
   std::lock_guard lock(mu_);
+  flush_pending_unmaps_locked();
   uint64_t start;
   if (fixed) {
     if (req.addr % kPageSize != 0) return Err(EINVAL);
@@ -152,6 +229,7 @@ Result<void> MemoryManager::munmap(uint64_t addr, uint64_t length) {
   uint64_t end = page_up(addr + length);
   if (end < addr || end > platform::kMaxUserAddress + kPageSize * 3) return Err(EINVAL);
   std::lock_guard lock(mu_);
+  flush_pending_unmaps_locked();
   return unmap_locked(addr, end);
 }
 
@@ -163,6 +241,7 @@ Result<void> MemoryManager::mprotect(uint64_t addr, uint64_t length, int prot) {
   uint64_t end = page_up(addr + length);
   if (end <= addr) return Err(ENOMEM);
   std::lock_guard lock(mu_);
+  flush_pending_unmaps_locked();
   if (auto r = vmas_.protect(addr, end, prot); !r) return r;
   // Re-protect what the stub already maps, in runs of adjacent mapped pmas.
   auto it = pmas_.isolate(addr, end);
@@ -200,6 +279,7 @@ Result<uint64_t> MemoryManager::mremap(uint64_t old_addr, uint64_t old_len, uint
   if (new_len > platform::kMaxUserAddress) return Err(ENOMEM);
 
   std::lock_guard lock(mu_);
+  flush_pending_unmaps_locked();
   auto vit = vmas_.ranges().find(old_addr);
   if (vit == vmas_.ranges().end()) return Err(EFAULT);
   // Duplicating a mapping with old_len == 0 is only for shared ones.
@@ -271,6 +351,7 @@ void MemoryManager::set_brk_base(uint64_t base) {
 
 uint64_t MemoryManager::brk(uint64_t addr) {
   std::lock_guard lock(mu_);
+  flush_pending_unmaps_locked();
   if (addr < brk_base_) return brk_;
   uint64_t cur_end = page_up(brk_);
   uint64_t new_end = page_up(addr);
@@ -420,6 +501,7 @@ int MemoryManager::vma_prot(uint64_t addr) {
 
 Result<void> MemoryManager::handle_fault(uint64_t addr) {
   std::lock_guard lock(mu_);
+  flush_pending_unmaps_locked();
   auto vit = vmas_.ranges().find(addr);
   if (vit == vmas_.ranges().end()) return Err(EFAULT);
   const Vma& vma = vit->second.value;

@@ -10,6 +10,7 @@
 #include <sys/uio.h>
 
 #include <cstdint>
+#include <atomic>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -57,6 +58,17 @@ class MemoryManager {
   MemoryManager& operator=(const MemoryManager&) = delete;
 
   platform::AddressSpace& address_space() { return *as_; }
+
+  // A file took pages back (truncate(2) shrinking it, fallocate(2)
+  // punching a hole): every shared mapping of file `identity`
+  // (Mappable::identity()) in every address space drops its pages at file
+  // offsets [from, to), so the next touch maps what the file has then or,
+  // past its end, raises SIGBUS (mmap(2)). Call without the file's locks:
+  // the fault path takes them under an address space's.
+  static void forget_file_pages_everywhere(const void* identity, uint64_t from, uint64_t to);
+  // Applies the host unmaps that forget_file_pages_everywhere queued here
+  // from another thread; a task calls it before running application code.
+  void flush_pending_unmaps();
 
   // fork(2): a copy of this address space on `as`. Private pages are
   // shared copy-on-write (both sides map them read-only until one writes);
@@ -136,6 +148,14 @@ class MemoryManager {
   MemoryFile& memfile_;
   std::unique_ptr<platform::AddressSpace> as_;
   std::mutex mu_;
+  void forget_file_pages(const void* identity, uint64_t from, uint64_t to);
+  void flush_pending_unmaps_locked();
+  struct PendingUnmap {
+    uint64_t addr = 0, length = 0;
+    std::vector<std::pair<uint64_t, uint64_t>> release;  // memory-file ranges to let go of after
+  };
+  std::vector<PendingUnmap> pending_unmaps_;  // guarded by mu_
+  std::atomic<bool> has_pending_unmaps_{false};
   VmaSet vmas_;
   RangeMap<Pma> pmas_;
   uint64_t brk_base_ = 0;

@@ -32,6 +32,9 @@ class Mappable {
     (void)offset;
     return Err(ENODEV);
   }
+  // What the mapped file is, the same for every Mappable of it (its inode):
+  // how MemoryManager::forget_file_pages_everywhere finds its mappings.
+  virtual const void* identity() const { return this; }
 };
 
 struct Vma {

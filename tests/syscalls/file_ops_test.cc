@@ -2280,6 +2280,69 @@ TEST_F(MmapFileTest, AccessPastTheEndOfTheFileGivesSigbus) {
   EXPECT_EQ(munmap(p, 2 * page_), 0);
 }
 
+TEST_F(MmapFileTest, ShrinkingTheFileTakesMappedPagesAwayEverywhere) {
+  // truncate(2) shrinking a file: its shared mappings raise SIGBUS past
+  // the new end, in every process, even for pages already touched there.
+  ASSERT_EQ(ftruncate(fd_, static_cast<off_t>(2 * page_)), 0);
+  char* p = MapShared(2 * page_);
+  ASSERT_NE(p, nullptr) << strerror(errno);
+  p[0] = 'k';
+  p[page_] = 'a';  // mapped in this address space
+  int ready[2], go[2];
+  ASSERT_EQ(pipe(ready), 0);
+  ASSERT_EQ(pipe(go), 0);
+  const size_t page = page_;
+  pid_t child = fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    volatile char* q = p;
+    q[page] = 'b';  // mapped in the child's too
+    char c;
+    if (write(ready[1], "r", 1) != 1 || read(go[0], &c, 1) != 1) _exit(2);
+    q[page] = 'c';  // after the shrink: SIGBUS
+    _exit(0);
+  }
+  char c;
+  ASSERT_EQ(read(ready[0], &c, 1), 1);
+  ASSERT_EQ(ftruncate(fd_, static_cast<off_t>(page_)), 0);
+  ASSERT_EQ(write(go[1], "g", 1), 1);
+  int status = 0;
+  ASSERT_EQ(waitpid(child, &status, 0), child);
+  EXPECT_KILLED_BY(status, SIGBUS) << "a process that had the page mapped";
+  status = RunInChild([&] {
+    volatile char* q = p;
+    char x = q[page];
+    (void)x;
+    return 0;  // not reached
+  });
+  EXPECT_KILLED_BY(status, SIGBUS) << "this process's mapping, inherited";
+  EXPECT_EQ(p[0], 'k') << "the page before the end stays";
+  // Grown again, the page is the file's new (zero) page.
+  ASSERT_EQ(ftruncate(fd_, static_cast<off_t>(2 * page_)), 0);
+  EXPECT_EQ(p[page_], 0);
+  for (int fd : {ready[0], ready[1], go[0], go[1]}) close(fd);
+  EXPECT_EQ(munmap(p, 2 * page_), 0);
+}
+
+TEST_F(MmapFileTest, PunchingAHoleZeroesMappedPages) {
+  // fallocate(2) FALLOC_FL_PUNCH_HOLE: the range reads as zeros, through a
+  // shared mapping too, which stays coherent with the file afterwards.
+  ASSERT_EQ(ftruncate(fd_, static_cast<off_t>(2 * page_)), 0);
+  char* p = MapShared(2 * page_);
+  ASSERT_NE(p, nullptr) << strerror(errno);
+  p[0] = 'k';
+  p[page_] = 'z';
+  ASSERT_EQ(fallocate(fd_, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, static_cast<off_t>(page_),
+                      static_cast<off_t>(page_)), 0) << strerror(errno);
+  EXPECT_EQ(p[page_], 0);
+  EXPECT_EQ(p[0], 'k');
+  p[page_] = 'w';
+  char c = 0;
+  ASSERT_EQ(pread(fd_, &c, 1, static_cast<off_t>(page_)), 1);
+  EXPECT_EQ(c, 'w');
+  EXPECT_EQ(munmap(p, 2 * page_), 0);
+}
+
 TEST_F(MmapFileTest, PrivateMappingStoresStayPrivate) {
   // mmap(2) MAP_PRIVATE: "Updates to the mapping are not visible to other
   // processes mapping the same file, and are not carried through to the
