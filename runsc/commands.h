@@ -123,8 +123,9 @@ int stand_in(const std::string& control_dir, const nlohmann::json& request, std:
 // `runsc ps ID`: the container's processes as the sandbox sees them
 // (--format json: the host pids, as runc; here the Sentry's).
 int run_ps(const GlobalFlags& flags, const std::string& id, const std::string& format);
-// `runsc events --stats ID`: one JSON stats event.
-int run_events(const GlobalFlags& flags, const std::string& id, bool stats_only);
+// `runsc events [--stats] [--interval D] ID`: one JSON stats event, or
+// one every `interval_ms` until the container stops.
+int run_events(const GlobalFlags& flags, const std::string& id, bool stats_only, int interval_ms);
 // `runsc wait ID`: blocks until the container's first process exits and
 // prints {"id":ID,"exitStatus":N}.
 int run_wait(const GlobalFlags& flags, const std::string& id);

@@ -37,9 +37,11 @@ int fail(const std::string& message) {
 }
 
 // One request, one reply.
-Result<nlohmann::json> ask(const GlobalFlags& flags, const std::string& id, const nlohmann::json& request,
-                           std::string& error) {
-  auto conn = control::connect_to(flags.root_state + "/" + id);
+// A pod's container (state "sandbox") is reached through its sandbox.
+Result<nlohmann::json> ask(const GlobalFlags& flags, const std::string& id, const json& state,
+                           const nlohmann::json& request, std::string& error) {
+  const std::string owner = state.contains("sandbox") ? state["sandbox"].get<std::string>() : id;
+  auto conn = control::connect_to(flags.root_state + "/" + owner);
   if (!conn) {
     error = "cannot reach the sandbox of \"" + id + "\": " + std::strerror(conn.error());
     return Err(conn.error());
@@ -344,7 +346,7 @@ int run_ps(const GlobalFlags& flags, const std::string& id, const std::string& f
     return 0;
   }
   std::string error;
-  auto reply = ask(flags, id, {{"op", "ps"}}, error);
+  auto reply = ask(flags, id, state, {{"op", "ps"}}, error);
   if (!reply) return fail("ps: " + error);
   const auto& processes = (*reply)["processes"];
   std::printf("%-8s %-8s %-8s %-8s %s\n", "UID", "PID", "PPID", "THREADS", "CMD");
@@ -355,13 +357,13 @@ int run_ps(const GlobalFlags& flags, const std::string& id, const std::string& f
   return 0;
 }
 
-int run_events(const GlobalFlags& flags, const std::string& id, bool stats_only) {
+int run_events(const GlobalFlags& flags, const std::string& id, bool stats_only, int interval_ms) {
   for (;;) {
     json state;
     int rc = 1;
     if (!live_state(flags, id, "events", state, rc)) return stats_only ? rc : 0;
     std::string error;
-    auto reply = ask(flags, id, {{"op", "stats"}}, error);
+    auto reply = ask(flags, id, state, {{"op", "stats"}}, error);
     if (!reply) return stats_only ? fail("events: " + error) : 0;
     // runc's stats event: the fields a reader of `runc events` looks for.
     const json event = {{"type", "stats"},
@@ -373,7 +375,7 @@ int run_events(const GlobalFlags& flags, const std::string& id, bool stats_only)
     std::printf("%s\n", event.dump().c_str());
     std::fflush(stdout);
     if (stats_only) return 0;
-    std::this_thread::sleep_for(std::chrono::seconds(5));
+    std::this_thread::sleep_for(std::chrono::milliseconds(interval_ms));
   }
 }
 
@@ -381,8 +383,11 @@ int run_wait(const GlobalFlags& flags, const std::string& id) {
   json state;
   int rc = 1;
   if (!live_state(flags, id, "wait", state, rc)) return rc;
+  if (state.contains("sandbox"))
+    return fail("wait: \"" + id + "\" is a container of the pod sandbox \"" + state["sandbox"].get<std::string>() +
+                "\": its pid file's process stands for it");
   std::string error;
-  auto reply = ask(flags, id, {{"op", "wait"}}, error);
+  auto reply = ask(flags, id, state, {{"op", "wait"}}, error);
   if (!reply) {
     if (error == "the sandbox did not answer") error = "the sandbox ended without reporting an exit status";
     return fail("wait: " + error);
@@ -415,7 +420,12 @@ int run_kill_all(const GlobalFlags& flags, const std::string& id, int sig) {
   int rc = 1;
   if (!live_state(flags, id, "kill", state, rc)) return rc;
   std::string error;
-  if (state["status"] == "created" || !ask(flags, id, {{"op", "signal_all"}, {"signal", sig}}, error)) {
+  // A pod's container: its first process (the sandbox's other processes
+  // are other containers').
+  const nlohmann::json request = state.contains("sandbox")
+                                     ? nlohmann::json{{"op", "signal"}, {"pid", state["sandbox_pid"]}, {"signal", sig}}
+                                     : nlohmann::json{{"op", "signal_all"}, {"signal", sig}};
+  if (state["status"] == "created" || !ask(flags, id, state, request, error)) {
     // Nothing runs yet (or the sandbox cannot answer): the signal goes to
     // the Sentry, which stands for the whole container.
     if (::kill(state["pid"].get<int>(), sig) != 0) return fail("kill: " + std::string(std::strerror(errno)));

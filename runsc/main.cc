@@ -4,6 +4,7 @@
 
 #include <cstdio>
 #include <cstring>
+#include <regex>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -122,6 +123,13 @@ int main(int argc, char** argv) {
   bool events_stats = false;
   auto* events_cmd = app.add_subcommand("events", "print a container's resource usage (every 5 s, or once with --stats)");
   events_cmd->add_flag("--stats", events_stats, "print one stats event and exit");
+  std::string events_interval = "5s";
+  events_cmd->add_option("--interval", events_interval, "time between events, e.g. 5s or 500ms")
+      ->capture_default_str()
+      ->check([](const std::string& v) {
+        return std::regex_match(v, std::regex("^[0-9]+(ms|s)?$")) && std::stoll(v) > 0 ? std::string()
+                                                                                      : "a positive duration like 5s or 500ms";
+      });
   events_cmd->add_option("id", events_id, "the container ID")->required();
   std::string pause_id, resume_id;
   auto* pause_cmd = app.add_subcommand("pause", "freeze every process of a running container");
@@ -236,7 +244,11 @@ int main(int argc, char** argv) {
   if (*pause_cmd) return run_pause(g, pause_id, true);
   if (*resume_cmd) return run_pause(g, resume_id, false);
   if (*ps_cmd) return run_ps(g, ps_id, ps_format);
-  if (*events_cmd) return run_events(g, events_id, events_stats);
+  if (*events_cmd) {
+    const long long n = std::stoll(events_interval);
+    const bool ms = events_interval.size() > 2 && events_interval.compare(events_interval.size() - 2, 2, "ms") == 0;
+    return run_events(g, events_id, events_stats, static_cast<int>(ms ? n : n * 1000));
+  }
   if (*delete_cmd) return run_delete(g, delete_id, delete_force);
   if (*spec_cmd) return run_spec(spec_bundle);
   if (*boot_cmd) return run_boot(gofer_fd, config_fd);

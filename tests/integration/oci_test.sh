@@ -170,6 +170,10 @@ out=$("$runsc" --root "$state" ps c5a)
 ev=$("$runsc" --root "$state" events --stats c5a)
 [ "$(echo "$ev" | get '["type"]')" = stats ] && [ "$(echo "$ev" | get '["data"]["pids"]["current"]')" -ge 2 ] \
   && [ "$(echo "$ev" | get '["data"]["memory"]["usage"]["usage"]')" -gt 0 ] && pass "events --stats" || fail "events: $ev"
+n=$(timeout 2 "$runsc" --root "$state" events --interval 300ms c5a | grep -c '"type":"stats"')
+[ "$n" -ge 3 ] && pass "events streams a stats event every --interval ($n in 2 s)" || fail "events --interval: $n events"
+"$runsc" --root "$state" events --interval 0s c5a 2>/dev/null && fail "events --interval 0s accepted" \
+  || pass "events refuses a zero interval"
 "$runsc" --root "$state" exec c5a /nonexistent 2>"$tmp/err"
 st=$?
 [ "$st" = 127 ] && grep -q "/nonexistent" "$tmp/err" && pass "exec of a missing program: 127 and a message" || fail "exec missing: $st $(cat "$tmp/err")"
@@ -293,6 +297,18 @@ edit "$pod/c" 'c["process"]["args"]=["sleep","30"]'
 [ "$("$runsc" --root "$state" exec p2 cat /whoami)" = "container root" ] && [ "$("$runsc" --root "$state" exec p1 cat /whoami)" = "sandbox root" ] \
   && pass "exec runs in each container's own root" || fail "pod exec"
 [ "$("$runsc" --root "$state" ps p1 | grep -c sleep)" = 2 ] && pass "the sandbox runs both containers' processes" || fail "pod ps: $("$runsc" --root "$state" ps p1)"
+ev=$("$runsc" --root "$state" events --stats p2)
+[ "$(echo "$ev" | get '["id"]')" = p2 ] && pass "events --stats of a pod's container (through its sandbox)" || fail "pod events: $ev"
+"$runsc" --root "$state" wait p2 2>"$tmp/err"
+[ $? = 1 ] && grep -q "its pid file's process stands for it" "$tmp/err" && pass "wait on a pod's container says what to wait on" \
+  || fail "pod wait: $(cat "$tmp/err")"
+"$runsc" --root "$state" kill --all p2 KILL
+for _ in $(seq 50); do [ "$("$runsc" --root "$state" state p2 | get '["status"]')" = stopped ] && break; sleep 0.1; done
+[ "$("$runsc" --root "$state" state p2 | get '["status"]')" = stopped ] && [ "$("$runsc" --root "$state" state p1 | get '["status"]')" = running ] \
+  && [ "$("$runsc" --root "$state" ps p1 | grep -c sleep)" = 1 ] \
+  && pass "kill --all of a pod's container reaches its processes, not the sandbox's" || fail "pod kill --all"
+"$runsc" --root "$state" delete p2
+"$runsc" --root "$state" create --bundle "$pod/c" p2 >/dev/null 2>&1 && "$runsc" --root "$state" start p2 || fail "pod p2 again"
 "$runsc" --root "$state" kill p2 KILL
 for _ in $(seq 50); do [ "$("$runsc" --root "$state" state p2 | get '["status"]')" = stopped ] && break; sleep 0.1; done
 [ "$("$runsc" --root "$state" state p2 | get '["status"]')" = stopped ] && [ "$("$runsc" --root "$state" state p1 | get '["status"]')" = running ] \
