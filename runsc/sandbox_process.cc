@@ -106,7 +106,8 @@ Result<std::shared_ptr<kernel::Task>> make_process(kernel::Kernel& kernel, const
     if (auto in = c.terminal ? t.fds().get(0) : nullptr) {
       if (const uint64_t device = in->terminal_device()) {
         t.group().ctty = device;
-        kernel.terminal_locked(device) = {t.group().sid, t.group().pgid};
+        kernel.terminal_locked(device) = {t.group().sid, t.group().pgid, in};
+        if (kernel.console_locked() == 0) kernel.set_console_locked(device);
       }
     }
   }

@@ -289,7 +289,12 @@ Result<uint64_t> do_openat(Task& t, int dirfd, uint64_t path_addr, int flags, ui
         if (auto r = dentry->inode().setattr(attr); !r) return Err(r.error());
       }
     }
-    auto opened = dentry->inode().open(flags & ~(O_CREAT | O_EXCL | O_NOCTTY | O_CLOEXEC | O_TRUNC));
+    std::optional<Result<std::shared_ptr<vfs::FileDescription>>> terminal;
+    if (S_ISCHR(type)) {
+      if (auto st = dentry->inode().stat(); st) terminal = open_terminal_device(t, st->st_rdev, flags);
+    }
+    auto opened = terminal ? std::move(*terminal)
+                           : dentry->inode().open(flags & ~(O_CREAT | O_EXCL | O_NOCTTY | O_CLOEXEC | O_TRUNC));
     if (!opened) return Err(opened.error());
     file = std::move(*opened);
     file->set_dentry(dentry);
@@ -594,7 +599,7 @@ Result<uint64_t> sys_ioctl(Task& t, const SyscallArgs& a) {
     default: break;
   }
   if ((*f)->terminal_device() != 0) {
-    if (auto r = tty_ioctl(t, **f, a.u(1), a.u(2))) {
+    if (auto r = tty_ioctl(t, *f, a.u(1), a.u(2))) {
       if (!*r) return Err(r->error());
       return **r;
     }

@@ -4,6 +4,8 @@
 // terminal itself (settings, editing, echo) is the host tty's.
 #include <signal.h>
 #include <sys/ioctl.h>
+#include <fcntl.h>
+#include <sys/sysmacros.h>
 #include <termios.h>
 
 #include <cstring>
@@ -11,6 +13,7 @@
 #include "sentry/kernel/kernel.h"
 #include "sentry/kernel/task.h"
 #include "syscalls/util.h"
+#include "vfs/host_file.h"
 
 namespace runsc::syscalls {
 namespace {
@@ -66,8 +69,29 @@ Result<void> tty_check_access(Task& t, vfs::FileDescription& f, bool write) {
   return Err(EINTR);  // restarted once the group is continued in the foreground
 }
 
-std::optional<Result<uint64_t>> tty_ioctl(Task& t, vfs::FileDescription& f, uint64_t cmd, uint64_t arg) {
-  const uint64_t device = f.terminal_device();
+std::optional<Result<std::shared_ptr<vfs::FileDescription>>> open_terminal_device(Task& t, dev_t rdev, int flags) {
+  if (major(rdev) != 5 || (minor(rdev) != 0 && minor(rdev) != 1)) return std::nullopt;
+  std::shared_ptr<vfs::FileDescription> term;
+  {
+    kernel::Kernel& k = t.kernel();
+    std::lock_guard lock(k.tree_mutex());
+    // /dev/tty: the caller's controlling terminal; /dev/console: the
+    // sandbox's (tty(4), console(4)). Without one: ENXIO, as Linux.
+    const uint64_t device = minor(rdev) == 0 ? t.group().ctty : k.console_locked();
+    if (device != 0) term = k.terminal_locked(device).file.lock();
+  }
+  auto* host = dynamic_cast<vfs::HostFileDescription*>(term.get());
+  if (!host) return Result<std::shared_ptr<vfs::FileDescription>>(Err(ENXIO));
+  UniqueFd copy(::fcntl(host->host_fd(), F_DUPFD_CLOEXEC, 3));
+  if (!copy) return Result<std::shared_ptr<vfs::FileDescription>>(Err(errno));
+  // A description of its own (flags, O_NONBLOCK) on the same terminal.
+  return Result<std::shared_ptr<vfs::FileDescription>>(std::make_shared<vfs::HostFileDescription>(
+      std::move(copy), flags & (O_ACCMODE | O_APPEND | O_NONBLOCK), true));
+}
+
+std::optional<Result<uint64_t>> tty_ioctl(Task& t, const std::shared_ptr<vfs::FileDescription>& f, uint64_t cmd,
+                                          uint64_t arg) {
+  const uint64_t device = f->terminal_device();
   kernel::Kernel& k = t.kernel();
   switch (cmd) {
     case TIOCSCTTY: {
@@ -89,6 +113,7 @@ std::optional<Result<uint64_t>> tty_ioctl(Task& t, vfs::FileDescription& f, uint
       self.ctty = device;
       term.sid = self.sid;
       term.fg_pgrp = self.pgid;
+      term.file = f;
       return ok();
     }
     case TIOCNOTTY: {

@@ -82,7 +82,11 @@ int64_t process_cpu_ns(Task& t);
 // ioctls (TIOCSCTTY, TIOCNOTTY, TIOCGPGRP, TIOCSPGRP, TIOCGSID), nullopt
 // for any other.
 Result<void> tty_check_access(kernel::Task& t, vfs::FileDescription& f, bool write);
-std::optional<Result<uint64_t>> tty_ioctl(kernel::Task& t, vfs::FileDescription& f, uint64_t cmd, uint64_t arg);
+std::optional<Result<uint64_t>> tty_ioctl(kernel::Task& t, const std::shared_ptr<vfs::FileDescription>& f, uint64_t cmd,
+                                          uint64_t arg);
+// open(2) of /dev/tty (5,0) or /dev/console (5,1): a new description of
+// that terminal, or ENXIO without one; nullopt for any other device.
+std::optional<Result<std::shared_ptr<vfs::FileDescription>>> open_terminal_device(kernel::Task& t, dev_t rdev, int flags);
 
 // Registration of each family into the table.
 void register_names(kernel::SyscallTable& table);

@@ -17,9 +17,10 @@ Result<std::shared_ptr<Dentry>> make_devfs(std::shared_ptr<mm::MemoryFile> memfi
   for (const Node& n : {Node{"null", 3}, Node{"zero", 5}, Node{"full", 7}, Node{"random", 8}, Node{"urandom", 9}}) {
     if (auto r = root->mknod(n.name, S_IFCHR | 0666, makedev(1, n.minor), Owner{}); !r) return Err(r.error());
   }
-  // /dev/tty names the caller's controlling terminal; a sandboxed session
-  // has none yet, so opening it gives ENXIO as on Linux without one.
+  // /dev/tty names the caller's controlling terminal and /dev/console the
+  // sandbox's (ENXIO without one, as on Linux; syscalls/sys_tty.cc).
   if (auto r = root->mknod("tty", S_IFCHR | 0666, makedev(5, 0), Owner{}); !r) return Err(r.error());
+  if (auto r = root->mknod("console", S_IFCHR | 0620, makedev(5, 1), Owner{}); !r) return Err(r.error());
   struct Link {
     const char* name;
     const char* target;

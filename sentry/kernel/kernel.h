@@ -97,8 +97,15 @@ class Kernel {
   struct TerminalState {
     int sid = 0;       // 0: no session's controlling terminal
     int fg_pgrp = 0;
+    // A description of the terminal, for opening it again (/dev/tty,
+    // /dev/console).
+    std::weak_ptr<vfs::FileDescription> file;
   };
   TerminalState& terminal_locked(uint64_t device) { return terminals_[device]; }
+  // The sandbox's console: the terminal the first process was given (0:
+  // none), what /dev/console opens.
+  uint64_t console_locked() const { return console_; }
+  void set_console_locked(uint64_t device) { console_ = device; }
   // Blocks until `group` has exited (its last thread is gone); notified by
   // the exit path. For runsc boot, which waits for pid 1.
   void wait_for_exit(const ThreadGroup& group);
@@ -107,6 +114,7 @@ class Kernel {
  private:
   KernelOptions options_;
   std::map<uint64_t, TerminalState> terminals_;
+  uint64_t console_ = 0;
   std::chrono::steady_clock::time_point boot_;
   std::shared_ptr<mm::MemoryFile> memfile_;
   std::unique_ptr<platform::Platform> platform_;

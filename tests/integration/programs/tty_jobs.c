@@ -6,6 +6,7 @@
 // window size settings that stick.
 #define _GNU_SOURCE
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -35,6 +36,21 @@ int main(void) {
   check(tcsetpgrp(0, 999999) == -1 && errno == ESRCH, "tcsetpgrp to a missing group: ESRCH");
   errno = 0;
   check(tcsetpgrp(0, -1) == -1 && errno == EINVAL, "tcsetpgrp to a negative group: EINVAL");
+
+  // /dev/tty is the controlling terminal, opened anew (tty(4)); a new
+  // session has none: ENXIO.
+  int tty = open("/dev/tty", O_RDWR | O_CLOEXEC);
+  check(tty >= 0 && isatty(tty) && tcgetpgrp(tty) == getpgrp(), "/dev/tty opens our controlling terminal");
+  if (tty >= 0) close(tty);
+  pid_t loner = fork();
+  if (loner == 0) {
+    setsid();
+    errno = 0;
+    _exit(open("/dev/tty", O_RDWR) == -1 && errno == ENXIO ? 0 : 1);
+  }
+  int loner_status = 0;
+  check(waitpid(loner, &loner_status, 0) == loner && WIFEXITED(loner_status) && WEXITSTATUS(loner_status) == 0,
+        "/dev/tty without a controlling terminal: ENXIO");
 
   // termios and window size settings stick.
   struct termios saved, t;
