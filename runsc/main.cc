@@ -87,6 +87,19 @@ int main(int argc, char** argv) {
   create_cmd->add_option("--pid-file", create_opts.pid_file, "file to write the container's pid to");
   create_cmd->add_option("--console-socket", create_opts.console_socket, "unix socket to send the terminal's master to");
   create_cmd->add_option("id", create_opts.id, "the container ID")->required();
+  // runc's create/run flags that callers pass and that mean nothing here:
+  // the gofer always pivots into the root, and keyrings are the Sentry's.
+  // --preserve-fds passes no extra FDs yet, so only 0 is accepted.
+  int preserve_fds = 0;
+  bool ignored_flag = false;
+  for (auto* cmd : {run_cmd, create_cmd}) {
+    cmd->add_flag("--no-pivot", ignored_flag, "accepted for runc compatibility (the gofer always pivots)");
+    cmd->add_flag("--no-new-keyring", ignored_flag, "accepted for runc compatibility");
+    cmd->add_option("--preserve-fds", preserve_fds, "extra FDs to pass on (only 0 is supported)")
+        ->check([](const std::string& v) {
+          return v == "0" ? std::string() : std::string("only 0 (no extra FDs) is supported yet");
+        });
+  }
   std::string start_id;
   auto* start_cmd = app.add_subcommand("start", "run a created container's program");
   start_cmd->add_option("id", start_id, "the container ID")->required();

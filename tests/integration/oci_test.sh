@@ -428,6 +428,10 @@ cli_error "an unknown command is named" "not expected: frobnicate" frobnicate
 cli_error "no command" "no command given"
 cli_error "a command without its ID" "id is required" --root "$state" start
 cli_error "an unknown signal" 'unknown signal "SIGNOPE"' --root "$state" kill nosuch SIGNOPE
+cli_error "--preserve-fds beyond 0" "only 0" --root "$state" create --preserve-fds 2 --bundle "$b" nofds
+edit "$b" 'c["process"]["args"]=["sh","-c","exit 0"]'
+"$runsc" --root "$state" run --no-pivot --no-new-keyring --preserve-fds 0 --bundle "$b" flags \
+  && pass "runc's --no-pivot, --no-new-keyring and --preserve-fds 0 are accepted" || fail "runc flags"
 out=$("$runsc" --version)
 echo "$out" | grep -q "^runsc version " && echo "$out" | grep -q "^spec: 1\." && pass "--version names ours and the runtime-spec's" \
   || fail "--version: $out"
