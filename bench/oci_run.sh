@@ -27,21 +27,11 @@ runsc=$(realpath "${1:-/work/main/build/runsc/runsc}")
 runs=${BENCH_RUNS:-10}
 busybox=$(command -v busybox) || { echo "oci_run.sh: needs busybox (static)" >&2; exit 1; }
 [ -x "$runsc" ] || { echo "oci_run.sh: no runsc at $runsc" >&2; exit 1; }
-docker_cli=/usr/bin/docker
-[ -x "$docker_cli" ] || docker_cli=$(command -v docker)
+. "$(dirname "$0")/../tests/e2e/lib.sh"
 
 tmp=$(mktemp -d /tmp/bench-oci.XXXXXX)
-sock="$tmp/docker.sock"
-D() { "$docker_cli" -H "unix://$sock" "$@"; }
-dockerd_pid=""
 cleanup() {
-  if [ -n "$dockerd_pid" ]; then
-    D rm -f $(D ps -aq 2>/dev/null) >/dev/null 2>&1
-    kill "$dockerd_pid" 2>/dev/null
-    for _ in $(seq 100); do kill -0 "$dockerd_pid" 2>/dev/null || break; sleep 0.1; done
-    kill -9 "$dockerd_pid" 2>/dev/null
-  fi
-  grep -o " $tmp[^ ]*" /proc/mounts | sort -r | xargs -r -n1 umount -l 2>/dev/null
+  stop_private_dockerd "$tmp"
   rm -rf "$tmp"
 }
 trap cleanup EXIT
@@ -71,9 +61,7 @@ echo "|---|---|---|---|"
 
 # 1. runc run / runsc run on one bundle.
 bundle="$tmp/bundle"
-mkdir -p "$bundle/rootfs/bin"
-cp "$busybox" "$bundle/rootfs/bin/busybox"
-for app in sh true echo; do ln -s busybox "$bundle/rootfs/bin/$app"; done
+busybox_rootfs "$bundle/rootfs" "$busybox" sh true echo
 "$runsc" spec --bundle "$bundle"
 python3 - "$bundle/config.json" <<'EOF'
 import json, sys
@@ -98,14 +86,8 @@ if ! command -v dockerd >/dev/null || [ -z "$docker_cli" ]; then
   log "note: dockerd or the docker client is missing; skipping the docker section"
   exit 0
 fi
-"$runsc" install --config-file "$tmp/daemon.json" >/dev/null || { log "runsc install failed"; exit 1; }
-dockerd --data-root "$tmp/data" --exec-root "$tmp/exec" --pidfile "$tmp/docker.pid" -H "unix://$sock" \
-  --config-file "$tmp/daemon.json" --bridge=none --iptables=false >"$tmp/dockerd.log" 2>&1 &
-dockerd_pid=$!
-for _ in $(seq 150); do D version >/dev/null 2>&1 && break; kill -0 $dockerd_pid 2>/dev/null || break; sleep 0.2; done
-if ! D version >/dev/null 2>&1; then
-  log "note: dockerd did not start; skipping the docker section. Its last words:"
-  tail -5 "$tmp/dockerd.log" >&2
+if ! start_private_dockerd "$runsc" "$tmp"; then
+  log "note: dockerd did not start; skipping the docker section"
   exit 0
 fi
 tar -C "$bundle/rootfs" -c . | D import - bench-oci:busybox >/dev/null || { log "docker import failed"; exit 1; }

@@ -192,14 +192,8 @@ int run_boot(int gofer_fd, int config_fd) {
     if (console && ::getsid(0) == ::getpid() && ::ioctl(0, TIOCSCTTY, 0) == 0) (void)::tcsetpgrp(0, ::getpgrp());
   }
   // A forwarded signal goes to a live thread of pid 1.
-  auto post = [&kernel, &init](int sig) {
-    std::shared_ptr<kernel::Task> target;
-    {
-      std::lock_guard lock(kernel.tree_mutex());
-      target = kernel::signal_target_locked(init.group(), sig);
-    }
-    if (target) target->post_external_signal(sig);
-  };
+  const int init_pid = init.pid();
+  auto post = [&kernel, init_pid](int sig) { kernel::post_external_signal(kernel, init_pid, sig); };
   std::thread signal_thread([post, forwarded, console, &kernel] {
     // pid 1 only takes the signals it handles (pid_namespaces(7)), so a
     // program without a SIGTERM handler outlives the first SIGTERM, as in

@@ -72,8 +72,9 @@ struct RunOptions {
 };
 // The sandbox's configuration from a bundle's config.json, and the root
 // directory it names; a one-line `error` for anything malformed or not
-// supported yet.
-Result<BootConfig> load_bundle(const std::string& bundle, std::string& root_dir, std::string& error);
+// supported yet. `spec`, if given, receives config.json as read.
+Result<BootConfig> load_bundle(const std::string& bundle, std::string& root_dir, std::string& error,
+                               nlohmann::ordered_json* spec = nullptr);
 // config.json's process object into `c` (for `exec --process` too).
 bool parse_process(const nlohmann::ordered_json& process, BootConfig& c, std::string& error);
 // A container's OCI state from --root (status from whether its Sentry
@@ -90,6 +91,9 @@ int run_create(const GlobalFlags& flags, const RunOptions& options);
 int run_start(const GlobalFlags& flags, const std::string& id);
 int run_state(const GlobalFlags& flags, const std::string& id);
 int run_list(const GlobalFlags& flags, const std::string& format);
+// A command's failure: one line on stderr, and in --log (where containerd's
+// shim looks for it). Returns the exit status, 1.
+int report_error(const std::string& message);
 // A signal by name ("TERM", "SIGTERM") or number; 0 if unknown.
 int parse_signal(std::string name);
 int run_kill(const GlobalFlags& flags, const std::string& id, const std::string& signal_name);

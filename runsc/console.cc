@@ -9,6 +9,9 @@
 #include <unistd.h>
 
 #include <cstring>
+#include <span>
+
+#include "gofer/transport.h"
 
 namespace runsc::cli {
 
@@ -40,21 +43,11 @@ Result<UniqueFd> open_console(const std::string& console_socket, ConsoleSize siz
   UniqueFd sock(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
   if (!sock || ::connect(sock.get(), reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0)
     return failed("cannot connect to the console socket " + console_socket);
-  iovec iov{name, std::strlen(name)};
-  msghdr msg{};
-  msg.msg_iov = &iov;
-  msg.msg_iovlen = 1;
-  alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
-  msg.msg_control = control;
-  msg.msg_controllen = sizeof(control);
-  cmsghdr* c = CMSG_FIRSTHDR(&msg);
-  c->cmsg_level = SOL_SOCKET;
-  c->cmsg_type = SCM_RIGHTS;
-  c->cmsg_len = CMSG_LEN(sizeof(int));
-  const int fd = master.get();
-  std::memcpy(CMSG_DATA(c), &fd, sizeof(int));
-  while (::sendmsg(sock.get(), &msg, MSG_NOSIGNAL) < 0) {
-    if (errno != EINTR) return failed("cannot send the terminal over " + console_socket);
+  // The pty's name travels as the payload, as runc sends it.
+  const std::span<const uint8_t> payload(reinterpret_cast<const uint8_t*>(name), std::strlen(name));
+  if (int e = gofer::send_message(sock.get(), payload, master.get())) {
+    errno = e;
+    return failed("cannot send the terminal over " + console_socket);
   }
   return slave;
 }

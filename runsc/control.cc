@@ -49,20 +49,6 @@ Result<Address> address_of(const std::string& state_dir) {
   return a;
 }
 
-// A signal from outside to process `pid` of the sandbox; false if it is gone.
-bool signal_process(kernel::Kernel& kernel, int pid, int sig) {
-  if (sig < 1 || sig > 64) return false;
-  std::shared_ptr<kernel::Task> target;
-  {
-    std::lock_guard lock(kernel.tree_mutex());
-    auto group = kernel.find_process_locked(pid);
-    if (!group || group->zombie) return false;
-    target = kernel::signal_target_locked(*group, sig);
-  }
-  if (target) target->post_external_signal(sig);
-  return target != nullptr;
-}
-
 json ps(kernel::Kernel& kernel) {
   json list = json::array();
   std::lock_guard lock(kernel.tree_mutex());
@@ -163,7 +149,7 @@ void stand_for(kernel::Kernel& kernel, int conn, const std::shared_ptr<kernel::T
     const std::string op = message.value("op", "");
     const int sig = message.value("signal", 0);
     if (sig < 1 || sig > 64) continue;
-    if (op == "signal") signal_process(kernel, pid, sig);
+    if (op == "signal") kernel::post_external_signal(kernel, pid, sig);
     if (op == "tty_signal") {
       // From the process's terminal: for its foreground process group.
       int fg = 0;
@@ -180,7 +166,7 @@ void stand_for(kernel::Kernel& kernel, int conn, const std::shared_ptr<kernel::T
     ended = group->zombie;
   }
   if (!ended) {
-    signal_process(kernel, pid, SIGKILL);
+    kernel::post_external_signal(kernel, pid, SIGKILL);
     // Never started: it runs only to take the SIGKILL.
     std::shared_ptr<kernel::Task> waiting;
     if (!container.empty()) {
@@ -327,10 +313,10 @@ void handle(kernel::Kernel& kernel, std::shared_ptr<vfs::Dentry> root, UniqueFd 
         for (const auto& [pid, group] : kernel.processes_locked()) pids.push_back(pid);
       }
       int signalled = 0;
-      for (int pid : pids) signalled += signal_process(kernel, pid, sig) ? 1 : 0;
+      for (int pid : pids) signalled += kernel::post_external_signal(kernel, pid, sig) ? 1 : 0;
       send(conn.get(), {{"signalled", signalled}});
     } else if (op == "signal") {
-      const bool sent = signal_process(kernel, request.value("pid", 1), request.at("signal").get<int>());
+      const bool sent = kernel::post_external_signal(kernel, request.value("pid", 1), request.at("signal").get<int>());
       send(conn.get(), {{"signalled", sent ? 1 : 0}});
     } else if (op == "wait") {
       std::lock_guard lock(g_waiters_mu);
@@ -403,26 +389,29 @@ Result<Received> receive(int sock) {
   return r;
 }
 
-Result<UniqueFd> listen_at(const std::string& state_dir) {
-  auto a = address_of(state_dir);
-  if (!a) return Err(a.error());
-  UniqueFd sock(::socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0));
-  if (!sock) return ErrFromErrno();
-  if (::bind(sock.get(), reinterpret_cast<sockaddr*>(&a->addr), sizeof(a->addr)) != 0) return ErrFromErrno();
-  if (::listen(sock.get(), 16) != 0) return ErrFromErrno();
-  return sock;
-}
+namespace {
 
-Result<UniqueFd> connect_to(const std::string& state_dir) {
+// A SOCK_SEQPACKET socket, and listen() on `dir`/control or connect() to it.
+Result<UniqueFd> control_socket(const std::string& state_dir, bool listen) {
   auto a = address_of(state_dir);
   if (!a) return Err(a.error());
   UniqueFd sock(::socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0));
   if (!sock) return ErrFromErrno();
-  while (::connect(sock.get(), reinterpret_cast<sockaddr*>(&a->addr), sizeof(a->addr)) != 0) {
+  auto* addr = reinterpret_cast<sockaddr*>(&a->addr);
+  if (listen) {
+    if (::bind(sock.get(), addr, sizeof(a->addr)) != 0 || ::listen(sock.get(), 16) != 0) return ErrFromErrno();
+    return sock;
+  }
+  while (::connect(sock.get(), addr, sizeof(a->addr)) != 0) {
     if (errno != EINTR) return ErrFromErrno();
   }
   return sock;
 }
+
+}  // namespace
+
+Result<UniqueFd> listen_at(const std::string& state_dir) { return control_socket(state_dir, true); }
+Result<UniqueFd> connect_to(const std::string& state_dir) { return control_socket(state_dir, false); }
 
 void finish(int status) {
   std::lock_guard lock(g_waiters_mu);

@@ -30,11 +30,7 @@ namespace {
 
 using json = nlohmann::ordered_json;
 
-int fail(const std::string& message) {
-  if (log::to_file()) log::error("{}", message);
-  std::fprintf(stderr, "runsc: %s\n", message.c_str());
-  return 1;
-}
+int fail(const std::string& message) { return report_error(message); }
 
 // One request, one reply.
 // A pod's container (state "sandbox") is reached through its sandbox.
@@ -249,10 +245,9 @@ std::string run_start_container_hooks(const GlobalFlags& flags, const std::strin
     c.env = hook.value("env", std::vector<std::string>{});
     const int timeout = hook.value("timeout", 0);
     const std::string what = "startContainer hook " + c.program;
-    UniqueFd in(::memfd_create("runsc-hook-state", MFD_CLOEXEC)), out(::memfd_create("runsc-hook-output", MFD_CLOEXEC));
-    if (!in || !out || ::write(in.get(), text.data(), text.size()) != static_cast<ssize_t>(text.size()) ||
-        ::lseek(in.get(), 0, SEEK_SET) != 0)
-      return what + ": " + std::strerror(errno);
+    auto io = hook_io(text);
+    if (!io) return what + ": " + std::strerror(io.error());
+    const UniqueFd in = std::move(io->in), out = std::move(io->out);
     auto conn = control::connect_to(flags.root_state + "/" + id);
     if (!conn) return what + ": cannot reach the sandbox";
     const int stdio[3] = {in.get(), out.get(), out.get()};
@@ -272,11 +267,7 @@ std::string run_start_container_hooks(const GlobalFlags& flags, const std::strin
     auto status = ended && !ended->closed ? nlohmann::json::parse(ended->text, nullptr, false) : nlohmann::json();
     if (!status.is_object() || !status.contains("exit")) return what + ": the sandbox went away";
     if (const int code = status["exit"].get<int>(); code != 0) {
-      std::string output(4096, '\0');
-      const ssize_t n = ::pread(out.get(), output.data(), output.size(), 0);
-      output.resize(n > 0 ? static_cast<size_t>(n) : 0);
-      while (!output.empty() && output.back() == '\n') output.pop_back();
-      return what + " exited with status " + std::to_string(code) + (output.empty() ? "" : ": " + output);
+      return what + " exited with status " + std::to_string(code) + hook_output(out.get());
     }
   }
   return "";

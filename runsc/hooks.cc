@@ -19,17 +19,6 @@ namespace {
 
 using json = nlohmann::ordered_json;
 
-// The hook's output, for the error message (runc reports it too).
-std::string output_of(int fd) {
-  std::string out;
-  char buf[1024];
-  ::lseek(fd, 0, SEEK_SET);
-  ssize_t n;
-  while (out.size() < 4096 && (n = ::read(fd, buf, sizeof(buf))) > 0) out.append(buf, static_cast<size_t>(n));
-  while (!out.empty() && (out.back() == '\n' || out.back() == ' ')) out.pop_back();
-  return out.empty() ? "" : ": " + out;
-}
-
 std::string run_one(const json& hook, const char* kind, const std::string& state) {
   const std::string path = hook.value("path", std::string());
   if (path.empty() || path.front() != '/') return std::string(kind) + " hook: path \"" + path + "\" is not absolute";
@@ -42,10 +31,9 @@ std::string run_one(const json& hook, const char* kind, const std::string& state
   // stdin: the state, in a memfd (no pipe to fill and block on); stdout and
   // stderr: another, read back if the hook fails. Our own stdio may be the
   // container's, which the hook's chatter must not reach.
-  UniqueFd in(::memfd_create("runsc-hook-state", MFD_CLOEXEC)), out(::memfd_create("runsc-hook-output", MFD_CLOEXEC));
-  if (!in || !out || ::write(in.get(), state.data(), state.size()) != static_cast<ssize_t>(state.size()) ||
-      ::lseek(in.get(), 0, SEEK_SET) != 0)
-    return std::string(kind) + " hook: " + std::strerror(errno);
+  auto io = hook_io(state);
+  if (!io) return std::string(kind) + " hook: " + std::strerror(io.error());
+  UniqueFd in = std::move(io->in), out = std::move(io->out);
   std::vector<char*> argv, envp;
   for (auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
   argv.push_back(nullptr);
@@ -79,10 +67,27 @@ std::string run_one(const json& hook, const char* kind, const std::string& state
   if (WIFEXITED(status) && WEXITSTATUS(status) == 0) return "";
   const std::string how = WIFEXITED(status) ? "exited with status " + std::to_string(WEXITSTATUS(status))
                                             : "was killed by signal " + std::to_string(WTERMSIG(status));
-  return std::string(kind) + " hook " + path + " " + how + output_of(out.get());
+  return std::string(kind) + " hook " + path + " " + how + hook_output(out.get());
 }
 
 }  // namespace
+
+Result<HookIo> hook_io(const std::string& state) {
+  HookIo io{UniqueFd(::memfd_create("runsc-hook-state", MFD_CLOEXEC)),
+            UniqueFd(::memfd_create("runsc-hook-output", MFD_CLOEXEC))};
+  if (!io.in || !io.out || ::write(io.in.get(), state.data(), state.size()) != static_cast<ssize_t>(state.size()) ||
+      ::lseek(io.in.get(), 0, SEEK_SET) != 0)
+    return ErrFromErrno();
+  return io;
+}
+
+std::string hook_output(int fd) {
+  std::string out(4096, '\0');
+  const ssize_t n = ::pread(fd, out.data(), out.size(), 0);
+  out.resize(n > 0 ? static_cast<size_t>(n) : 0);
+  while (!out.empty() && (out.back() == '\n' || out.back() == ' ')) out.pop_back();
+  return out.empty() ? "" : ": " + out;
+}
 
 bool has_hooks(const json& spec, const char* kind) {
   return spec.contains("hooks") && spec.at("hooks").is_object() && spec.at("hooks").contains(kind) &&

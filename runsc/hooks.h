@@ -6,7 +6,22 @@
 #include <nlohmann/json_fwd.hpp>
 #include <string>
 
+#include "common/result.h"
+#include "common/unique_fd.h"
+
 namespace runsc::cli {
+
+// A hook's stdin and output, in memfds (no pipe to fill and block on):
+// `in` holds `state`; `out` takes its stdout and stderr, read back if it
+// fails. Our own stdio may be the container's, which its chatter must not
+// reach.
+struct HookIo {
+  UniqueFd in, out;
+};
+Result<HookIo> hook_io(const std::string& state);
+// What a failed hook printed (up to 4 KiB), as ": ..." for an error
+// message, or "".
+std::string hook_output(int fd);
 
 // Whether `spec` has hooks of `kind` ("prestart", "createRuntime", ...).
 bool has_hooks(const nlohmann::ordered_json& spec, const char* kind);

@@ -74,25 +74,20 @@ int main(int argc, char** argv) {
   auto* spec_cmd = app.add_subcommand("spec", "write a starting config.json for a bundle");
   spec_cmd->add_option("-b,--bundle", spec_bundle, "the bundle directory")->capture_default_str();
 
-  RunOptions run_opts;
+  RunOptions run_opts, create_opts;
   auto* run_cmd = app.add_subcommand("run", "create and run a container from a bundle, in the foreground");
-  run_cmd->add_option("-b,--bundle", run_opts.bundle, "the bundle directory (default: the current directory)");
-  run_cmd->add_option("--pid-file", run_opts.pid_file, "file to write the container's pid to");
-  run_cmd->add_option("--console-socket", run_opts.console_socket, "unix socket to send the terminal's master to");
-  run_cmd->add_option("id", run_opts.id, "the container ID")->required();
   run_cmd->add_flag("-d,--detach", run_opts.detach, "create and start the container, then return");
-  RunOptions create_opts;
   auto* create_cmd = app.add_subcommand("create", "create a container whose program waits for `start`");
-  create_cmd->add_option("-b,--bundle", create_opts.bundle, "the bundle directory (default: the current directory)");
-  create_cmd->add_option("--pid-file", create_opts.pid_file, "file to write the container's pid to");
-  create_cmd->add_option("--console-socket", create_opts.console_socket, "unix socket to send the terminal's master to");
-  create_cmd->add_option("id", create_opts.id, "the container ID")->required();
   // runc's create/run flags that callers pass and that mean nothing here:
   // the gofer always pivots into the root, and keyrings are the Sentry's.
   // --preserve-fds passes no extra FDs yet, so only 0 is accepted.
   int preserve_fds = 0;
   bool ignored_flag = false;
-  for (auto* cmd : {run_cmd, create_cmd}) {
+  for (auto [cmd, opts] : {std::pair{run_cmd, &run_opts}, std::pair{create_cmd, &create_opts}}) {
+    cmd->add_option("-b,--bundle", opts->bundle, "the bundle directory (default: the current directory)");
+    cmd->add_option("--pid-file", opts->pid_file, "file to write the container's pid to");
+    cmd->add_option("--console-socket", opts->console_socket, "unix socket to send the terminal's master to");
+    cmd->add_option("id", opts->id, "the container ID")->required();
     cmd->add_flag("--no-pivot", ignored_flag, "accepted for runc compatibility (the gofer always pivots)");
     cmd->add_flag("--no-new-keyring", ignored_flag, "accepted for runc compatibility");
     cmd->add_option("--preserve-fds", preserve_fds, "extra FDs to pass on (only 0 is supported)")

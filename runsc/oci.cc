@@ -35,13 +35,7 @@ namespace {
 
 using json = nlohmann::ordered_json;
 
-int fail(const std::string& message) {
-  // containerd's shim reports the last error line of --log (runc does the
-  // same); a person at a terminal reads stderr.
-  if (log::to_file()) log::error("{}", message);
-  std::fprintf(stderr, "runsc: %s\n", message.c_str());
-  return 1;
-}
+int fail(const std::string& message) { return report_error(message); }
 
 std::string absolute(const std::string& path) {
   char buf[PATH_MAX];
@@ -288,8 +282,10 @@ bool parse_process(const nlohmann::ordered_json& process, BootConfig& c, std::st
   }
 }
 
-Result<BootConfig> load_bundle(const std::string& bundle, std::string& root_dir, std::string& error) {
-  json spec;
+Result<BootConfig> load_bundle(const std::string& bundle, std::string& root_dir, std::string& error,
+                               nlohmann::ordered_json* spec_out) {
+  json local_spec;
+  json& spec = spec_out ? *spec_out : local_spec;
   if (!read_json(bundle + "/config.json", spec, error)) return Err(EINVAL);
   try {
     if (!spec.is_object()) throw std::runtime_error("config.json does not hold a JSON object");
@@ -471,14 +467,13 @@ int launch(const GlobalFlags& flags, const RunOptions& options, bool create) {
   if (!std::regex_match(options.id, kValidId)) return fail("run: invalid container ID \"" + options.id + "\"");
   const std::string bundle = absolute(options.bundle.empty() ? "." : options.bundle);
   std::string root_dir, error;
-  auto config = load_bundle(bundle, root_dir, error);
+  json spec;  // config.json, read once
+  auto config = load_bundle(bundle, root_dir, error, &spec);
   if (!config) return fail("run: " + error);
   if (config->terminal) {
     // process.terminal: a pty whose master goes to the caller (containerd's
     // shim) over --console-socket; a foreground run may share its own.
     if (!options.console_socket.empty()) {
-      json spec;
-      (void)read_json(bundle + "/config.json", spec, error);
       ConsoleSize size;
       if (spec.contains("process") && spec["process"].contains("consoleSize")) {
         size.rows = spec["process"]["consoleSize"].value("height", 0);
@@ -513,8 +508,6 @@ int launch(const GlobalFlags& flags, const RunOptions& options, bool create) {
   {
     // A pod's container (containerd's CRI annotations): it joins the
     // sandbox its pod's first container made instead of starting one.
-    json spec;
-    (void)read_json(bundle + "/config.json", spec, error);
     const json annotations = spec.value("annotations", json::object());
     if (annotations.value("io.kubernetes.cri.container-type", std::string()) == "container") {
       const std::string sandbox = annotations.value("io.kubernetes.cri.sandbox-id", std::string());
@@ -537,8 +530,6 @@ int launch(const GlobalFlags& flags, const RunOptions& options, bool create) {
       return fail("create: cannot make " + config->start_fifo + ": " + why);
     }
   }
-  json spec;
-  (void)read_json(bundle + "/config.json", spec, error);  // load_bundle read it already
   const json annotations = spec.value("annotations", json::object());
   // The hooks that run before the program does need it held back, as
   // create holds it, until they are done.
@@ -794,6 +785,14 @@ int run_delete(const GlobalFlags& flags, const std::string& id, bool force) {
       log::warn("delete: {}", hook_error);
   }
   return 0;
+}
+
+int report_error(const std::string& message) {
+  // containerd's shim reports the last error line of --log (runc does the
+  // same); a person at a terminal reads stderr.
+  if (log::to_file()) log::error("{}", message);
+  std::fprintf(stderr, "runsc: %s\n", message.c_str());
+  return 1;
 }
 
 }  // namespace runsc::cli

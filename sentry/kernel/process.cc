@@ -42,6 +42,19 @@ bool signal_process_group(Kernel& kernel, int pgid, int signo) {
   return !targets.empty();
 }
 
+bool post_external_signal(Kernel& kernel, int pid, int signo) {
+  if (signo < 1 || signo > 64) return false;
+  std::shared_ptr<Task> target;
+  {
+    std::lock_guard lock(kernel.tree_mutex());
+    auto group = kernel.find_process_locked(pid);
+    if (!group || group->zombie) return false;
+    target = signal_target_locked(*group, signo);
+  }
+  if (target) target->post_external_signal(signo);
+  return target != nullptr;
+}
+
 void send_group_signal(Kernel& kernel, ThreadGroup& g, const siginfo_t& info) {
   std::shared_ptr<Task> target;
   {

@@ -18,6 +18,7 @@ command -v containerd-shim-runc-v2 >/dev/null || skip "no containerd-shim-runc-v
 config_src=$(cd "$(dirname "$0")/../../docs" && pwd)/containerd-runsc.toml
 [ -f "$config_src" ] || { echo "FAIL: no $config_src"; exit 1; }
 case $runsc in /*) ;; *) runsc=$(pwd)/$runsc ;; esac
+. "$(dirname "$0")/lib.sh"
 
 tmp=$(mktemp -d /tmp/runsc-ctrd.XXXXXX)
 sock="$tmp/containerd.sock"       # well under the 108 bytes of sun_path
@@ -33,11 +34,9 @@ cleanup() {
     sleep 0.2
     for t in $(C task ls -q 2>/dev/null); do C task delete -f "$t" >/dev/null 2>&1; done
     for c in $(C container ls -q 2>/dev/null); do C container delete "$c" >/dev/null 2>&1; done
-    kill "$containerd_pid" 2>/dev/null
-    for _ in $(seq 100); do kill -0 "$containerd_pid" 2>/dev/null || break; sleep 0.1; done
-    kill -9 "$containerd_pid" 2>/dev/null
+    stop_daemon "$containerd_pid"
   fi
-  grep -o " ${tmp}[^ ]*" /proc/mounts | sort -r | xargs -r -n1 umount -l 2>/dev/null
+  unmount_under "$tmp"
   rm -rf "$tmp"
 }
 trap cleanup EXIT
@@ -88,9 +87,7 @@ C plugins ls 2>/dev/null | grep -E 'io\.containerd\.grpc\.v1 +cri +.* ok *$' >/d
 
 # 2. An OCI image layout made by hand from the busybox rootfs.
 rootfs="$tmp/rootfs"
-mkdir -p "$rootfs/bin" "$rootfs/etc" "$rootfs/tmp" "$rootfs/proc" "$rootfs/sys" "$rootfs/dev"
-cp "$busybox" "$rootfs/bin/busybox"
-for a in sh echo cat ls sleep uname dmesg true id ps hostname; do ln -s busybox "$rootfs/bin/$a"; done
+busybox_rootfs "$rootfs" "$busybox" sh echo cat ls sleep uname dmesg true id ps hostname
 oci="$tmp/oci"
 mkdir -p "$oci/blobs/sha256"
 sha() { sha256sum "$1" | cut -d' ' -f1; }

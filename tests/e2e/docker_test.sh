@@ -10,21 +10,12 @@ busybox=$2
 skip() { echo "SKIP: $*"; exit 77; }
 [ "$(id -u)" = 0 ] || skip "dockerd needs root"
 command -v dockerd >/dev/null || skip "dockerd is not installed (Debian's docker.io; scripts/install-deps.sh installs it)"
-docker_cli=/usr/bin/docker
-[ -x "$docker_cli" ] || docker_cli=$(command -v docker) || skip "no docker client"
+. "$(dirname "$0")/lib.sh"
+[ -n "$docker_cli" ] || skip "no docker client"
 
 tmp=$(mktemp -d /tmp/runsc-e2e.XXXXXX)
-sock="$tmp/docker.sock"
-D() { "$docker_cli" -H "unix://$sock" "$@"; }
-dockerd_pid=""
 cleanup() {
-  if [ -n "$dockerd_pid" ]; then
-    D rm -f $(D ps -aq 2>/dev/null) >/dev/null 2>&1
-    kill "$dockerd_pid" 2>/dev/null
-    for _ in $(seq 100); do kill -0 "$dockerd_pid" 2>/dev/null || break; sleep 0.1; done
-    kill -9 "$dockerd_pid" 2>/dev/null
-  fi
-  grep -o " $tmp[^ ]*" /proc/mounts | sort -r | xargs -r -n1 umount -l 2>/dev/null
+  stop_private_dockerd "$tmp"
   rm -rf "$tmp"
 }
 trap cleanup EXIT
@@ -32,20 +23,10 @@ failures=0
 pass() { echo "ok: $*"; }
 fail() { echo "FAIL: $*"; failures=$((failures + 1)); }
 
-"$runsc" install --config-file "$tmp/daemon.json" >/dev/null || { echo "FAIL: runsc install"; exit 1; }
-dockerd --data-root "$tmp/data" --exec-root "$tmp/exec" --pidfile "$tmp/docker.pid" -H "unix://$sock" \
-  --config-file "$tmp/daemon.json" --bridge=none --iptables=false >"$tmp/dockerd.log" 2>&1 &
-dockerd_pid=$!
-for _ in $(seq 150); do D version >/dev/null 2>&1 && break; kill -0 $dockerd_pid 2>/dev/null || break; sleep 0.2; done
-if ! D version >/dev/null 2>&1; then
-  echo "dockerd's last words:"; tail -5 "$tmp/dockerd.log"
-  skip "dockerd did not start on this machine"
-fi
+start_private_dockerd "$runsc" "$tmp" || skip "dockerd did not start on this machine"
 
 rootfs="$tmp/rootfs"
-mkdir -p "$rootfs/bin" "$rootfs/etc" "$rootfs/tmp"
-cp "$busybox" "$rootfs/bin/busybox"
-for a in sh echo cat ls sleep uname dmesg true id ps hostname grep; do ln -s busybox "$rootfs/bin/$a"; done
+busybox_rootfs "$rootfs" "$busybox" sh echo cat ls sleep uname dmesg true id ps hostname grep
 tar -C "$rootfs" -c . | D import - runsc-e2e:busybox >/dev/null || { echo "FAIL: docker import"; exit 1; }
 run() { D run --runtime=runsc "$@"; }
 
