@@ -12,6 +12,7 @@
 #include "sentry/kernel/kernel.h"
 #include "sentry/kernel/procfs.h"
 #include "vfs/devfs.h"
+#include "vfs/devpts.h"
 #include "vfs/gofer_fs.h"
 #include "vfs/overlay.h"
 #include "vfs/tmpfs.h"
@@ -106,6 +107,9 @@ Result<std::shared_ptr<vfs::Dentry>> build_root(const std::shared_ptr<gofer::Cli
   auto shm_fs = vfs::TmpfsFilesystem::create(memfile);
   auto shm = std::make_shared<vfs::Dentry>("", nullptr, shm_fs->make_root(01777, vfs::Owner{}));
   if (auto r = mount_at(root, "/dev/shm", shm, "tmpfs", "mode=1777"); !r) return Err(r.error());
+  // The sandbox's own ptys, with the options a container's /dev/pts has.
+  if (auto r = mount_at(root, "/dev/pts", vfs::make_devpts(), "devpts", "gid=5,mode=620,ptmxmode=666"); !r)
+    return Err(r.error());
   return root;
 }
 

@@ -147,6 +147,14 @@ Result<uint64_t> do_epoll_wait(Task& t, int epfd, uint64_t events_addr, int max,
   auto ep = epoll_of(t, epfd, keep);
   if (!ep) return Err(ep.error());
   if (mask) t.set_temporary_mask(*mask);
+  std::vector<std::shared_ptr<vfs::FileDescription>> members;
+  {
+    std::lock_guard lock((*ep)->members_mutex());
+    for (const auto& [key, m] : (*ep)->sentry_members()) {
+      if (auto f = m.file.lock()) members.push_back(std::move(f));
+    }
+  }
+  PollWakeRegistration registration(t.wake_fd(), std::move(members));
   std::vector<epoll_event> events(static_cast<size_t>(std::min(max, 1024)));
   for (;;) {
     // The Sentry's own members first, then the host's, into one list.

@@ -293,10 +293,12 @@ Result<uint64_t> do_openat(Task& t, int dirfd, uint64_t path_addr, int flags, ui
     if (S_ISCHR(type)) {
       if (auto st = dentry->inode().stat(); st) terminal = open_terminal_device(t, st->st_rdev, flags);
     }
+    const vfs::Owner opener{t.creds().fsuid, t.creds().fsgid};
     auto opened = terminal ? std::move(*terminal)
-                           : dentry->inode().open(flags & ~(O_CREAT | O_EXCL | O_NOCTTY | O_CLOEXEC | O_TRUNC));
+                           : dentry->inode().open_as(flags & ~(O_CREAT | O_EXCL | O_NOCTTY | O_CLOEXEC | O_TRUNC), opener);
     if (!opened) return Err(opened.error());
     file = std::move(*opened);
+    if (!(flags & O_NOCTTY)) tty_open_set_ctty(t, file);
     file->set_dentry(dentry);
     if (truncate_happened) vfs::notify(*dentry, IN_MODIFY);
     vfs::notify(*dentry, IN_OPEN);
@@ -598,11 +600,9 @@ Result<uint64_t> sys_ioctl(Task& t, const SyscallArgs& a) {
     case FIONCLEX: return t.fds().set_cloexec(a.i(0), false) ? ok() : Err(EBADF);
     default: break;
   }
-  if ((*f)->terminal_device() != 0) {
-    if (auto r = tty_ioctl(t, *f, a.u(1), a.u(2))) {
-      if (!*r) return Err(r->error());
-      return **r;
-    }
+  if (auto r = tty_ioctl(t, *f, a.u(1), a.u(2))) {
+    if (!*r) return Err(r->error());
+    return **r;
   }
   auto r = (*f)->ioctl(a.u(1), a.u(2), t);
   if (!r) return Err(r.error());

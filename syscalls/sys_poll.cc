@@ -28,6 +28,11 @@ Result<int> poll_files(Task& t, std::vector<pollfd>& entries, int64_t deadline) 
     if (entries[i].fd >= 0) files[i] = t.fds().get(entries[i].fd);
   }
   constexpr short kAlways = POLLERR | POLLHUP | POLLNVAL;
+  std::vector<std::shared_ptr<vfs::FileDescription>> sentry_files;
+  for (const auto& f : files) {
+    if (f && f->host_poll_fd() < 0 && f->sentry_pollable()) sentry_files.push_back(f);
+  }
+  PollWakeRegistration registration(t.wake_fd(), std::move(sentry_files));
   for (;;) {
     int ready = 0;
     std::vector<pollfd> host;

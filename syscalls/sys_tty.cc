@@ -1,7 +1,9 @@
 // Job control on the sandbox's terminals (credentials(7), termios(3),
 // tty_ioctl(4)): the controlling terminal of a session, its foreground
 // process group, and SIGTTIN/SIGTTOU for background processes. The
-// terminal itself (settings, editing, echo) is the host tty's.
+// terminal itself (settings, editing, echo) is the host tty's or, for the
+// sandbox's own ptys, vfs/devpts.cc's; and the kernel's side of a pty
+// (signals from its line discipline, its hangup).
 #include <signal.h>
 #include <sys/ioctl.h>
 #include <fcntl.h>
@@ -13,7 +15,8 @@
 #include "sentry/kernel/kernel.h"
 #include "sentry/kernel/task.h"
 #include "syscalls/util.h"
-#include "vfs/host_file.h"
+#include "vfs/devpts.h"
+#include "vfs/line_discipline.h"
 
 namespace runsc::syscalls {
 namespace {
@@ -57,10 +60,7 @@ Result<void> tty_check_access(Task& t, vfs::FileDescription& f, bool write) {
   // signal would do nothing, a read fails with EIO and a write goes on.
   const int signo = write ? SIGTTOU : SIGTTIN;
   if (write) {
-    struct {
-      uint32_t iflag, oflag, cflag, lflag;
-      uint8_t rest[20];
-    } tio{};  // the kernel's struct termios
+    vfs::KernelTermios tio{};
     SentryMemory sentry;
     if (auto r = f.ioctl(TCGETS, reinterpret_cast<uint64_t>(&tio), sentry); !r || !(tio.lflag & TOSTOP)) return {};
   }
@@ -80,18 +80,70 @@ std::optional<Result<std::shared_ptr<vfs::FileDescription>>> open_terminal_devic
     const uint64_t device = minor(rdev) == 0 ? t.group().ctty : k.console_locked();
     if (device != 0) term = k.terminal_locked(device).file.lock();
   }
-  auto* host = dynamic_cast<vfs::HostFileDescription*>(term.get());
-  if (!host) return Result<std::shared_ptr<vfs::FileDescription>>(Err(ENXIO));
-  UniqueFd copy(::fcntl(host->host_fd(), F_DUPFD_CLOEXEC, 3));
-  if (!copy) return Result<std::shared_ptr<vfs::FileDescription>>(Err(errno));
-  // A description of its own (flags, O_NONBLOCK) on the same terminal.
-  return Result<std::shared_ptr<vfs::FileDescription>>(std::make_shared<vfs::HostFileDescription>(
-      std::move(copy), flags & (O_ACCMODE | O_APPEND | O_NONBLOCK), true));
+  if (!term) return Result<std::shared_ptr<vfs::FileDescription>>(Err(ENXIO));
+  return term->reopen_terminal(flags);
 }
+
+void tty_open_set_ctty(Task& t, const std::shared_ptr<vfs::FileDescription>& f) {
+  const uint64_t device = f->terminal_device();
+  if (device == 0) return;
+  kernel::Kernel& k = t.kernel();
+  std::lock_guard lock(k.tree_mutex());
+  kernel::ThreadGroup& self = t.group();
+  // tty_open_proc_set_tty(): a session leader without a controlling
+  // terminal takes the one it opens, if no session has it.
+  if (self.sid != self.pid || self.ctty != 0) return;
+  auto& term = k.terminal_locked(device);
+  if (term.sid != 0) return;
+  self.ctty = device;
+  term.sid = self.sid;
+  term.fg_pgrp = self.pgid;
+  term.file = f;
+}
+
+namespace {
+
+// A pty master's job-control ioctls, which ask about its slave (tty_ioctl(4):
+// the master may read the slave's session and foreground group without
+// being anyone's controlling terminal), and TIOCGPTPEER.
+std::optional<Result<uint64_t>> pty_master_ioctl(Task& t, vfs::FileDescription& master, uint64_t slave,
+                                                 uint64_t cmd, uint64_t arg) {
+  switch (cmd) {
+    case TIOCGPGRP:
+    case TIOCGSID: {
+      int value;
+      {
+        kernel::Kernel& k = t.kernel();
+        std::lock_guard lock(k.tree_mutex());
+        const auto& term = k.terminal_locked(slave);
+        if (term.sid == 0) return Err(ENOTTY);  // no session has the slave
+        value = cmd == TIOCGPGRP ? term.fg_pgrp : term.sid;
+      }
+      if (auto r = t.mm().copy_out(arg, &value, sizeof(value)); !r) return Err(r.error());
+      return ok();
+    }
+    case TIOCGPTPEER: {
+      // ioctl_tty(2): opens the slave with `arg` as open(2) flags.
+      const int flags = static_cast<int>(arg);
+      if (flags & ~(O_ACCMODE | O_NOCTTY | O_NONBLOCK | O_CLOEXEC)) return Err(EINVAL);
+      auto peer = vfs::open_pty_peer(master, flags & (O_ACCMODE | O_NONBLOCK));
+      if (!peer) return Err(peer.error());
+      auto fd = t.fds().install(std::move(*peer), (flags & O_CLOEXEC) != 0);
+      if (!fd) return Err(fd.error());
+      return static_cast<uint64_t>(*fd);
+    }
+    default:
+      return std::nullopt;
+  }
+}
+
+}  // namespace
 
 std::optional<Result<uint64_t>> tty_ioctl(Task& t, const std::shared_ptr<vfs::FileDescription>& f, uint64_t cmd,
                                           uint64_t arg) {
+  if (auto slave = vfs::pty_master_peer(*f)) return pty_master_ioctl(t, *f, *slave, cmd, arg);
   const uint64_t device = f->terminal_device();
+  if (device == 0) return std::nullopt;
   kernel::Kernel& k = t.kernel();
   switch (cmd) {
     case TIOCSCTTY: {

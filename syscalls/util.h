@@ -79,11 +79,34 @@ int64_t process_cpu_ns(Task& t);
 // Job control on a terminal (sys_tty.cc): before a read or write of `f`,
 // EIO or EINTR (after SIGTTIN/SIGTTOU to the caller's group) for a
 // background process of the terminal's session; and the job-control
-// ioctls (TIOCSCTTY, TIOCNOTTY, TIOCGPGRP, TIOCSPGRP, TIOCGSID), nullopt
-// for any other.
+// ioctls (TIOCSCTTY, TIOCNOTTY, TIOCGPGRP, TIOCSPGRP, TIOCGSID, and a pty
+// master's TIOCGPGRP, TIOCGSID, TIOCGPTPEER), nullopt for any other
+// ioctl or file.
 Result<void> tty_check_access(kernel::Task& t, vfs::FileDescription& f, bool write);
 std::optional<Result<uint64_t>> tty_ioctl(kernel::Task& t, const std::shared_ptr<vfs::FileDescription>& f, uint64_t cmd,
                                           uint64_t arg);
+// While a task waits in poll or epoll: its wake FD is registered with the
+// Sentry-pollable files it watches, so a change they see wakes it.
+class PollWakeRegistration {
+ public:
+  PollWakeRegistration(int wake_fd, std::vector<std::shared_ptr<vfs::FileDescription>> files)
+      : wake_fd_(wake_fd), files_(std::move(files)) {
+    for (const auto& f : files_) f->add_poll_waiter(wake_fd_);
+  }
+  ~PollWakeRegistration() {
+    for (const auto& f : files_) f->remove_poll_waiter(wake_fd_);
+  }
+  PollWakeRegistration(const PollWakeRegistration&) = delete;
+  PollWakeRegistration& operator=(const PollWakeRegistration&) = delete;
+
+ private:
+  int wake_fd_;
+  std::vector<std::shared_ptr<vfs::FileDescription>> files_;
+};
+
+// After open(2) without O_NOCTTY: a session leader without a controlling
+// terminal takes the terminal it opened if no session has it.
+void tty_open_set_ctty(kernel::Task& t, const std::shared_ptr<vfs::FileDescription>& f);
 // open(2) of /dev/tty (5,0) or /dev/console (5,1): a new description of
 // that terminal, or ENXIO without one; nullopt for any other device.
 std::optional<Result<std::shared_ptr<vfs::FileDescription>>> open_terminal_device(kernel::Task& t, dev_t rdev, int flags);

@@ -26,7 +26,8 @@ Result<std::shared_ptr<Dentry>> make_devfs(std::shared_ptr<mm::MemoryFile> memfi
     const char* target;
   };
   for (const Link& l : {Link{"fd", "/proc/self/fd"}, Link{"stdin", "/proc/self/fd/0"},
-                        Link{"stdout", "/proc/self/fd/1"}, Link{"stderr", "/proc/self/fd/2"}}) {
+                        Link{"stdout", "/proc/self/fd/1"}, Link{"stderr", "/proc/self/fd/2"},
+                        Link{"ptmx", "pts/ptmx"}}) {
     if (auto r = root->symlink(l.name, l.target, Owner{}); !r) return Err(r.error());
   }
   if (auto r = root->mkdir("shm", 01777, Owner{}); !r) return Err(r.error());

@@ -13,8 +13,9 @@ class MemoryFile;
 namespace runsc::vfs {
 
 // The root of a fresh /dev: null, zero, full, random, urandom, tty (0666),
-// fd, stdin, stdout, stderr (links into /proc/self/fd), and empty shm and
-// pts directories for the mounts that go there.
+// fd, stdin, stdout, stderr (links into /proc/self/fd), ptmx (a link to
+// pts/ptmx, as in a container), and empty shm and pts directories for the
+// mounts that go there.
 Result<std::shared_ptr<Dentry>> make_devfs(std::shared_ptr<mm::MemoryFile> memfile);
 
 }  // namespace runsc::vfs

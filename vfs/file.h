@@ -88,6 +88,12 @@ class Inode {
   virtual Result<std::string> readlink() { return Err(EINVAL); }
   virtual Result<std::vector<DirEntry>> list() { return Err(ENOTDIR); }
   virtual Result<std::shared_ptr<FileDescription>> open(int flags) = 0;
+  // open() by a caller whose fsuid and fsgid the file needs (a new pty's
+  // slave belongs to whoever opened /dev/ptmx).
+  virtual Result<std::shared_ptr<FileDescription>> open_as(int flags, const Owner& opener) {
+    (void)opener;
+    return open(flags);
+  }
   // A filesystem that cannot be written (the gofer's tree without an
   // overlay): modifying calls get EROFS.
   virtual bool read_only() const { return false; }
@@ -299,12 +305,23 @@ class FileDescription {
   // A terminal's device number (for job control: Kernel::terminal_locked),
   // or 0 for anything that is not a terminal.
   virtual uint64_t terminal_device() const { return 0; }
+  // A new description of the same terminal (/dev/tty, /dev/console open
+  // the caller's or the sandbox's): ENXIO for anything else.
+  virtual Result<std::shared_ptr<FileDescription>> reopen_terminal(int flags) {
+    (void)flags;
+    return Err(ENXIO);
+  }
   // poll(2): a host FD whose readiness is this file's (pipes, stdio), or
   // -1 when readiness() answers instead.
   virtual int host_poll_fd() const { return -1; }
   // A file whose readiness the Sentry decides (signalfd): it has no host
   // FD, yet epoll may watch it, and a change wakes the waiting task.
   virtual bool sentry_pollable() const { return false; }
+  // For a Sentry-pollable file whose readiness changes through other
+  // tasks (a pty): an eventfd to write whenever it may have changed, so a
+  // task waiting in poll or epoll looks again. Others ignore them.
+  virtual void add_poll_waiter(int fd) { (void)fd; }
+  virtual void remove_poll_waiter(int fd) { (void)fd; }
   // The poll events that hold now for a file that never blocks (regular
   // files, directories, memory devices): always readable and writable.
   virtual short readiness(short events) const { return events & (POLLIN | POLLOUT | POLLRDNORM | POLLWRNORM); }

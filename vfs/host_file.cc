@@ -1,5 +1,7 @@
 #include "vfs/host_file.h"
 
+#include "vfs/line_discipline.h"
+
 #include <fcntl.h>
 #include <poll.h>
 #include <sys/ioctl.h>
@@ -165,12 +167,6 @@ Result<int64_t> HostFileDescription::ioctl(uint64_t cmd, uint64_t arg, UserMemor
   // The terminal's settings and window size live in the host tty (whose
   // line discipline does the editing, echo and signal characters); these
   // reach it, nothing else about the host terminal does.
-  struct KernelTermios {  // the kernel's struct termios (36 bytes), not glibc's larger one
-    uint32_t iflag, oflag, cflag, lflag;
-    uint8_t line;
-    uint8_t cc[19];
-  };
-  static_assert(sizeof(KernelTermios) == 36);
   switch (cmd) {
     case TCGETS: {
       KernelTermios t;
@@ -206,6 +202,15 @@ Result<int64_t> HostFileDescription::ioctl(uint64_t cmd, uint64_t arg, UserMemor
     default:
       return Err(ENOTTY);
   }
+}
+
+Result<std::shared_ptr<FileDescription>> HostFileDescription::reopen_terminal(int flags) {
+  if (terminal_device_ == 0) return Err(ENXIO);
+  UniqueFd copy(::fcntl(fd_.get(), F_DUPFD_CLOEXEC, 3));
+  if (!copy) return ErrFromErrno();
+  // Its own flags (O_NONBLOCK) on the same terminal.
+  return std::shared_ptr<FileDescription>(
+      std::make_shared<HostFileDescription>(std::move(copy), flags & (O_ACCMODE | O_APPEND | O_NONBLOCK), true));
 }
 
 std::shared_ptr<mm::Mappable> HostFileDescription::mappable() { return std::make_shared<HostMappable>(shared_fd_); }

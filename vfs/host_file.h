@@ -42,6 +42,8 @@ class HostFileDescription final : public FileDescription {
   // Regular files never block; everything else is polled on the host.
   int host_poll_fd() const override { return is_regular_ ? -1 : fd_.get(); }
   uint64_t terminal_device() const override { return terminal_device_; }
+  // A terminal's host FD duplicated into a description of its own.
+  Result<std::shared_ptr<FileDescription>> reopen_terminal(int flags) override;
 
  private:
   Result<size_t> write_nonblocking_host(std::span<const iovec> src);

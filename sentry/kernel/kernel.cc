@@ -5,6 +5,7 @@
 #include <cstring>
 
 #include "sentry/kernel/task.h"
+#include "vfs/devpts.h"
 
 namespace runsc::kernel {
 
@@ -24,9 +25,12 @@ Kernel::Kernel(KernelOptions options, std::shared_ptr<mm::MemoryFile> memfile,
                std::unique_ptr<platform::Platform> platform, std::shared_ptr<vfs::Dentry> root,
                const SyscallTable& syscalls)
     : options_(std::move(options)), boot_(std::chrono::steady_clock::now()), memfile_(std::move(memfile)),
-      platform_(std::move(platform)), root_(std::move(root)), syscalls_(syscalls), boot_log_(boot_) {}
+      platform_(std::move(platform)), root_(std::move(root)), syscalls_(syscalls), boot_log_(boot_),
+      terminal_control_(make_terminal_control(*this)) {
+  vfs::set_terminal_control(terminal_control_.get());
+}
 
-Kernel::~Kernel() = default;
+Kernel::~Kernel() { vfs::set_terminal_control(nullptr); }
 
 utsname Kernel::uts() const {
   utsname u{};

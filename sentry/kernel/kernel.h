@@ -19,6 +19,10 @@
 #include "sentry/mm/memory_file.h"
 #include "vfs/file.h"
 
+namespace runsc::vfs {
+class TerminalControl;
+}
+
 namespace runsc::kernel {
 
 class Task;
@@ -128,6 +132,9 @@ class Kernel {
   std::condition_variable exit_cv_;
   std::map<int, std::shared_ptr<ThreadGroup>> processes_;
   std::map<int, std::weak_ptr<Task>> tasks_;
+  // The kernel's side of the sandbox's ptys (process.cc), registered with
+  // vfs while the kernel lives.
+  std::unique_ptr<vfs::TerminalControl> terminal_control_;
 };
 
 }  // namespace runsc::kernel

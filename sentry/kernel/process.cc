@@ -7,6 +7,7 @@
 
 #include "common/log.h"
 #include "sentry/kernel/task.h"
+#include "vfs/devpts.h"
 
 namespace runsc::kernel {
 
@@ -40,6 +41,54 @@ bool signal_process_group(Kernel& kernel, int pgid, int signo) {
   info.si_code = SI_KERNEL;
   for (const auto& g : targets) send_group_signal(kernel, *g, info);
   return !targets.empty();
+}
+
+namespace {
+
+class KernelTerminalControl final : public vfs::TerminalControl {
+ public:
+  explicit KernelTerminalControl(Kernel& kernel) : kernel_(kernel) {}
+
+  void signal_foreground(uint64_t device, int signo) override {
+    int pgrp;
+    {
+      std::lock_guard lock(kernel_.tree_mutex());
+      pgrp = kernel_.terminal_locked(device).fg_pgrp;
+    }
+    if (pgrp) signal_process_group(kernel_, pgrp, signo);
+  }
+
+  void hang_up(uint64_t device) override {
+    std::shared_ptr<ThreadGroup> leader;
+    {
+      std::lock_guard lock(kernel_.tree_mutex());
+      auto& term = kernel_.terminal_locked(device);
+      const int sid = term.sid;
+      // tty_signal_session_leader(): every process of the session loses
+      // the terminal; the leader is told with SIGHUP and SIGCONT.
+      for (const auto& [pid, g] : kernel_.processes_locked()) {
+        if (g->ctty == device) g->ctty = 0;
+      }
+      term = {};
+      if (sid) leader = kernel_.find_process_locked(sid);
+    }
+    if (!leader) return;
+    siginfo_t info{};
+    info.si_code = SI_KERNEL;
+    for (int signo : {SIGHUP, SIGCONT}) {
+      info.si_signo = signo;
+      send_group_signal(kernel_, *leader, info);
+    }
+  }
+
+ private:
+  Kernel& kernel_;
+};
+
+}  // namespace
+
+std::unique_ptr<vfs::TerminalControl> make_terminal_control(Kernel& kernel) {
+  return std::make_unique<KernelTerminalControl>(kernel);
 }
 
 bool post_external_signal(Kernel& kernel, int pid, int signo) {

@@ -82,6 +82,10 @@ void send_group_signal(Kernel& kernel, ThreadGroup& g, const siginfo_t& info);
 // Sends `signo` (si_code SI_KERNEL, as a terminal's signals come) to every
 // live process of process group `pgid`; false if there is none.
 bool signal_process_group(Kernel& kernel, int pgid, int signo);
+// The kernel's side of the sandbox's ptys: their ISIG characters and
+// window changes signal the foreground process group of the session they
+// control; a master's close hangs that session up.
+std::unique_ptr<vfs::TerminalControl> make_terminal_control(Kernel& kernel);
 // A signal from outside the sandbox (runsc kill, a forwarded SIGTERM) to
 // process `pid`: one of its live threads takes it; false if it is gone.
 bool post_external_signal(Kernel& kernel, int pid, int signo);
