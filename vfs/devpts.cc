@@ -464,9 +464,11 @@ class PtyMasterDescription final : public FileDescription {
       std::lock_guard lock(pty_->mu);
       pty_->master_closed = true;
     }
-    pty_->fs()->forget(pty_->index());
     pty_->notify();
     if (TerminalControl* control = g_terminal_control.load()) control->hang_up(pty_->device());
+    // The number is free only once the hangup is done: a new pty with it
+    // must not lose its session to this one's hangup.
+    pty_->fs()->forget(pty_->index());
   }
 
   const std::shared_ptr<Pty>& pty() const { return pty_; }
@@ -541,9 +543,10 @@ class PtyMasterDescription final : public FileDescription {
         return 0;
       }
       case TIOCSIG: {
-        // Sends a signal to the slave's foreground process group.
+        // The slave's foreground process group gets one of the signals
+        // its ISIG characters would send; no other (pty_signal()).
         const int signo = static_cast<int>(arg);
-        if (signo <= 0 || signo >= 65) return Err(EINVAL);
+        if (signo != SIGINT && signo != SIGQUIT && signo != SIGTSTP) return Err(EINVAL);
         signal_foreground(pty_->device(), {signo});
         return 0;
       }

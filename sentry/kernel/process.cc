@@ -291,6 +291,7 @@ void Task::exit_task() {
   std::shared_ptr<ThreadGroup> parent;
   bool notify_parent = false;
   bool last = false;
+  int hangup_pgrp = 0;
   {
     std::lock_guard lock(kernel_.tree_mutex());
     kernel_.remove_task_locked(tid_);
@@ -307,9 +308,11 @@ void Task::exit_task() {
       group_->dead_user_ns += group_->departed_user_ns;
       group_->departed_user_ns = 0;
       exit_status_ = group_->group_exiting ? group_->group_exit_status : group_->leader_exit_status;
+      hangup_pgrp = disassociate_ctty_locked();
       exit_process_locked(parent, notify_parent);
     }
   }
+  if (hangup_pgrp) signal_process_group(kernel_, hangup_pgrp, SIGHUP);
   group_->thread_exit_waiters.notify_all();
   if (notify_parent) {
     if (group_->exit_signal > 0) {
@@ -324,6 +327,25 @@ void Task::exit_task() {
     }
     parent->child_waiters.notify_all();
   }
+}
+
+int Task::disassociate_ctty_locked() {
+  // disassociate_ctty() at a session leader's exit: the session loses its
+  // controlling terminal, whose foreground process group gets SIGHUP
+  // (credentials(7); _exit(2): "If the process is a controlling process,
+  // the SIGHUP signal is sent to each process in the foreground process
+  // group of the controlling terminal").
+  ThreadGroup& g = *group_;
+  if (g.sid != g.pid || g.ctty == 0) return 0;
+  const uint64_t device = g.ctty;
+  auto& term = kernel_.terminal_locked(device);
+  const int fg = term.fg_pgrp;
+  for (const auto& [pid, other] : kernel_.processes_locked()) {
+    if (other->sid == g.sid && other->ctty == device) other->ctty = 0;
+  }
+  term.sid = 0;
+  term.fg_pgrp = 0;
+  return fg;
 }
 
 void Task::exit_process_locked(std::shared_ptr<ThreadGroup>& parent, bool& notify_parent) {

@@ -250,6 +250,10 @@ class Task : public vfs::UserMemory, public std::enable_shared_from_this<Task> {
   // tells its parent (exit_notify()).
   void exit_task();
   void release_robust_futexes();
+  // With the tree lock, as a process ends: a session leader's session
+  // loses its controlling terminal; returns the foreground process group
+  // to send SIGHUP to (0: none).
+  int disassociate_ctty_locked();
   // With the tree lock: the process of the last thread has ended.
   void exit_process_locked(std::shared_ptr<ThreadGroup>& parent, bool& notify_parent);
 

@@ -10,6 +10,7 @@
 // asynchronously on Linux (and echoes come back the same way), so a test
 // that checks that something has NOT arrived first waits for an echo or a
 // marker that is ordered after it; polls wait 5 s only as a safety net.
+#include <dirent.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,8 +21,11 @@
 #include <time.h>
 
 #include <fstream>
+#include <set>
 #include <sstream>
 #include <string>
+#include <tuple>
+#include <utility>
 
 #include "syscall_test_util.h"
 
@@ -644,6 +648,485 @@ TEST(Pty, TcflushDiscardsPendingInput) {
   EXPECT_EQ(err, EAGAIN);
   ASSERT_TRUE(Put(p.master, "new\n"));
   EXPECT_EQ(ReadOnce(p.slave), "new\n");
+}
+
+// Applies fn to fd's termios and sets the result with tcsetattr(TCSANOW).
+template <typename Fn>
+bool ChangeTermios(int fd, Fn fn) {
+  struct termios t;
+  if (tcgetattr(fd, &t) != 0) return false;
+  fn(&t);
+  return tcsetattr(fd, TCSANOW, &t) == 0;
+}
+
+// termios(3) VWERASE (^W), with ICANON and IEXTEN: erases any blanks before
+// the cursor and then the word before them; each erased character echoes as
+// BS SP BS (ECHOE). Without IEXTEN ^W is an ordinary character ("^W" echoed).
+TEST(Pty, WeraseErasesThePreviousWord) {
+  Pty p;
+  ASSERT_TRUE(OpenPty(&p));
+  ASSERT_TRUE(Put(p.master, "foo bar\027"));
+  EXPECT_EQ(ReadBytes(p.master, 16), "foo bar\b \b\b \b\b \b");
+  ASSERT_TRUE(Put(p.master, "\n"));
+  EXPECT_EQ(ReadBytes(p.master, 2), "\r\n");
+  EXPECT_EQ(ReadOnce(p.slave), "foo \n");
+
+  // Blanks between the word and the cursor go with it.
+  ASSERT_TRUE(Put(p.master, "ab cd  \027\n"));
+  EXPECT_EQ(ReadBytes(p.master, 21), "ab cd  \b \b\b \b\b \b\b \b\r\n");
+  EXPECT_EQ(ReadOnce(p.slave), "ab \n");
+
+  ASSERT_TRUE(SetLflag(p.slave, IEXTEN, false));
+  ASSERT_TRUE(Put(p.master, "foo bar\027\n"));
+  EXPECT_EQ(ReadBytes(p.master, 11), "foo bar^W\r\n");
+  EXPECT_EQ(ReadOnce(p.slave), "foo bar\027\n");
+}
+
+// termios(3) VLNEXT (^V), with IEXTEN: the next character is taken literally,
+// so ^C is data rather than INTR (which would also have flushed the "a").
+// Linux echoes ^V as "^" BS, then the literal character as "^C" (ECHOCTL).
+TEST(Pty, LnextQuotesTheNextCharacter) {
+  Pty p;
+  ASSERT_TRUE(OpenPty(&p));
+  ASSERT_TRUE(Put(p.master, "a\026"));
+  EXPECT_EQ(ReadBytes(p.master, 3), "a^\b");
+  ASSERT_TRUE(Put(p.master, "\003"));
+  EXPECT_EQ(ReadBytes(p.master, 2), "^C");
+  ASSERT_TRUE(Put(p.master, "\n"));
+  EXPECT_EQ(ReadBytes(p.master, 2), "\r\n");
+  EXPECT_EQ(ReadOnce(p.slave), std::string("a\003\n"));
+}
+
+// termios(3) ECHOCTL: with ECHO, a control character is echoed as ^X, and
+// erasing it (ECHOE) rubs out both columns. Without ECHOCTL it is echoed as
+// itself; Linux then counts it as taking no column, so erasing it echoes
+// nothing.
+TEST(Pty, EchoctlEchoesControlCharactersInCaretNotation) {
+  Pty p;
+  ASSERT_TRUE(OpenPty(&p));
+  ASSERT_TRUE(Put(p.master, "\001"));
+  EXPECT_EQ(ReadBytes(p.master, 2), "^A");
+  ASSERT_TRUE(Put(p.master, "\177"));
+  EXPECT_EQ(ReadBytes(p.master, 6), "\b \b\b \b");
+  ASSERT_TRUE(Put(p.master, "x\n"));
+  EXPECT_EQ(ReadBytes(p.master, 3), "x\r\n");
+  EXPECT_EQ(ReadOnce(p.slave), "x\n");
+
+  ASSERT_TRUE(SetLflag(p.slave, ECHOCTL, false));
+  ASSERT_TRUE(Put(p.master, "\001"));
+  EXPECT_EQ(ReadBytes(p.master, 1), "\001");
+  ASSERT_TRUE(Put(p.master, "\001\177y\n"));
+  EXPECT_EQ(ReadBytes(p.master, 4), "\001y\r\n") << "no rubout for a raw control character";
+  EXPECT_EQ(ReadOnce(p.slave), "\001y\n");
+}
+
+// termios(3) VERASE of a TAB (ECHOE): the echo moves the cursor back to the
+// column where the tab started, with one BS per column the tab took.
+TEST(Pty, ErasingATabBacksUpToItsStartColumn) {
+  Pty p;
+  ASSERT_TRUE(OpenPty(&p));
+  ASSERT_TRUE(Put(p.master, "a\t"));
+  EXPECT_EQ(ReadBytes(p.master, 2), "a\t");
+  ASSERT_TRUE(Put(p.master, "\177"));
+  EXPECT_EQ(ReadBytes(p.master, 7), "\b\b\b\b\b\b\b") << "the tab went from column 1 to 8";
+  ASSERT_TRUE(Put(p.master, "\177"));
+  EXPECT_EQ(ReadBytes(p.master, 3), "\b \b");
+  ASSERT_TRUE(Put(p.master, "\n"));
+  EXPECT_EQ(ReadBytes(p.master, 2), "\r\n");
+  EXPECT_EQ(ReadOnce(p.slave), "\n");
+
+  ASSERT_TRUE(Put(p.master, "abc\t\177\n"));
+  EXPECT_EQ(ReadBytes(p.master, 11), "abc\t\b\b\b\b\b\r\n");
+  EXPECT_EQ(ReadOnce(p.slave), "abc\n");
+}
+
+// termios(3) ECHONL: with ICANON, NL is echoed even when ECHO is off (as
+// CR NL through ONLCR); nothing else is.
+TEST(Pty, EchonlEchoesNewlineWithoutEcho) {
+  Pty p;
+  ASSERT_TRUE(OpenPty(&p));
+  ASSERT_TRUE(ChangeTermios(p.slave, [](struct termios* t) {
+    t->c_lflag &= ~ECHO;
+    t->c_lflag |= ECHONL;
+  }));
+  ASSERT_TRUE(Put(p.master, "ab\n"));
+  EXPECT_EQ(ReadBytes(p.master, 2), "\r\n");
+  EXPECT_EQ(ReadOnce(p.slave), "ab\n");
+  ASSERT_TRUE(Put(p.slave, "M"));
+  EXPECT_EQ(ReadThrough(p.master, "M"), "M") << "no other echo";
+}
+
+// termios(3) ECHOK / ECHOKE with VKILL: with ECHOKE (and ECHOE) the line is
+// rubbed out with BS SP BS per character; with ECHOK but not ECHOKE the KILL
+// character is echoed ("^U" with ECHOCTL) followed by a newline (CR NL with
+// ONLCR); with neither only the KILL character is echoed.
+TEST(Pty, KillEchoFollowsEchokAndEchoke) {
+  Pty p;
+  ASSERT_TRUE(OpenPty(&p));
+  ASSERT_TRUE(Put(p.master, "abc\025"));
+  EXPECT_EQ(ReadBytes(p.master, 12), "abc\b \b\b \b\b \b");
+  ASSERT_TRUE(Put(p.master, "d\n"));
+  EXPECT_EQ(ReadBytes(p.master, 3), "d\r\n");
+  EXPECT_EQ(ReadOnce(p.slave), "d\n");
+
+  ASSERT_TRUE(SetLflag(p.slave, ECHOKE, false));
+  ASSERT_TRUE(Put(p.master, "abc\025"));
+  EXPECT_EQ(ReadBytes(p.master, 7), "abc^U\r\n");
+  ASSERT_TRUE(Put(p.master, "e\n"));
+  EXPECT_EQ(ReadBytes(p.master, 3), "e\r\n");
+  EXPECT_EQ(ReadOnce(p.slave), "e\n");
+
+  ASSERT_TRUE(SetLflag(p.slave, ECHOK, false));
+  ASSERT_TRUE(Put(p.master, "abc\025f\n"));
+  EXPECT_EQ(ReadBytes(p.master, 8), "abc^Uf\r\n");
+  EXPECT_EQ(ReadOnce(p.slave), "f\n");
+}
+
+// termios(3) output flags, each on a fresh pty (output column 0). OCRNL: CR
+// is output as NL. ONOCR: no CR at column 0. TABDLY=XTABS (TAB3): tabs are
+// expanded to spaces up to the next multiple of 8. OLCUC: lower case is output
+// as upper case.
+TEST(Pty, OutputFlagsMapCharacters) {
+  auto output = [](tcflag_t set, tcflag_t clear, const std::string& in, size_t want) {
+    Pty p;
+    if (!OpenPty(&p)) return std::string("<no pty>");
+    if (!ChangeTermios(p.slave, [&](struct termios* t) {
+          t->c_oflag = (t->c_oflag & ~clear) | set;
+        })) {
+      return std::string("<tcsetattr failed>");
+    }
+    if (!Put(p.slave, in)) return std::string("<write failed>");
+    return ReadBytes(p.master, want);
+  };
+  EXPECT_EQ(output(OCRNL, 0, "a\rb", 3), "a\nb");
+  EXPECT_EQ(output(ONOCR, 0, "\rab\rc\n\rd", 7), "ab\rc\r\nd") << "ONLCR's NL returns to column 0";
+  EXPECT_EQ(output(XTABS, TABDLY, "a\tb", 9), "a       b");
+  EXPECT_EQ(output(XTABS, TABDLY, "abcdefgh\ti", 17), "abcdefgh        i");
+  EXPECT_EQ(output(OLCUC, 0, "abc\n", 5), "ABC\r\n");
+}
+
+// termios(3) input flags, with ICANON and ECHO off so that bytes are readable
+// as they come: INLCR maps NL to CR, IGNCR drops CR, ISTRIP clears bit 8.
+TEST(Pty, InputFlagsMapCharacters) {
+  auto input = [](tcflag_t set, tcflag_t clear, const std::string& in, size_t want) {
+    Pty p;
+    if (!OpenPty(&p)) return std::string("<no pty>");
+    if (!ChangeTermios(p.slave, [&](struct termios* t) {
+          t->c_lflag &= ~(ICANON | ECHO);
+          t->c_cc[VMIN] = 1;
+          t->c_cc[VTIME] = 0;
+          t->c_iflag = (t->c_iflag & ~clear) | set;
+        })) {
+      return std::string("<tcsetattr failed>");
+    }
+    if (!Put(p.master, in)) return std::string("<write failed>");
+    return ReadBytes(p.slave, want);
+  };
+  EXPECT_EQ(input(INLCR, ICRNL, "a\nb", 3), "a\rb");
+  EXPECT_EQ(input(IGNCR, 0, "a\rb", 2), "ab");
+  EXPECT_EQ(input(ISTRIP, 0, "\xe1z", 2), "az");
+  EXPECT_EQ(input(0, ISTRIP, "\xe1z", 2), "\xe1z");
+}
+
+// termios(3) NOFLSH: normally INTR flushes the input queue (a complete line
+// and the partial one); with NOFLSH both stay. The pty is nobody's
+// controlling terminal, so ^C signals no one.
+TEST(Pty, IntrFlushesInputUnlessNoflsh) {
+  Pty p;
+  ASSERT_TRUE(OpenPty(&p));
+  ASSERT_TRUE(Put(p.master, "line\npart"));
+  ASSERT_EQ(ReadBytes(p.master, 10), "line\r\npart");
+  ASSERT_TRUE(Put(p.master, "\003"));
+  EXPECT_EQ(ReadBytes(p.master, 2), "^C");
+  EXPECT_EQ(Inq(p.slave), 0);
+  auto [n, err] = NonblockingRead(p.slave);
+  EXPECT_EQ(n, -1) << "flushed";
+  EXPECT_EQ(err, EAGAIN);
+  ASSERT_TRUE(Put(p.master, "new\n"));
+  EXPECT_EQ(ReadOnce(p.slave), "new\n") << "the partial line went too";
+  ASSERT_EQ(ReadBytes(p.master, 5), "new\r\n");
+
+  ASSERT_TRUE(SetLflag(p.slave, NOFLSH, true));
+  ASSERT_TRUE(Put(p.master, "line\npart"));
+  ASSERT_EQ(ReadBytes(p.master, 10), "line\r\npart");
+  ASSERT_TRUE(Put(p.master, "\003"));
+  EXPECT_EQ(ReadBytes(p.master, 2), "^C");
+  EXPECT_EQ(ReadOnce(p.slave), "line\n");
+  ASSERT_TRUE(Put(p.master, "\n"));
+  EXPECT_EQ(ReadOnce(p.slave), "part\n") << "INTR itself is not queued";
+}
+
+// termios(3) IXON: STOP (^S) received suspends the slave's output and START
+// (^Q) resumes it; neither is queued as input. While output is stopped a
+// non-blocking write on the slave fails with EAGAIN and poll does not report
+// POLLOUT. ioctl_tty(2) TCXONC TCOOFF/TCOON (tcflow(3)) do the same.
+TEST(Pty, IxonStopAndStartSuspendOutput) {
+  Pty p;
+  ASSERT_TRUE(OpenPty(&p));
+  ASSERT_TRUE(SetLflag(p.slave, ECHO, false));
+  auto write_nonblocking = [&](const char* s) {
+    int flags = fcntl(p.slave, F_GETFL);
+    fcntl(p.slave, F_SETFL, flags | O_NONBLOCK);
+    errno = 0;
+    ssize_t n = write(p.slave, s, strlen(s));
+    int err = errno;
+    fcntl(p.slave, F_SETFL, flags);
+    return std::make_pair(n, err);
+  };
+  ASSERT_TRUE(Put(p.master, "\023x\n"));
+  EXPECT_EQ(ReadOnce(p.slave), "x\n") << "^S was processed before x";
+  auto [n, err] = write_nonblocking("data");
+  EXPECT_EQ(n, -1);
+  EXPECT_EQ(err, EAGAIN);
+  EXPECT_EQ(PollEvents(p.slave, POLLOUT, 0), 0);
+  ASSERT_TRUE(Put(p.master, "\021y\n"));
+  EXPECT_EQ(ReadOnce(p.slave), "y\n");
+  EXPECT_EQ(PollEvents(p.slave, POLLOUT, kTimeoutMs), POLLOUT);
+  ASSERT_TRUE(Put(p.slave, "data"));
+  EXPECT_EQ(ReadBytes(p.master, 4), "data");
+
+  ASSERT_EQ(tcflow(p.slave, TCOOFF), 0) << strerror(errno);
+  std::tie(n, err) = write_nonblocking("more");
+  EXPECT_EQ(n, -1);
+  EXPECT_EQ(err, EAGAIN);
+  EXPECT_EQ(PollEvents(p.slave, POLLOUT, 0), 0);
+  ASSERT_EQ(tcflow(p.slave, TCOON), 0) << strerror(errno);
+  EXPECT_EQ(PollEvents(p.slave, POLLOUT, kTimeoutMs), POLLOUT);
+  ASSERT_TRUE(Put(p.slave, "more"));
+  EXPECT_EQ(ReadBytes(p.master, 4), "more");
+}
+
+// Echoes are output too: with IXON, input typed after STOP is still read by
+// the slave, and its echo is not lost but reaches the master once START comes.
+TEST(Pty, EchoIsHeldWhileOutputIsStopped) {
+  Pty p;
+  ASSERT_TRUE(OpenPty(&p));
+  ASSERT_TRUE(Put(p.master, "\023ab\n"));
+  EXPECT_EQ(ReadOnce(p.slave), "ab\n");
+  ASSERT_TRUE(Put(p.master, "\021"));
+  EXPECT_EQ(ReadBytes(p.master, 4), "ab\r\n");
+}
+
+// termios(3) switching ICANON: a partial canonical line becomes readable at
+// once in noncanonical mode; bytes received in noncanonical mode and not yet
+// read are readable as one line (without a newline) once ICANON is back on.
+TEST(Pty, SwitchingIcanonKeepsPendingInput) {
+  Pty p;
+  ASSERT_TRUE(OpenPty(&p));
+  ASSERT_TRUE(Put(p.master, "ab"));
+  ASSERT_EQ(ReadBytes(p.master, 2), "ab") << "echo: the input was processed";
+  EXPECT_EQ(PollEvents(p.slave, POLLIN, 0), 0);
+  ASSERT_TRUE(SetLflag(p.slave, ICANON, false));
+  EXPECT_EQ(ReadBytes(p.slave, 2), "ab");
+
+  ASSERT_TRUE(Put(p.master, "cd"));
+  ASSERT_EQ(ReadBytes(p.master, 2), "cd");
+  ASSERT_TRUE(SetLflag(p.slave, ICANON, true));
+  EXPECT_EQ(Inq(p.slave), 2);
+  EXPECT_EQ(ReadOnce(p.slave), "cd");
+  ASSERT_TRUE(Put(p.master, "ef\n"));
+  EXPECT_EQ(ReadOnce(p.slave), "ef\n") << "then lines as usual";
+}
+
+// termios(3) noncanonical MIN/TIME. MIN > 0, TIME == 0: read blocks until MIN
+// bytes are available (poll too reports POLLIN only then). MIN == 0,
+// TIME > 0: with nothing queued read returns 0 once TIME expires.
+TEST(Pty, VminAndVtimeInNoncanonicalMode) {
+  Pty p;
+  ASSERT_TRUE(OpenPty(&p));
+  ASSERT_TRUE(ChangeTermios(p.slave, [](struct termios* t) {
+    t->c_lflag &= ~ICANON;
+    t->c_cc[VMIN] = 3;
+    t->c_cc[VTIME] = 0;
+  }));
+  ASSERT_TRUE(Put(p.master, "ab"));
+  ASSERT_EQ(ReadBytes(p.master, 2), "ab") << "echo: the input was processed";
+  EXPECT_EQ(PollEvents(p.slave, POLLIN, 0), 0) << "fewer than MIN bytes";
+  ASSERT_TRUE(Put(p.master, "c"));
+  EXPECT_EQ(PollEvents(p.slave, POLLIN, kTimeoutMs), POLLIN);
+  char buf[10];
+  EXPECT_EQ(read(p.slave, buf, sizeof buf), 3);
+  EXPECT_EQ(std::string(buf, 3), "abc");
+
+  ASSERT_TRUE(ChangeTermios(p.slave, [](struct termios* t) {
+    t->c_cc[VMIN] = 0;
+    t->c_cc[VTIME] = 1;
+  }));
+  EXPECT_EQ(read(p.slave, buf, sizeof buf), 0) << strerror(errno);
+}
+
+// tcsetattr(3): TCSAFLUSH (TCSETSF) discards input received but not read;
+// TCSANOW (TCSETS) keeps it.
+TEST(Pty, TcsaflushDiscardsInputTcsanowKeepsIt) {
+  Pty p;
+  ASSERT_TRUE(OpenPty(&p));
+  struct termios t;
+  ASSERT_EQ(tcgetattr(p.slave, &t), 0);
+  ASSERT_TRUE(Put(p.master, "one\n"));
+  ASSERT_EQ(PollEvents(p.slave, POLLIN, kTimeoutMs), POLLIN);
+  ASSERT_EQ(tcsetattr(p.slave, TCSANOW, &t), 0) << strerror(errno);
+  EXPECT_EQ(Inq(p.slave), 4);
+  EXPECT_EQ(ReadOnce(p.slave), "one\n");
+
+  ASSERT_TRUE(Put(p.master, "two\n"));
+  ASSERT_EQ(PollEvents(p.slave, POLLIN, kTimeoutMs), POLLIN);
+  ASSERT_EQ(tcsetattr(p.slave, TCSAFLUSH, &t), 0) << strerror(errno);
+  EXPECT_EQ(Inq(p.slave), 0);
+  auto [n, err] = NonblockingRead(p.slave);
+  EXPECT_EQ(n, -1);
+  EXPECT_EQ(err, EAGAIN);
+  ASSERT_TRUE(Put(p.master, "three\n"));
+  EXPECT_EQ(ReadOnce(p.slave), "three\n");
+}
+
+// Waits for the ready byte of a ForkSessionLeader child.
+::testing::AssertionResult WaitReady(Pipe* ready, pid_t child) {
+  ready->CloseWrite();
+  char c;
+  if (ReadFull(ready->rd(), &c, 1)) return ::testing::AssertionSuccess();
+  return ::testing::AssertionFailure() << "child not ready: " << DescribeStatus(WaitStatus(child));
+}
+
+// TIOCSIG on the master (Linux, not in ioctl_tty(2)) sends the signal to the
+// slave's foreground process group, as if typed: Linux accepts only SIGINT,
+// SIGQUIT and SIGTSTP (others fail with EINVAL), and only on the master.
+TEST(Pty, TiocsigSignalsTheForegroundGroup) {
+  Pty p;
+  ASSERT_TRUE(OpenPty(&p));
+  Pipe ready;
+  ASSERT_TRUE(ready.ok());
+  pid_t child = ForkSessionLeader(p.name, false, &ready, [&](int) {
+    CHILD_CHECK(signal(SIGINT, SIG_DFL) != SIG_ERR);
+    CHILD_CHECK(write(ready.wr(), "r", 1) == 1);
+    alarm(30);  // safety net
+    for (;;) pause();
+    return 0;
+  });
+  ASSERT_GT(child, 0);
+  ASSERT_TRUE(WaitReady(&ready, child));
+  EXPECT_EQ(ioctl(p.master, TIOCSIG, SIGTERM), -1);
+  EXPECT_EQ(errno, EINVAL);
+  EXPECT_EQ(ioctl(p.slave, TIOCSIG, SIGINT), -1);
+  EXPECT_EQ(errno, ENOTTY);
+  EXPECT_EQ(ioctl(p.master, TIOCSIG, SIGINT), 0) << strerror(errno);
+  EXPECT_KILLED_BY(WaitStatus(child), SIGINT);
+}
+
+// pty(7) / credentials(7): when the master's last fd closes the slave is hung
+// up, and the session leader whose controlling terminal it is gets SIGHUP.
+TEST(Pty, ClosingTheMasterSendsSighupToTheSessionLeader) {
+  Pty p;
+  ASSERT_TRUE(OpenPty(&p));
+  Pipe ready;
+  ASSERT_TRUE(ready.ok());
+  pid_t child = ForkSessionLeader(p.name, false, &ready, [&](int) {
+    close(p.master);  // ours is the last
+    struct sigaction sa = {};
+    sa.sa_handler = [](int) { _exit(42); };
+    CHILD_CHECK(sigaction(SIGHUP, &sa, nullptr) == 0);
+    CHILD_CHECK(write(ready.wr(), "r", 1) == 1);
+    alarm(30);  // safety net
+    for (;;) pause();
+    return 0;
+  });
+  ASSERT_GT(child, 0);
+  ASSERT_TRUE(WaitReady(&ready, child));
+  p.CloseMaster();
+  EXPECT_EXITED_WITH(WaitStatus(child), 42);
+}
+
+// _exit(2): when a controlling process (a session leader with a controlling
+// terminal) exits, the terminal's foreground process group gets SIGHUP and
+// the session loses the terminal. The leader makes a child's group the
+// foreground one and exits; that child reports the SIGHUP through a pipe.
+TEST(Pty, SessionLeaderExitHangsUpTheForegroundGroup) {
+  Pty p;
+  ASSERT_TRUE(OpenPty(&p));
+  Pipe ready, report;
+  ASSERT_TRUE(ready.ok());
+  ASSERT_TRUE(report.ok());
+  pid_t leader = ForkSessionLeader(p.name, false, &ready, [&](int fd) {
+    Pipe joined;
+    CHILD_CHECK(joined.ok());
+    pid_t member = fork();
+    CHILD_CHECK(member >= 0);
+    if (member == 0) {
+      // SIGHUP is blocked before the leader may exit, then waited for.
+      sigset_t hup;
+      sigemptyset(&hup);
+      sigaddset(&hup, SIGHUP);
+      CHILD_CHECK(sigprocmask(SIG_BLOCK, &hup, nullptr) == 0);
+      CHILD_CHECK(setpgid(0, 0) == 0);
+      CHILD_CHECK(write(joined.wr(), "j", 1) == 1);
+      struct timespec limit = {20, 0};  // safety net
+      int sig;
+      do {
+        sig = sigtimedwait(&hup, nullptr, &limit);
+      } while (sig < 0 && errno == EINTR);
+      CHILD_CHECK(sig == SIGHUP);
+      const char got = tcgetpgrp(fd) < 0 && errno == ENOTTY ? 'H' : 'h';  // the session lost the terminal
+      CHILD_CHECK(write(report.wr(), &got, 1) == 1);
+      _exit(0);
+    }
+    char c;
+    CHILD_CHECK(read(joined.rd(), &c, 1) == 1);
+    CHILD_CHECK(tcsetpgrp(fd, member) == 0);
+    CHILD_CHECK(write(ready.wr(), "r", 1) == 1);
+    return 0;  // the leader exits with a foreground group that is not its own
+  });
+  ASSERT_GT(leader, 0);
+  report.CloseWrite();
+  ASSERT_TRUE(WaitReady(&ready, leader));
+  EXPECT_EXITED_WITH(WaitStatus(leader), 0);
+  char got = 0;
+  ASSERT_TRUE(ReadFull(report.rd(), &got, 1)) << "the foreground group's process never reported";
+  EXPECT_EQ(got, 'H') << "SIGHUP came, but tcgetpgrp still worked after the leader exited";
+}
+
+// tty(4): /dev/tty is the process's controlling terminal; opening it without
+// one fails with ENXIO.
+TEST(Pty, DevTtyIsTheControllingTerminal) {
+  Pty p;
+  ASSERT_TRUE(OpenPty(&p));
+  Pipe ready;
+  ASSERT_TRUE(ready.ok());
+  pid_t child = ForkSessionLeader(p.name, false, &ready, [&](int) {
+    int fd = open("/dev/tty", O_RDWR);
+    CHILD_CHECK(fd >= 0);
+    CHILD_CHECK(write(fd, "via-tty", 7) == 7);
+    CHILD_CHECK(write(ready.wr(), "r", 1) == 1);
+    return 0;
+  });
+  ASSERT_GT(child, 0);
+  ASSERT_TRUE(WaitReady(&ready, child));
+  EXPECT_EQ(ReadBytes(p.master, 7), "via-tty");
+  EXPECT_EXITED_WITH(WaitStatus(child), 0);
+
+  EXPECT_EXITED_WITH(RunInChild([] {
+                       CHILD_CHECK(setsid() == getpid());
+                       CHILD_CHECK(open("/dev/tty", O_RDWR) == -1);
+                       CHILD_CHECK(errno == ENXIO);
+                       return 0;
+                     }),
+                     0);
+}
+
+// pty(7) / devpts: /dev/pts holds ptmx and one node per open master, named by
+// its number.
+TEST(Pty, DevptsDirectoryListsThePty) {
+  Pty p;
+  ASSERT_TRUE(OpenPty(&p, /*open_slave=*/false));
+  unsigned int num = 0;
+  ASSERT_EQ(ioctl(p.master, TIOCGPTN, &num), 0) << strerror(errno);
+  DIR* dir = opendir("/dev/pts");
+  ASSERT_NE(dir, nullptr) << strerror(errno);
+  std::set<std::string> names;
+  while (struct dirent* e = readdir(dir)) names.insert(e->d_name);
+  closedir(dir);
+  EXPECT_TRUE(names.count("ptmx"));
+  EXPECT_TRUE(names.count(std::to_string(num))) << num;
+  EXPECT_TRUE(names.count("."));
+  EXPECT_TRUE(names.count(".."));
 }
 
 }  // namespace
