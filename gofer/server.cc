@@ -281,7 +281,10 @@ class Server {
 
   Result<GetdentsReply> list(Node& node, uint64_t start) {
     if (on_host_kernel_fs(node.fd->get())) return GetdentsReply{{}, /*end=*/true};
-    if (!node.dir || start < node.dir->next_index) {
+    // A listing from the start reads the directory afresh (it may have
+    // changed since an earlier one ended); a later offset continues or
+    // rewinds the stream.
+    if (!node.dir || start == 0 || start < node.dir->next_index) {
       if (!node.dir) {
         auto fd = reopen(node, O_RDONLY | O_DIRECTORY);
         if (!fd) return Err(fd.error());
@@ -460,9 +463,16 @@ class Server {
       gid_t gid = (q.mask & kSetGid) ? q.gid : static_cast<gid_t>(-1);
       if (::fchownat(node->fd->get(), "", uid, gid, AT_EMPTY_PATH) != 0) return ErrFromErrno();
     }
-    if (q.mask & (kSetMode | kSetSize | kSetAtime | kSetMtime)) {
+    if (S_ISLNK(st->st_mode) && (q.mask & (kSetAtime | kSetMtime)) && !(q.mask & (kSetMode | kSetSize))) {
+      // A symlink's own times (utimensat(2) AT_SYMLINK_NOFOLLOW), on the
+      // O_PATH FD itself: no name is resolved.
+      timespec times[2] = {{0, UTIME_OMIT}, {0, UTIME_OMIT}};
+      if (q.mask & kSetAtime) times[0] = {q.atime_sec, q.atime_nsec};
+      if (q.mask & kSetMtime) times[1] = {q.mtime_sec, q.mtime_nsec};
+      if (::utimensat(node->fd->get(), "", times, AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW) != 0) return ErrFromErrno();
+    } else if (q.mask & (kSetMode | kSetSize | kSetAtime | kSetMtime)) {
       // The rest needs an FD to the file itself, which reopen() gives for
-      // regular files and directories only.
+      // regular files and directories only (a symlink's mode cannot change).
       if (S_ISLNK(st->st_mode)) return Err(EOPNOTSUPP);
       if ((q.mask & kSetSize) && !S_ISREG(st->st_mode)) return Err(S_ISDIR(st->st_mode) ? EISDIR : EINVAL);
       auto fd = reopen(*node, (q.mask & kSetSize) ? O_WRONLY : (S_ISDIR(st->st_mode) ? O_RDONLY | O_DIRECTORY : O_RDONLY));

@@ -85,7 +85,7 @@ Result<void> mount_at(const std::shared_ptr<vfs::Dentry>& root, const std::strin
 Result<std::shared_ptr<vfs::Dentry>> build_root(const std::shared_ptr<gofer::Client>& client,
                                                   const std::shared_ptr<mm::MemoryFile>& memfile, bool overlay,
                                                   bool read_only) {
-  auto lower = vfs::make_gofer_root(client, /*writable=*/!overlay && !read_only);
+  auto lower = vfs::make_gofer_root(client, /*writable=*/!overlay && !read_only, memfile);
   if (!lower) return Err(lower.error());
   std::shared_ptr<vfs::Dentry> root;
   if (overlay) {
@@ -127,7 +127,7 @@ Result<void> add_container_mounts(kernel::Kernel& kernel, const std::shared_ptr<
   // Bind mounts: each from a gofer of its own, read-only if the bundle says.
   for (const auto& m : config.bind_mounts) {
     auto mount_client = std::make_shared<gofer::Client>(UniqueFd(m.gofer_fd));
-    auto served = vfs::make_gofer_root(mount_client, /*writable=*/!m.read_only);
+    auto served = vfs::make_gofer_root(mount_client, /*writable=*/!m.read_only, kernel.memfile_ptr());
     // A file's gofer serves a directory holding just that file.
     if (served && m.file) served = (*served)->child(gofer::kFileMountName);
     Result<void> mounted = served ? mount_at(root, m.destination, *served, "bind", m.read_only ? "ro" : "rw",

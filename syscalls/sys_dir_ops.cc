@@ -160,8 +160,9 @@ Result<uint64_t> do_linkat(Task& t, int olddirfd, uint64_t oldpath, int newdirfd
   if (auto r = may_create(t, *pn->dir); !r) return Err(r.error());
   if ((*old)->inode().filesystem() != pn->dir->inode().filesystem()) return Err(EXDEV);
   if ((*old)->is_dir()) return Err(EPERM);
-  if (auto r = pn->dir->inode().link(pn->name, (*old)->inode_ptr()); !r) return Err(r.error());
-  pn->dir->add_child(pn->name, (*old)->inode_ptr());
+  auto linked = pn->dir->inode().link(pn->name, (*old)->inode_ptr());
+  if (!linked) return Err(linked.error());
+  pn->dir->add_child(pn->name, std::move(*linked));
   vfs::notify_self(**old, IN_ATTRIB);  // its link count changed
   vfs::notify_entry(*pn->dir, pn->name, IN_CREATE, false);
   return ok();

@@ -60,9 +60,9 @@ Result<uint64_t> sys_madvise(Task& t, const SyscallArgs& a) {
   return ok();
 }
 
-// msync(2): shared file mappings already write into the file's own
-// pages (tmpfs) and there is no disk behind them, so only the arguments
-// and the range are checked.
+// msync(2): shared mappings of tmpfs files write into the file's own
+// pages; those of host files write into cached pages, which go back to
+// the host file now.
 Result<uint64_t> sys_msync(Task& t, const SyscallArgs& a) {
   const uint64_t addr = a.u(0), length = a.u(1);
   const int flags = a.i(2);
@@ -71,7 +71,9 @@ Result<uint64_t> sys_msync(Task& t, const SyscallArgs& a) {
   if ((flags & MS_ASYNC) && (flags & MS_SYNC)) return Err(EINVAL);
   const uint64_t end = addr + ((length + 4095) & ~uint64_t{4095});
   if (end < addr) return Err(ENOMEM);
-  if (end > addr && !t.mm().covered(addr, end)) return Err(ENOMEM);
+  if (end > addr) {
+    if (auto r = t.mm().msync(addr, end); !r) return Err(r.error());
+  }
   return ok();
 }
 

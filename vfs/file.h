@@ -123,8 +123,10 @@ class Inode {
     (void)mode, (void)owner, (void)linkable;
     return Err(read_only() ? EROFS : EOPNOTSUPP);
   }
-  // A new name for `target`, which the VFS checked is on this filesystem.
-  virtual Result<void> link(std::string_view name, const std::shared_ptr<Inode>& target) {
+  // A new name for `target`, which the VFS checked is on this filesystem;
+  // returns the inode the new name leads to (`target` itself, or one of
+  // the filesystem's own for the same file, as a gofer handle of its own).
+  virtual Result<std::shared_ptr<Inode>> link(std::string_view name, const std::shared_ptr<Inode>& target) {
     (void)name, (void)target;
     return Err(read_only() ? EROFS : EPERM);
   }

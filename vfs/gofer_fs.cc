@@ -11,6 +11,7 @@
 #include "vfs/devices.h"
 #include "vfs/fifo.h"
 #include "vfs/host_file.h"
+#include "vfs/shared_file_pages.h"
 
 namespace runsc::vfs {
 namespace {
@@ -35,8 +36,10 @@ struct stat to_stat(const gofer::FileStat& f) {
 
 class GoferInode final : public Inode, public std::enable_shared_from_this<GoferInode> {
  public:
-  GoferInode(std::shared_ptr<gofer::Client> client, gofer::Handle handle, const gofer::FileStat& st, bool writable)
-      : client_(std::move(client)), handle_(handle), stat_(to_stat(st)), writable_(writable) {}
+  GoferInode(std::shared_ptr<gofer::Client> client, gofer::Handle handle, const gofer::FileStat& st, bool writable,
+             std::shared_ptr<mm::MemoryFile> memfile)
+      : client_(std::move(client)), handle_(handle), stat_(to_stat(st)), writable_(writable),
+        memfile_(std::move(memfile)) {}
   ~GoferInode() override {
     if (handle_ != gofer::kRootHandle) client_->release(handle_);
   }
@@ -85,14 +88,15 @@ class GoferInode final : public Inode, public std::enable_shared_from_this<Gofer
     if (!made) return Err(made.error());
     return wrap(*made);
   }
-  Result<void> link(std::string_view name, const std::shared_ptr<Inode>& target) override {
+  Result<std::shared_ptr<Inode>> link(std::string_view name, const std::shared_ptr<Inode>& target) override {
     if (!writable_) return Err(EROFS);
     auto other = std::dynamic_pointer_cast<GoferInode>(target);
     if (!other || other->client_ != client_) return Err(EXDEV);
     auto made = client_->link(handle_, name, other->handle_);
     if (!made) return Err(made.error());
-    client_->release(made->handle);  // the VFS names the link with `target` itself
-    return {};
+    // The new name gets the handle the gofer made for it: a handle reopens
+    // its file by name, so the old name's would fail once that is unlinked.
+    return wrap(*made);
   }
   Result<void> unlink(std::string_view name, bool is_dir) override {
     if (!writable_) return Err(EROFS);
@@ -116,6 +120,14 @@ class GoferInode final : public Inode, public std::enable_shared_from_this<Gofer
     if (attr.mtime) q.mask |= gofer::kSetMtime, q.mtime_sec = attr.mtime->tv_sec, q.mtime_nsec = attr.mtime->tv_nsec;
     auto st = client_->setattr(q);
     if (!st) return Err(st.error());
+    if (attr.size) {
+      std::shared_ptr<SharedFilePages> pages;
+      {
+        std::lock_guard lock(pages_mu_);
+        pages = pages_;
+      }
+      if (pages) pages->truncated(static_cast<uint64_t>(*attr.size));
+    }
     return {};
   }
 
@@ -155,13 +167,22 @@ class GoferInode final : public Inode, public std::enable_shared_from_this<Gofer
     int host_flags = (flags & (O_ACCMODE | O_APPEND | O_TRUNC)) | O_CLOEXEC | O_NOFOLLOW;
     auto fd = client_->open(handle_, host_flags);
     if (!fd) return Err(fd.error());
-    return std::shared_ptr<FileDescription>(std::make_shared<HostFileDescription>(std::move(*fd), flags));
+    auto file = std::make_shared<HostFileDescription>(std::move(*fd), flags);
+    // A file the sandbox can change: its shared mappings share pages that
+    // read and write keep coherent (vfs/shared_file_pages.h).
+    if (writable_ && memfile_) {
+      std::lock_guard lock(pages_mu_);
+      if (!pages_) pages_ = std::make_shared<SharedFilePages>(memfile_);
+      file->set_shared_pages(pages_);
+    }
+    return std::shared_ptr<FileDescription>(std::move(file));
   }
 
  private:
   std::shared_ptr<Inode> wrap(const gofer::WalkResult& walked) {
-    return std::make_shared<GoferInode>(client_, walked.handle, walked.stat, writable_);
+    return std::make_shared<GoferInode>(client_, walked.handle, walked.stat, writable_, memfile_);
   }
+
 
   std::shared_ptr<gofer::Client> client_;
   gofer::Handle handle_;
@@ -169,14 +190,18 @@ class GoferInode final : public Inode, public std::enable_shared_from_this<Gofer
   bool writable_;
   std::once_flag fifo_once_;
   std::shared_ptr<Fifo> fifo_;
+  std::shared_ptr<mm::MemoryFile> memfile_;  // null: shared mappings get a copy
+  std::mutex pages_mu_;
+  std::shared_ptr<SharedFilePages> pages_;  // made at the first open
 };
 
 }  // namespace
 
-Result<std::shared_ptr<Dentry>> make_gofer_root(std::shared_ptr<gofer::Client> client, bool writable) {
+Result<std::shared_ptr<Dentry>> make_gofer_root(std::shared_ptr<gofer::Client> client, bool writable,
+                                                 std::shared_ptr<mm::MemoryFile> memfile) {
   auto st = client->stat(gofer::kRootHandle);
   if (!st) return Err(st.error());
-  auto inode = std::make_shared<GoferInode>(client, gofer::kRootHandle, *st, writable);
+  auto inode = std::make_shared<GoferInode>(client, gofer::kRootHandle, *st, writable, std::move(memfile));
   return std::make_shared<Dentry>("", nullptr, std::move(inode));
 }
 

@@ -9,11 +9,16 @@
 namespace runsc::gofer {
 class Client;
 }
+namespace runsc::mm {
+class MemoryFile;
+}
 
 namespace runsc::vfs {
 
 // The root dentry of the tree the gofer serves; `writable` when the gofer
-// serves it writable and the Sentry may change it.
-Result<std::shared_ptr<Dentry>> make_gofer_root(std::shared_ptr<gofer::Client> client, bool writable = false);
+// serves it writable and the Sentry may change it. With `memfile`, shared
+// mappings of a writable tree's files share pages kept there.
+Result<std::shared_ptr<Dentry>> make_gofer_root(std::shared_ptr<gofer::Client> client, bool writable = false,
+                                                 std::shared_ptr<mm::MemoryFile> memfile = nullptr);
 
 }  // namespace runsc::vfs

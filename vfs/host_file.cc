@@ -1,8 +1,10 @@
 #include "vfs/host_file.h"
 
 #include "vfs/line_discipline.h"
+#include "vfs/shared_file_pages.h"
 
 #include <fcntl.h>
+#include <linux/falloc.h>
 #include <poll.h>
 #include <sys/ioctl.h>
 #include <sys/timerfd.h>
@@ -16,10 +18,16 @@
 namespace runsc::vfs {
 namespace {
 
+// A host file's pages as mmap sees them: a private mapping gets a copy;
+// a shared one, for a file with SharedFilePages (a writable gofer tree),
+// the pages every mapping of the file shares.
 class HostMappable final : public mm::Mappable {
  public:
-  explicit HostMappable(std::shared_ptr<UniqueFd> fd) : fd_(std::move(fd)) {}
+  HostMappable(std::shared_ptr<UniqueFd> fd, std::shared_ptr<SharedFilePages> pages, bool writable)
+      : fd_(std::move(fd)), pages_(std::move(pages)), writable_(writable) {}
   Result<size_t> read_at(uint64_t offset, std::span<uint8_t> out) override {
+    // A private copy starts from what shared mappings stored, too.
+    if (pages_ && !pages_->empty()) (void)pages_->write_back();
     size_t done = 0;
     while (done < out.size()) {
       ssize_t n = ::pread(fd_->get(), out.data() + done, out.size() - done, static_cast<off_t>(offset + done));
@@ -32,9 +40,19 @@ class HostMappable final : public mm::Mappable {
     }
     return done;
   }
+  Result<uint64_t> shared_page(uint64_t offset) override {
+    if (!pages_) return Err(ENODEV);
+    return pages_->page(fd_, writable_, offset);
+  }
+  const void* identity() const override { return pages_ ? static_cast<const void*>(pages_.get()) : this; }
+  void sync() override {
+    if (pages_) (void)pages_->write_back();
+  }
 
  private:
   std::shared_ptr<UniqueFd> fd_;
+  std::shared_ptr<SharedFilePages> pages_;
+  bool writable_;
 };
 
 Result<size_t> retry(ssize_t (*fn)(int, const iovec*, int, off_t), int fd, std::span<const iovec> v, int64_t off) {
@@ -63,6 +81,8 @@ std::shared_ptr<HostFileDescription> HostFileDescription::pipe_end(UniqueFd fd, 
 
 Result<size_t> HostFileDescription::read(std::span<const iovec> dst, int64_t offset) {
   if (!readable()) return Err(EBADF);
+  // What shared mappings stored reaches the host file before it is read.
+  if (shared_pages_ && !shared_pages_->empty()) (void)shared_pages_->write_back();
   if (offset >= 0) return retry(::preadv, fd_.get(), dst, offset);
   if (host_nonblocking_) {
     for (;;) {
@@ -86,11 +106,32 @@ Result<size_t> HostFileDescription::read(std::span<const iovec> dst, int64_t off
 
 Result<size_t> HostFileDescription::write(std::span<const iovec> src, int64_t offset) {
   if (!writable()) return Err(EBADF);
+  if (shared_pages_ && !shared_pages_->empty()) return write_shared(src, offset);
   if (offset >= 0) return retry(::pwritev, fd_.get(), src, offset);
   if (host_nonblocking_) return write_nonblocking_host(src);
   if (!is_regular_) {
     if (int e = wait_fd_or_interrupt(fd_.get(), POLLOUT); e != 0) return Err(e);
   }
+  return retry_writev(src);
+}
+
+// A write to a file that shared mappings map: the cached pages take the
+// bytes too, so the mappings see them at once (one page cache on Linux).
+Result<size_t> HostFileDescription::write_shared(std::span<const iovec> src, int64_t offset) {
+  Result<size_t> n = offset >= 0 ? retry(::pwritev, fd_.get(), src, offset) : retry_writev(src);
+  if (!n || *n == 0) return n;
+  // Where it went: `offset`, or just before the position it left.
+  int64_t at = offset;
+  if (at < 0) {
+    const off_t end = ::lseek(fd_.get(), 0, SEEK_CUR);
+    if (end < 0) return n;
+    at = end - static_cast<int64_t>(*n);
+  }
+  shared_pages_->written(static_cast<uint64_t>(at), src, *n);
+  return n;
+}
+
+Result<size_t> HostFileDescription::retry_writev(std::span<const iovec> src) {
   for (;;) {
     ssize_t n = ::writev(fd_.get(), src.data(), static_cast<int>(src.size()));
     if (n >= 0) return static_cast<size_t>(n);
@@ -213,17 +254,36 @@ Result<std::shared_ptr<FileDescription>> HostFileDescription::reopen_terminal(in
       std::make_shared<HostFileDescription>(std::move(copy), flags & (O_ACCMODE | O_APPEND | O_NONBLOCK), true));
 }
 
-std::shared_ptr<mm::Mappable> HostFileDescription::mappable() { return std::make_shared<HostMappable>(shared_fd_); }
+std::shared_ptr<mm::Mappable> HostFileDescription::mappable() {
+  return std::make_shared<HostMappable>(shared_fd_, shared_pages_, writable());
+}
 
 Result<void> HostFileDescription::truncate(int64_t size) {
   if (!is_regular_) return Err(EINVAL);
   if (::ftruncate(fd_.get(), size) != 0) return ErrFromErrno();
+  if (shared_pages_) shared_pages_->truncated(static_cast<uint64_t>(size));
+  return {};
+}
+
+Result<void> HostFileDescription::allocate(int mode, int64_t offset, int64_t length) {
+  if (!is_regular_) return Err(ENODEV);
+  // On the host file as fallocate(2) says, for the modes that keep every
+  // byte where it is (collapsing or inserting ranges is not passed on).
+  if (mode & ~(FALLOC_FL_KEEP_SIZE | FALLOC_FL_PUNCH_HOLE | FALLOC_FL_ZERO_RANGE)) return Err(EOPNOTSUPP);
+  const bool zeroes = mode & (FALLOC_FL_PUNCH_HOLE | FALLOC_FL_ZERO_RANGE);
+  // What mappings stored outside the range must not be lost.
+  if (zeroes && shared_pages_ && !shared_pages_->empty()) (void)shared_pages_->write_back();
+  if (::fallocate(fd_.get(), mode, offset, length) != 0) return ErrFromErrno();
+  if (zeroes && shared_pages_) shared_pages_->zeroed(static_cast<uint64_t>(offset), static_cast<uint64_t>(length));
   return {};
 }
 
 Result<void> HostFileDescription::sync() {
   // fsync(2): EINVAL for pipes and other files that cannot be synced.
   if (!is_regular_) return Err(EINVAL);
+  if (shared_pages_) {
+    if (auto r = shared_pages_->write_back(); !r) return r;
+  }
   if (::fdatasync(fd_.get()) != 0) return ErrFromErrno();
   return {};
 }

@@ -10,6 +10,8 @@
 
 namespace runsc::vfs {
 
+class SharedFilePages;
+
 class HostFileDescription final : public FileDescription {
  public:
   // `tty_ioctls`: the host FD is the sandbox's terminal (stdio that is a
@@ -31,6 +33,8 @@ class HostFileDescription final : public FileDescription {
   // A regular file of a writable gofer tree: ftruncate(2) and fsync(2) on
   // the host FD.
   Result<void> truncate(int64_t size) override;
+  // fallocate(2) on a regular host file (a writable gofer tree's).
+  Result<void> allocate(int mode, int64_t offset, int64_t length) override;
   Result<void> sync() override;
   bool seekable() const override { return is_regular_; }
   int host_fd() const { return fd_.get(); }
@@ -42,11 +46,17 @@ class HostFileDescription final : public FileDescription {
   // Regular files never block; everything else is polled on the host.
   int host_poll_fd() const override { return is_regular_ ? -1 : fd_.get(); }
   uint64_t terminal_device() const override { return terminal_device_; }
+  // The file's pages that shared mappings share (a writable gofer tree's
+  // regular file): mmap(MAP_SHARED) maps them, read and write stay
+  // coherent with them.
+  void set_shared_pages(std::shared_ptr<SharedFilePages> pages) { shared_pages_ = std::move(pages); }
   // A terminal's host FD duplicated into a description of its own.
   Result<std::shared_ptr<FileDescription>> reopen_terminal(int flags) override;
 
  private:
   Result<size_t> write_nonblocking_host(std::span<const iovec> src);
+  Result<size_t> write_shared(std::span<const iovec> src, int64_t offset);
+  Result<size_t> retry_writev(std::span<const iovec> src);
 
   // Shared with the Mappable view handed to mmap, which may outlive this.
   std::shared_ptr<UniqueFd> shared_fd_;
@@ -55,6 +65,7 @@ class HostFileDescription final : public FileDescription {
   bool is_regular_ = false;
   bool host_nonblocking_ = false;
   uint64_t terminal_device_ = 0;
+  std::shared_ptr<SharedFilePages> shared_pages_;
 };
 
 }  // namespace runsc::vfs

@@ -145,20 +145,20 @@ class OverlayInode final : public Inode, public std::enable_shared_from_this<Ove
     return std::shared_ptr<Inode>(std::make_shared<OverlayInode>(fs_, shared_from_this(), "", std::move(upper), nullptr));
   }
 
-  Result<void> link(std::string_view name, const std::shared_ptr<Inode>& target) override {
+  Result<std::shared_ptr<Inode>> link(std::string_view name, const std::shared_ptr<Inode>& target) override {
     auto other = std::dynamic_pointer_cast<OverlayInode>(target);
     if (!other || other->fs_ != fs_) return Err(EXDEV);
     std::lock_guard lock(fs_->mu);
-    if (auto r = other->copy_up_locked(true); !r) return r;
-    if (auto r = prepare_create_locked(name); !r) return r;
-    if (auto r = upper_->link(name, other->upper_); !r) return r;
+    if (auto r = other->copy_up_locked(true); !r) return Err(r.error());
+    if (auto r = prepare_create_locked(name); !r) return Err(r.error());
+    if (auto r = upper_->link(name, other->upper_); !r) return Err(r.error());
     if (other->name_.empty()) {
       // An O_TMPFILE file getting its first name.
       other->parent_ = shared_from_this();
       other->name_ = std::string(name);
     }
     children_[std::string(name)] = other;
-    return {};
+    return target;
   }
 
   Result<void> unlink(std::string_view name, bool is_dir) override {

@@ -297,7 +297,7 @@ Result<std::shared_ptr<Inode>> TmpfsInode::make_tmpfile(mode_t mode, const Owner
   return std::shared_ptr<Inode>(inode);
 }
 
-Result<void> TmpfsInode::link(std::string_view name, const std::shared_ptr<Inode>& target) {
+Result<std::shared_ptr<Inode>> TmpfsInode::link(std::string_view name, const std::shared_ptr<Inode>& target) {
   auto other = std::dynamic_pointer_cast<TmpfsInode>(target);
   if (!other || other->fs_ != fs_) return Err(EXDEV);
   std::lock_guard lock(fs_->mutex());
@@ -312,7 +312,7 @@ Result<void> TmpfsInode::link(std::string_view name, const std::shared_ptr<Inode
   ++other->nlink_;
   other->ctime_ = now();
   touch_locked(true);
-  return {};
+  return target;
 }
 
 Result<void> TmpfsInode::unlink(std::string_view name, bool is_dir) {

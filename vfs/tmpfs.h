@@ -69,7 +69,7 @@ class TmpfsInode final : public Inode, public std::enable_shared_from_this<Tmpfs
   Result<std::shared_ptr<Inode>> mkdir(std::string_view name, mode_t mode, const Owner& owner) override;
   Result<std::shared_ptr<Inode>> symlink(std::string_view name, std::string_view target, const Owner& owner) override;
   Result<std::shared_ptr<Inode>> make_tmpfile(mode_t mode, const Owner& owner, bool linkable) override;
-  Result<void> link(std::string_view name, const std::shared_ptr<Inode>& target) override;
+  Result<std::shared_ptr<Inode>> link(std::string_view name, const std::shared_ptr<Inode>& target) override;
   Result<void> unlink(std::string_view name, bool is_dir) override;
   Result<void> rename(std::string_view old_name, Inode& new_dir, std::string_view new_name, unsigned flags) override;
   Result<void> setattr(const SetAttr& attr) override;

@@ -22,8 +22,11 @@ std::vector<seccomp::Rule> sentry_host_syscalls() {
       // I/O on donated and stdio FDs, the gofer socket, task eventfds.
       Rule{SYS_read}, Rule{SYS_write}, Rule{SYS_readv}, Rule{SYS_writev}, Rule{SYS_pread64}, Rule{SYS_pwrite64},
       Rule{SYS_preadv}, Rule{SYS_pwritev}, Rule{SYS_lseek}, Rule{SYS_close}, Rule{SYS_fstat},
-      // Files of a writable gofer tree, on the FDs it donated.
-      Rule{SYS_ftruncate}, Rule{SYS_fdatasync},
+      // Files of a writable gofer tree, on the FDs it donated (fallocate:
+      // the modes that keep bytes in place; punch hole is above).
+      Rule{SYS_ftruncate}, Rule{SYS_fdatasync}, Rule{SYS_fallocate, {{1, 0}}},
+      Rule{SYS_fallocate, {{1, FALLOC_FL_KEEP_SIZE}}}, Rule{SYS_fallocate, {{1, FALLOC_FL_ZERO_RANGE}}},
+      Rule{SYS_fallocate, {{1, FALLOC_FL_ZERO_RANGE | FALLOC_FL_KEEP_SIZE}}},
       Rule{SYS_newfstatat, {{3, AT_EMPTY_PATH}}},
       Rule{SYS_sendmsg}, Rule{SYS_recvmsg}, Rule{SYS_poll},
       // The control socket (runsc/control.h): connections from runsc exec, ps...

@@ -96,6 +96,7 @@ MemoryManager::~MemoryManager() {
     std::lock_guard lock(live_mu());
     live().erase(this);
   }
+  sync_shared_files_locked(0, ~uint64_t{0});
   // The stub (and its host mappings) goes with the address space.
   for (auto& u : pending_unmaps_) {
     for (auto [offset, len] : u.release) memfile_.release(offset, len);
@@ -208,7 +209,27 @@ Result<uint64_t> MemoryManager::mmap(const MmapRequest& req) {
   return start;
 }
 
+void MemoryManager::sync_shared_files_locked(uint64_t start, uint64_t end) {
+  const void* last = nullptr;
+  for (auto it = vmas_.ranges().first_ending_after(start); it != vmas_.ranges().end() && it->first < end; ++it) {
+    const Vma& vma = it->second.value;
+    if (!vma.file || !vma.shared || vma.file->identity() == last) continue;
+    last = vma.file->identity();
+    vma.file->sync();
+  }
+}
+
+Result<void> MemoryManager::msync(uint64_t start, uint64_t end) {
+  std::lock_guard lock(mu_);
+  if (!vmas_.covered(start, end)) return Err(ENOMEM);
+  sync_shared_files_locked(start, end);
+  return {};
+}
+
 Result<void> MemoryManager::unmap_locked(uint64_t start, uint64_t end) {
+  // What shared mappings of a cached host file stored reaches the file as
+  // they go (Linux writes dirty pages back at the latest then, too).
+  sync_shared_files_locked(start, end);
   vmas_.remove(start, end);
   bool any_mapped = false;
   std::vector<std::pair<uint64_t, uint64_t>> to_release;

@@ -97,6 +97,9 @@ class MemoryManager {
     return image_;
   }
   Result<void> madvise(uint64_t addr, uint64_t length, int advice);
+  // msync(2) of [start, end): ENOMEM unless wholly mapped; shared file
+  // mappings there write back what they stored (Mappable::sync).
+  Result<void> msync(uint64_t start, uint64_t end);
   // Whether [start, end) is wholly mapped (msync(2), mlock(2) ENOMEM).
   bool covered(uint64_t start, uint64_t end) {
     std::lock_guard lock(mu_);
@@ -138,6 +141,8 @@ class MemoryManager {
 
  private:
   Result<void> unmap_locked(uint64_t start, uint64_t end);
+  // Mappable::sync() of every shared file mapping in [start, end).
+  void sync_shared_files_locked(uint64_t start, uint64_t end);
   // Gives the copy-on-write page at `page` its own copy (or takes it
   // back when nobody else holds it) and maps it writable.
   Result<void> break_cow_locked(uint64_t page, const Vma& vma);

@@ -35,6 +35,9 @@ class Mappable {
   // What the mapped file is, the same for every Mappable of it (its inode):
   // how MemoryManager::forget_file_pages_everywhere finds its mappings.
   virtual const void* identity() const { return this; }
+  // Writes what shared mappings stored back to the file behind them, for
+  // files whose pages are a cache of another (msync(2), munmap, exit).
+  virtual void sync() {}
 };
 
 struct Vma {

@@ -379,6 +379,22 @@ TEST_F(GoferServerTest, GetdentsListsWithoutDotEntries) {
   EXPECT_EQ(client_->getdents(31337).error(), EBADF);
 }
 
+TEST_F(GoferServerTest, GetdentsFromTheStartSeesChangesSinceAnEarlierListing) {
+  // A listing that ended (here: of an empty directory) leaves the server's
+  // stream at its end; the next one from the start must read the
+  // directory again, as a new getdents64(2) after a rewind does.
+  WalkResult empty = walk(kRootHandle, "empty");
+  auto before = client_->getdents(empty.handle);
+  ASSERT_TRUE(before.has_value());
+  EXPECT_TRUE(before->empty());
+  write_file(root_ / "empty" / "new", "x");
+  auto after = client_->getdents(empty.handle);
+  ASSERT_TRUE(after.has_value());
+  ASSERT_EQ(after->size(), 1u);
+  EXPECT_EQ((*after)[0].name, "new");
+  fs::remove(root_ / "empty" / "new");
+}
+
 TEST_F(GoferServerTest, GetdentsOfAHugeDirectoryIsComplete) {
   WalkResult big = walk(kRootHandle, "big");
   std::set<std::string> want;
