@@ -245,6 +245,7 @@ Result<uint64_t> sys_rt_sigtimedwait(Task& t, const SyscallArgs& a) {
       if (to_ns(now) >= deadline) return Err(EAGAIN);
     }
     const uint64_t old_mask = t.signal_mask();
+    t.set_real_blocked(old_mask);
     t.set_temporary_mask(old_mask & ~set);
     for (;;) {
       int timeout_ms = -1;
@@ -260,11 +261,15 @@ Result<uint64_t> sys_rt_sigtimedwait(Task& t, const SyscallArgs& a) {
       if (e == ETIMEDOUT) break;
       if (e == EINTR) {
         // Another signal, to be handled: EINTR once its handler ran.
-        if (t.pending_signals() & ~t.signal_mask() & ~set) return Err(EINTR);
+        if (t.pending_signals() & ~t.signal_mask() & ~set) {
+          t.set_real_blocked(0);
+          return Err(EINTR);
+        }
         t.take_interrupt();
       }
     }
     t.restore_temporary_mask();
+    t.set_real_blocked(0);
     if (!info) return Err(EAGAIN);
   }
   if (a.u(1)) {

@@ -138,11 +138,13 @@ void Task::send_signal(const siginfo_t& info, bool process_directed) {
     const SignalAction& action = sighand_->actions[static_cast<size_t>(signo - 1)];
     const bool blocked = (signal_mask_.load() & bit(signo)) != 0;
     // A blocked signal is always queued: the handler may change before it
-    // is unblocked (sig_ignored() in kernel/signal.c). An unblocked one
+    // is unblocked (sig_ignored() in kernel/signal.c); so is one that
+    // rt_sigtimedwait unblocked only to wait for it (real_blocked). An unblocked one
     // that would be ignored is discarded without waking anyone; for pid 1
     // that includes every signal it has no handler for, SIGKILL and SIGSTOP
     // too, when they come from inside its PID namespace (pid_namespaces(7)).
-    if (!blocked && (ignored_by(action, signo) || (pid() == 1 && action.handler == kSigDfl))) return;
+    const bool waited_for = (real_blocked_.load() & bit(signo)) != 0;
+    if (!blocked && !waited_for && (ignored_by(action, signo) || (pid() == 1 && action.handler == kSigDfl))) return;
     PendingSignals& queue = process_directed ? group_->shared_pending : pending_;
     if (!queue.enqueue(info)) return;
     if (!blocked) {

@@ -171,6 +171,10 @@ class Task : public vfs::UserMemory, public std::enable_shared_from_this<Task> {
   // the current one comes back after the handler the wait ends with runs
   // (it is what the signal frame saves), or at once if none does.
   void set_temporary_mask(uint64_t mask);
+  // rt_sigtimedwait(2): the mask before it unblocked the signals it waits
+  // for (0 outside such a wait). Those are never discarded as ignored on
+  // arrival, as Linux's sig_ignored() checks real_blocked.
+  void set_real_blocked(uint64_t mask) { real_blocked_.store(mask); }
   void restore_temporary_mask();
   // This thread's pending signals and its process's.
   uint64_t pending_signals() const { return pending_.mask.load() | group_->shared_pending.mask.load(); }
@@ -273,6 +277,7 @@ class Task : public vfs::UserMemory, public std::enable_shared_from_this<Task> {
   std::atomic<uint64_t> signal_mask_{0};
   PendingSignals pending_;  // guarded by sighand_->mu
   std::optional<uint64_t> saved_mask_;
+  std::atomic<uint64_t> real_blocked_{0};
   AltStack altstack_;
   Restart restart_ = Restart::kNone;
   bool restart_override_ = false;

@@ -408,6 +408,26 @@ TEST_F(SignalTest, SignalFromAnotherProcessNamesIt) {
   EXPECT_EQ(si.si_pid, pid);
 }
 
+TEST_F(SignalTest, SigtimedwaitTakesASignalWhoseDefaultIsToIgnoreIt) {
+  // SIGWINCH's default action is to ignore it, but a blocked signal is
+  // never discarded, not even while sigtimedwait(2) waits for it (Linux
+  // keeps the mask before the wait in real_blocked for sig_ignored()). The
+  // child sends it once the parent is likely waiting already.
+  Block(SIGWINCH);
+  pid_t pid = ForkChild([] {
+    usleep(100 * 1000);
+    return kill(getppid(), SIGWINCH) == 0 ? 0 : 1;
+  });
+  ASSERT_GT(pid, 0);
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGWINCH);
+  siginfo_t si;
+  struct timespec timeout = {10, 0};
+  EXPECT_EQ(sigtimedwait(&set, &si, &timeout), SIGWINCH) << strerror(errno);
+  EXPECT_EXITED_WITH(WaitStatus(pid), 0);
+}
+
 // ---------------------------------------------------------------------------
 // Masks during and after handlers
 
