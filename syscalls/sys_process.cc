@@ -8,6 +8,7 @@
 
 #include <cstring>
 
+#include "common/cpus.h"
 #include "syscalls/util.h"
 
 namespace runsc::syscalls {
@@ -339,9 +340,8 @@ Result<uint64_t> sys_prctl(Task& t, const SyscallArgs& a) {
 Result<uint64_t> sys_sched_yield(Task&, const SyscallArgs&) { return ok(); }
 
 Result<uint64_t> sys_sched_getaffinity(Task& t, const SyscallArgs& a) {
-  // All host CPUs the Sentry may use.
-  cpu_set_t set;
-  if (::sched_getaffinity(0, sizeof(set), &set) != 0) return ErrFromErrno();
+  // All host CPUs the sandbox may use.
+  const cpu_set_t set = sandbox_cpus();
   size_t len = a.u(1);
   if (len < sizeof(uint64_t) || len % sizeof(uint64_t)) return Err(EINVAL);
   size_t n = std::min(len, sizeof(set));

@@ -13,6 +13,7 @@
 
 #include <sched.h>
 
+#include "common/cpus.h"
 #include "common/log.h"
 #include "syscalls/util.h"
 
@@ -58,11 +59,7 @@ int64_t group_cpu_ns(kernel::Kernel& k, ThreadGroup& g, bool with_system) {
 // threads together advance its CPU clock by at most the number of CPUs
 // times the wall time.
 int64_t cpu_check_after(int64_t left) {
-  static const int64_t cpus = [] {
-    cpu_set_t set;
-    CPU_ZERO(&set);
-    return ::sched_getaffinity(0, sizeof(set), &set) == 0 ? std::max<int64_t>(1, CPU_COUNT(&set)) : int64_t{1};
-  }();
+  const int64_t cpus = sandbox_cpu_count();
   return std::max<int64_t>(left / cpus, 1000000);
 }
 

@@ -1,5 +1,7 @@
 #include "sentry/kernel/procfs.h"
 
+#include "common/cpus.h"
+
 #include <cpuid.h>
 #include <dirent.h>
 #include <sched.h>
@@ -115,9 +117,7 @@ std::string cpu_flags() {
 
 MachineFacts gather_facts() {
   MachineFacts f;
-  cpu_set_t set;
-  CPU_ZERO(&set);
-  if (::sched_getaffinity(0, sizeof(set), &set) == 0) f.cpus = std::max(1, CPU_COUNT(&set));
+  f.cpus = sandbox_cpu_count();
   struct sysinfo si {};
   if (::sysinfo(&si) == 0) f.mem_total_kb = static_cast<uint64_t>(si.totalram) * si.mem_unit / 1024;
   uint8_t r[16];

@@ -6,7 +6,11 @@
 #include <sys/syscall.h>
 
 #include <cstring>
+#include <fstream>
+#include <string>
+#include <thread>
 
+#include "common/cpus.h"
 #include "platform/ptrace/ptrace.h"
 #include "sentry/mm/memory_file.h"
 
@@ -66,6 +70,38 @@ TEST_F(PtracePlatformTest, SyscallsStopInTheTracerAndNeverRunOnTheHost) {
   ASSERT_EQ(res.reason, StopReason::kFault);
   EXPECT_EQ(res.info.si_signo, SIGTRAP);
   EXPECT_EQ(r.rax, 77u);
+}
+
+TEST_F(PtracePlatformTest, TheStubRunsOnItsSentryThreadsCpu) {
+  // Each trap is a round trip between the tracing Sentry thread and its
+  // stub thread; the platform pins both to one CPU so that it never waits
+  // for another (idle) CPU to wake. Run from a thread of its own, since
+  // the pinning stays with the thread.
+  if (sandbox_cpu_count() < 2) GTEST_SKIP() << "one CPU only: nothing is pinned";
+  cpu_set_t sentry_cpus, stub_cpus;
+  CPU_ZERO(&sentry_cpus);
+  CPU_ZERO(&stub_cpus);
+  pid_t stub = -1;
+  StopReason reason = StopReason::kDied;
+  int affinity_error = 0;
+  // Everything on the runner: the stub is made by, traced by and dies with
+  // the first Sentry thread that uses the address space.
+  std::thread runner([&] {
+    // mov $39,%eax (getpid); syscall; int3
+    Registers r = load({0xb8, 39, 0, 0, 0, 0x0f, 0x05, 0xcc});
+    reason = context_->switch_to(*as_, r).reason;
+    ::sched_getaffinity(0, sizeof(sentry_cpus), &sentry_cpus);
+    std::ifstream children("/proc/self/task/" + std::to_string(::gettid()) + "/children");
+    children >> stub;
+    if (stub > 0 && ::sched_getaffinity(stub, sizeof(stub_cpus), &stub_cpus) != 0) affinity_error = errno;
+  });
+  runner.join();
+  ASSERT_EQ(reason, StopReason::kSyscall);
+  ASSERT_GT(stub, 0) << "no stub process under the Sentry thread";
+  ASSERT_EQ(affinity_error, 0) << std::strerror(affinity_error);
+  EXPECT_EQ(CPU_COUNT(&sentry_cpus), 1) << "the Sentry thread is pinned";
+  EXPECT_TRUE(CPU_EQUAL(&sentry_cpus, &stub_cpus)) << "the stub shares its CPU";
+  EXPECT_GE(sandbox_cpu_count(), 2) << "what the sandbox reports stays every CPU";
 }
 
 TEST_F(PtracePlatformTest, FaultsReportTheAddress) {
