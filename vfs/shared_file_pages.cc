@@ -33,12 +33,14 @@ Result<uint64_t> SharedFilePages::page(const std::shared_ptr<UniqueFd>& fd, bool
   std::lock_guard lock(mu_);
   if (!reader_) reader_ = fd;
   if (writable && !writer_) writer_ = fd;
-  auto size = file_size(reader_->get());
-  if (!size) return Err(size.error());
-  if (offset >= page_up(*size)) return Err(EFAULT);  // past the end: SIGBUS (mmap(2))
   const uint64_t index = offset / kPage;
   auto it = pages_.find(index);
   if (it == pages_.end()) {
+    // A cached page is within the file (truncation drops those past its
+    // end); a new one must be.
+    auto size = file_size(reader_->get());
+    if (!size) return Err(size.error());
+    if (offset >= page_up(*size)) return Err(EFAULT);  // past the end: SIGBUS (mmap(2))
     auto fresh = memfile_->allocate(kPage);
     if (!fresh) return Err(fresh.error());
     // A fresh page reads zero, so what lies past the end of the file does.
