@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <sched.h>
 #include <sys/mount.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
 #include <sys/statvfs.h>
@@ -275,7 +276,9 @@ class Server {
     if (node == nullptr) return Err(EBADF);
     auto result = list(*node, q.start);
     // A failed listing leaves the stream in an unknown place; start over.
-    if (!result) node->dir.reset();
+    // One that reached the end lets its FD go: the next listing starts
+    // afresh anyway, and a tree walk must not hold one per directory.
+    if (!result || result->end) node->dir.reset();
     return result;
   }
 
@@ -724,6 +727,13 @@ int gofer_main(const GoferConfig& config) {
   }
   // Modes come from the Sentry with the application's umask applied.
   ::umask(0);
+  // Every file the Sentry has walked to holds an FD here, so the soft
+  // limit on open files (often 1024 in a shell) would cap how many names a
+  // program can look at (find over /usr): take the hard limit.
+  if (struct rlimit nofile; ::getrlimit(RLIMIT_NOFILE, &nofile) == 0 && nofile.rlim_cur < nofile.rlim_max) {
+    nofile.rlim_cur = nofile.rlim_max;
+    (void)::setrlimit(RLIMIT_NOFILE, &nofile);
+  }
   const auto allow = gofer_host_syscalls(!config.read_only);
   if (auto r = seccomp::install_allowlist(allow, "gofer"); !r) {
     log::error("gofer: cannot install the seccomp allowlist: {}", std::strerror(r.error()));
