@@ -68,12 +68,19 @@ struct DirStream {
 // open can carry O_NOFOLLOW, with no path string ever resolved from the
 // root. Nodes share their parent's FD, not the parent node, so that a long
 // chain of walks cannot build a long chain of destructors.
+// A file the Sentry walked to. Directories (and the root) hold an O_PATH
+// FD, the parent of everything below them; any other file is named by its
+// parent and name, with the identity the walk found, so that a walk over
+// many files holds one FD per directory, not one per file.
 struct Node {
-  SharedFd fd;
+  SharedFd fd;      // directories only; null for other files
   SharedFd parent;  // the root's is its own FD
   std::string name;  // "." for the root
   std::unique_ptr<DirStream> dir;
+  dev_t dev = 0;     // what the walk found under that name
+  ino_t ino = 0;
 };
+
 
 // Whether `fd` is on one of the host kernel's own pseudo filesystems. Their
 // files describe the host (its processes, devices, cgroups, and in /proc
@@ -99,12 +106,37 @@ Result<struct stat> stat_fd(int fd) {
   return st;
 }
 
-// Opens the file `node` stands for, for I/O. The type is checked on the
-// O_PATH FD first, so that no device driver's open() ever runs on the
-// Sentry's behalf, and again on the new FD, with its identity, in case the
-// host replaced the name in between.
+// Whether a node may stand for a directory: only those hold an FD.
+bool has_fd(const Node& node) { return node.fd != nullptr; }
+
+// The node's file now: by its FD, or by name under its parent without
+// following a symlink. ESTALE when the name leads to another file than the
+// walk found (Linux's NFS answer to a handle that no longer names it).
+Result<struct stat> node_stat(const Node& node) {
+  if (has_fd(node)) return stat_fd(node.fd->get());
+  struct stat st;
+  if (::fstatat(node.parent->get(), node.name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) return ErrFromErrno();
+  if (st.st_dev != node.dev || st.st_ino != node.ino) return Err(ESTALE);
+  return st;
+}
+
+// A node for `name` in `parent`, from its O_PATH FD (kept for a directory).
+Node make_node(UniqueFd fd, const struct stat& st, SharedFd parent, std::string name) {
+  Node node;
+  if (S_ISDIR(st.st_mode)) node.fd = std::make_shared<const UniqueFd>(std::move(fd));
+  node.parent = std::move(parent);
+  node.name = std::move(name);
+  node.dev = st.st_dev;
+  node.ino = st.st_ino;
+  return node;
+}
+
+// Opens the file `node` stands for, for I/O. The type is checked first,
+// so that no device driver's open() ever runs on the Sentry's behalf, and
+// again on the new FD, with its identity, in case the host replaced the
+// name in between.
 Result<UniqueFd> reopen(const Node& node, uint32_t flags) {
-  auto before = stat_fd(node.fd->get());
+  auto before = node_stat(node);
   if (!before) return Err(before.error());
   // O_NOFOLLOW refuses a symlink with ELOOP (open(2)); say so before
   // asking the host.
@@ -218,6 +250,8 @@ class Server {
     // The name is one component (decode_request checked), and O_NOFOLLOW
     // with O_PATH gives the symlink itself rather than its target: the
     // Sentry resolves symlinks against its own view of the tree.
+    // Below anything but a directory (a symlink too: it is not followed).
+    if (!has_fd(*dir)) return Err(ENOTDIR);
     SharedFd parent = dir->fd;
     if (on_host_kernel_fs(parent->get())) return Err(ENOENT);
     UniqueFd fd(::openat(parent->get(), q.name.c_str(), O_PATH | O_NOFOLLOW | O_CLOEXEC));
@@ -225,7 +259,7 @@ class Server {
     auto st = stat_fd(fd.get());
     if (!st) return Err(st.error());
     Handle handle = next_handle_++;
-    nodes_.emplace(handle, Node{std::make_shared<const UniqueFd>(std::move(fd)), std::move(parent), q.name, nullptr});
+    nodes_.emplace(handle, make_node(std::move(fd), *st, std::move(parent), q.name));
     return WalkReply{handle, file_stat_from_host(*st)};
   }
 
@@ -248,7 +282,7 @@ class Server {
   Result<StatReply> stat(const StatRequest& q) {
     Node* node = find(q.handle);
     if (node == nullptr) return Err(EBADF);
-    auto st = stat_fd(node->fd->get());
+    auto st = node_stat(*node);
     if (!st) return Err(st.error());
     return StatReply{file_stat_from_host(*st)};
   }
@@ -256,14 +290,13 @@ class Server {
   Result<ReadlinkReply> readlink(const ReadlinkRequest& q) {
     Node* node = find(q.handle);
     if (node == nullptr) return Err(EBADF);
-    auto st = stat_fd(node->fd->get());
+    auto st = node_stat(*node);
     if (!st) return Err(st.error());
     // readlink(2) of something that is not a symlink.
     if (!S_ISLNK(st->st_mode)) return Err(EINVAL);
-    // An empty path reads the link the O_PATH FD itself refers to
-    // (readlinkat(2), Linux 2.6.39).
+    // A symlink is named under its parent (no FD is held for it).
     char buffer[kMaxLinkTargetLength + 1];
-    ssize_t n = ::readlinkat(node->fd->get(), "", buffer, sizeof(buffer));
+    ssize_t n = ::readlinkat(node->parent->get(), node->name.c_str(), buffer, sizeof(buffer));
     if (n < 0) return ErrFromErrno();
     // Filled to the brim: the target may have been cut short.
     if (static_cast<size_t>(n) > kMaxLinkTargetLength) return Err(ENAMETOOLONG);
@@ -283,7 +316,7 @@ class Server {
   }
 
   Result<GetdentsReply> list(Node& node, uint64_t start) {
-    if (on_host_kernel_fs(node.fd->get())) return GetdentsReply{{}, /*end=*/true};
+    if (has_fd(node) && on_host_kernel_fs(node.fd->get())) return GetdentsReply{{}, /*end=*/true};
     // A listing from the start reads the directory afresh (it may have
     // changed since an earlier one ended); a later offset continues or
     // rewinds the stream.
@@ -340,6 +373,7 @@ class Server {
     if (options_.read_only) return Err(EROFS);
     Node* dir = find(handle);
     if (dir == nullptr) return Err(EBADF);
+    if (!has_fd(*dir)) return Err(ENOTDIR);
     auto st = stat_fd(dir->fd->get());
     if (!st) return Err(st.error());
     if (!S_ISDIR(st->st_mode)) return Err(ENOTDIR);
@@ -354,7 +388,7 @@ class Server {
     auto st = stat_fd(fd.get());
     if (!st) return Err(st.error());
     Handle handle = next_handle_++;
-    nodes_.emplace(handle, Node{std::make_shared<const UniqueFd>(std::move(fd)), dir.fd, name, nullptr});
+    nodes_.emplace(handle, make_node(std::move(fd), *st, dir.fd, name));
     return EntryReply{op, handle, file_stat_from_host(*st)};
   }
 
@@ -405,7 +439,7 @@ class Server {
     if (!dir) return Err(dir.error());
     Node* target = find(q.target);
     if (target == nullptr || q.target == kRootHandle) return Err(q.target == kRootHandle ? EPERM : EBADF);
-    auto before = stat_fd(target->fd->get());
+    auto before = node_stat(*target);
     if (!before) return Err(before.error());
     if (S_ISDIR(before->st_mode)) return Err(EPERM);
     // By the target's (parent, name), not following a symlink there; if
@@ -458,21 +492,24 @@ class Server {
     if (options_.read_only) return Err(EROFS);
     Node* node = find(q.handle);
     if (node == nullptr) return Err(EBADF);
-    auto st = stat_fd(node->fd->get());
+    auto st = node_stat(*node);
     if (!st) return Err(st.error());
     if (q.mask & (kSetUid | kSetGid)) {
-      // fchownat on the O_PATH FD itself (AT_EMPTY_PATH): no name is resolved.
+      // On a directory's O_PATH FD itself (AT_EMPTY_PATH), or on the name
+      // under its parent without following a symlink: one component.
       uid_t uid = (q.mask & kSetUid) ? q.uid : static_cast<uid_t>(-1);
       gid_t gid = (q.mask & kSetGid) ? q.gid : static_cast<gid_t>(-1);
-      if (::fchownat(node->fd->get(), "", uid, gid, AT_EMPTY_PATH) != 0) return ErrFromErrno();
+      const int rc = has_fd(*node) ? ::fchownat(node->fd->get(), "", uid, gid, AT_EMPTY_PATH)
+                                   : ::fchownat(node->parent->get(), node->name.c_str(), uid, gid, AT_SYMLINK_NOFOLLOW);
+      if (rc != 0) return ErrFromErrno();
     }
     if (S_ISLNK(st->st_mode) && (q.mask & (kSetAtime | kSetMtime)) && !(q.mask & (kSetMode | kSetSize))) {
-      // A symlink's own times (utimensat(2) AT_SYMLINK_NOFOLLOW), on the
-      // O_PATH FD itself: no name is resolved.
+      // A symlink's own times (utimensat(2) AT_SYMLINK_NOFOLLOW), by its
+      // name under its parent.
       timespec times[2] = {{0, UTIME_OMIT}, {0, UTIME_OMIT}};
       if (q.mask & kSetAtime) times[0] = {q.atime_sec, q.atime_nsec};
       if (q.mask & kSetMtime) times[1] = {q.mtime_sec, q.mtime_nsec};
-      if (::utimensat(node->fd->get(), "", times, AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW) != 0) return ErrFromErrno();
+      if (::utimensat(node->parent->get(), node->name.c_str(), times, AT_SYMLINK_NOFOLLOW) != 0) return ErrFromErrno();
     } else if (q.mask & (kSetMode | kSetSize | kSetAtime | kSetMtime)) {
       // The rest needs an FD to the file itself, which reopen() gives for
       // regular files and directories only (a symlink's mode cannot change).
@@ -489,7 +526,7 @@ class Server {
         if (::futimens(fd->get(), times) != 0) return ErrFromErrno();
       }
     }
-    auto after = stat_fd(node->fd->get());
+    auto after = node_stat(*node);
     if (!after) return Err(after.error());
     return SetattrReply{file_stat_from_host(*after)};
   }
@@ -697,6 +734,8 @@ std::vector<seccomp::Rule> gofer_host_syscalls(bool writable) {
       // Walking and opening, always relative to a directory FD (openat with
       // O_NOFOLLOW; see walk() and reopen()).
       Rule{SYS_openat}, Rule{SYS_close}, Rule{SYS_fstat}, Rule{SYS_newfstatat, {{3, AT_EMPTY_PATH}}},
+      // A file other than a directory, by name under its parent (node_stat).
+      Rule{SYS_newfstatat, {{3, AT_SYMLINK_NOFOLLOW}}},
       Rule{SYS_fstatfs}, Rule{SYS_readlinkat}, Rule{SYS_getdents64}, Rule{SYS_lseek},
       Rule{SYS_fcntl, {{1, F_GETFL}}}, Rule{SYS_fcntl, {{1, F_SETFL}}},
       // malloc, logging, time stamps, exit.

@@ -396,8 +396,12 @@ Result<uint64_t> stat_out(Task& t, uint64_t addr, const struct stat& st) {
 // shows it (an overlay's device and inode numbers, not the host's behind
 // a donated FD), or the description's own view for pipes and stdio.
 Result<struct stat> stat_of_file(vfs::FileDescription& f) {
-  if (f.dentry()) return f.dentry()->inode().stat();
-  return f.stat();
+  if (!f.dentry()) return f.stat();
+  auto st = f.dentry()->inode().stat();
+  // A host file whose name went (unlinked or replaced on a tree written in
+  // place: the gofer finds it by name) is still the open file itself.
+  if (!st && (st.error() == ENOENT || st.error() == ESTALE)) return f.stat();
+  return st;
 }
 
 Result<uint64_t> sys_fstat(Task& t, const SyscallArgs& a) {
