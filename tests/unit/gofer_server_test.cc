@@ -867,6 +867,17 @@ TEST(GoferMain, ServesFromInsideThePivotedRoot) {
       ASSERT_TRUE(link.has_value());
       EXPECT_EQ(client.open(link->handle, O_RDONLY).error(), ELOOP);
       EXPECT_EQ(client.walk(kRootHandle, "..").error(), EINVAL);
+      // Serving, it sits on the first CPU of the set it was started with,
+      // where the Sentry's first task thread runs (gofer_main()).
+      cpu_set_t ours, gofers;
+      ASSERT_EQ(::sched_getaffinity(0, sizeof(ours), &ours), 0);
+      ASSERT_EQ(::sched_getaffinity(pid, sizeof(gofers), &gofers), 0);
+      if (CPU_COUNT(&ours) > 1) {
+        int first = 0;
+        while (!CPU_ISSET(first, &ours)) ++first;
+        EXPECT_EQ(CPU_COUNT(&gofers), 1);
+        EXPECT_TRUE(CPU_ISSET(first, &gofers)) << "the gofer is not on CPU " << first;
+      }
       auto entries = client.getdents(kRootHandle);
       ASSERT_TRUE(entries.has_value());
       EXPECT_EQ(entries->size(), 2u);
