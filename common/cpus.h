@@ -6,11 +6,16 @@
 #pragma once
 
 #include <sched.h>
+#include <sys/types.h>
 
 namespace runsc {
 
 // Read at the first call; call it early in the Sentry (the platform does).
 const cpu_set_t& sandbox_cpus();
 int sandbox_cpu_count();
+// The k-th CPU (from 0, modulo the count) of that set.
+int sandbox_cpu(unsigned k);
+// Pins thread `tid` (0: the caller) to `cpu`; false if the host refused.
+bool pin_to_cpu(pid_t tid, int cpu);
 
 }  // namespace runsc

@@ -23,6 +23,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "common/cpus.h"
 #include "common/log.h"
 #include "common/unique_fd.h"
 #include "gofer/protocol.h"
@@ -770,16 +771,7 @@ int gofer_main(const GoferConfig& config) {
   // were started with (platform/ptrace pins them round robin from there);
   // the requests of a single-process program then never wait for another,
   // idle CPU to wake, which costs more than the request on a VM.
-  if (cpu_set_t cpus; ::sched_getaffinity(0, sizeof(cpus), &cpus) == 0 && CPU_COUNT(&cpus) > 1) {
-    for (int c = 0; c < CPU_SETSIZE; ++c) {
-      if (!CPU_ISSET(c, &cpus)) continue;
-      cpu_set_t one;
-      CPU_ZERO(&one);
-      CPU_SET(c, &one);
-      (void)::sched_setaffinity(0, sizeof(one), &one);
-      break;
-    }
-  }
+  if (sandbox_cpu_count() > 1) (void)pin_to_cpu(0, sandbox_cpu(0));
   // Every file the Sentry has walked to holds an FD here, so the soft
   // limit on open files (often 1024 in a shell) would cap how many names a
   // program can look at (find over /usr): take the hard limit.

@@ -93,12 +93,8 @@ void tty_open_set_ctty(Task& t, const std::shared_ptr<vfs::FileDescription>& f) 
   // tty_open_proc_set_tty(): a session leader without a controlling
   // terminal takes the one it opens, if no session has it.
   if (self.sid != self.pid || self.ctty != 0) return;
-  auto& term = k.terminal_locked(device);
-  if (term.sid != 0) return;
-  self.ctty = device;
-  term.sid = self.sid;
-  term.fg_pgrp = self.pgid;
-  term.file = f;
+  if (k.terminal_locked(device).sid != 0) return;
+  k.attach_terminal_locked(self, device, f);
 }
 
 namespace {
@@ -158,28 +154,25 @@ std::optional<Result<uint64_t>> tty_ioctl(Task& t, const std::shared_ptr<vfs::Fi
       if (self.sid != self.pid || self.ctty != 0) return Err(EPERM);
       if (term.sid != 0 && term.sid != self.sid) {
         if (arg != 1 || !((t.creds().cap_effective >> 21) & 1)) return Err(EPERM);
-        for (const auto& [pid, g] : k.processes_locked()) {
-          if (g->sid == term.sid && g->ctty == device) g->ctty = 0;
-        }
+        k.detach_terminal_locked(device);
       }
-      self.ctty = device;
-      term.sid = self.sid;
-      term.fg_pgrp = self.pgid;
-      term.file = f;
+      k.attach_terminal_locked(self, device, f);
       return ok();
     }
     case TIOCNOTTY: {
-      std::lock_guard lock(k.tree_mutex());
-      kernel::ThreadGroup& self = t.group();
-      if (self.ctty != device) return Err(ENOTTY);
-      self.ctty = 0;
-      if (self.sid == self.pid) {
-        // The session leader lets go: the whole session loses it.
-        auto& term = k.terminal_locked(device);
-        for (const auto& [pid, g] : k.processes_locked()) {
-          if (g->sid == self.sid) g->ctty = 0;
-        }
-        term = {};
+      int foreground = 0;
+      {
+        std::lock_guard lock(k.tree_mutex());
+        kernel::ThreadGroup& self = t.group();
+        if (self.ctty != device) return Err(ENOTTY);
+        self.ctty = 0;
+        // The session leader lets go: the whole session loses it, and its
+        // foreground group gets SIGHUP and SIGCONT (ioctl_tty(2)).
+        if (self.sid == self.pid) foreground = k.detach_terminal_locked(device).fg_pgrp;
+      }
+      if (foreground) {
+        kernel::signal_process_group(k, foreground, SIGHUP);
+        kernel::signal_process_group(k, foreground, SIGCONT);
       }
       return ok();
     }

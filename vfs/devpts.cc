@@ -89,6 +89,33 @@ class Pty {
     return rc;
   }
 
+  // A write's loop (write(2)): `take(done)` moves what it can of the rest
+  // and returns how many bytes (or EIO); between tries the writer waits
+  // for room unless `nonblocking`; a signal or O_NONBLOCK after some bytes
+  // returns that count. `lock` holds mu.
+  template <class Take>
+  Result<size_t> write_all(std::unique_lock<std::mutex>& lock, size_t total, bool nonblocking, Take take) {
+    size_t done = 0;
+    for (;;) {
+      Result<size_t> n = take(done);
+      if (!n) return done ? Result<size_t>(done) : n;
+      done += *n;
+      if (done == total) break;
+      if (nonblocking) {
+        if (done) break;
+        return Err(EAGAIN);
+      }
+      notify();
+      if (const int rc = wait(lock); rc != 0) {
+        if (done) break;
+        return Err(rc);
+      }
+    }
+    lock.unlock();
+    notify();
+    return done;
+  }
+
  private:
   std::shared_ptr<DevptsFs> fs_;
   unsigned index_;
@@ -179,7 +206,6 @@ std::vector<uint8_t> gather(std::span<const iovec> src) {
 // tty_mode_ioctl() uses the slave for a master). nullopt: not one of them.
 std::optional<Result<int64_t>> common_ioctl(Pty& pty, bool master, uint64_t cmd, uint64_t arg, UserMemory& mem) {
   std::vector<int> signals;
-  Result<int64_t> result = 0;
   {
     std::unique_lock lock(pty.mu);
     switch (cmd) {
@@ -220,7 +246,9 @@ std::optional<Result<int64_t>> common_ioctl(Pty& pty, bool master, uint64_t cmd,
         return 0;
       }
       case TIOCOUTQ: {
-        const int n = master ? 0 : static_cast<int>(pty.ld.output_available());
+        // Nothing waits to be sent on a pty: what the slave wrote is the
+        // master's to read (Linux reports 0 on both ends).
+        const int n = 0;
         if (auto r = mem.copy_out(arg, &n, sizeof(n)); !r) return Err(r.error());
         return 0;
       }
@@ -263,7 +291,7 @@ std::optional<Result<int64_t>> common_ioctl(Pty& pty, bool master, uint64_t cmd,
   }
   pty.notify();
   signal_foreground(pty.device(), signals);
-  return result;
+  return 0;
 }
 
 // The slave end; a hung-up slave (its master gone) reads end of file and
@@ -327,24 +355,13 @@ class PtySlaveDescription final : public FileDescription {
   Result<size_t> write(std::span<const iovec> src, int64_t) override {
     const std::vector<uint8_t> data = gather(src);
     std::unique_lock lock(pty_->mu);
-    size_t done = 0;
-    for (;;) {
-      if (pty_->master_closed) return done ? Result<size_t>(done) : Err(EIO);
-      if (!pty_->ld.output_stopped()) done += pty_->ld.write_output(std::span(data).subspan(done));
-      if (done == data.size()) break;
-      if (flags_ & O_NONBLOCK) {
-        if (done) break;
-        return Err(EAGAIN);
-      }
-      pty_->notify();
-      if (const int rc = pty_->wait(lock); rc != 0) {
-        if (done) break;
-        return Err(rc);
-      }
-    }
-    lock.unlock();
-    pty_->notify();
-    return done;
+    // Output waits while IXON's stop character holds it; a hung-up slave
+    // takes nothing (EIO).
+    return pty_->write_all(lock, data.size(), flags_ & O_NONBLOCK, [&](size_t done) -> Result<size_t> {
+      if (pty_->master_closed) return Err(EIO);
+      if (pty_->ld.output_stopped()) return size_t{0};
+      return pty_->ld.write_output(std::span(data).subspan(done));
+    });
   }
 
   Result<int64_t> ioctl(uint64_t cmd, uint64_t arg, UserMemory& mem) override {
@@ -494,29 +511,17 @@ class PtyMasterDescription final : public FileDescription {
   Result<size_t> write(std::span<const iovec> src, int64_t) override {
     const std::vector<uint8_t> data = gather(src);
     std::unique_lock lock(pty_->mu);
-    size_t done = 0;
-    for (;;) {
+    return pty_->write_all(lock, data.size(), flags_ & O_NONBLOCK, [&](size_t done) -> Result<size_t> {
       std::vector<int> signals;
-      done += pty_->ld.receive(std::span(data).subspan(done), signals);
+      const size_t n = pty_->ld.receive(std::span(data).subspan(done), signals);
+      // Signals go out without the pty's lock (the kernel takes its own).
       if (!signals.empty()) {
         lock.unlock();
         signal_foreground(pty_->device(), signals);
         lock.lock();
       }
-      if (done == data.size()) break;
-      if (flags_ & O_NONBLOCK) {
-        if (done) break;
-        return Err(EAGAIN);
-      }
-      pty_->notify();
-      if (const int rc = pty_->wait(lock); rc != 0) {
-        if (done) break;
-        return Err(rc);
-      }
-    }
-    lock.unlock();
-    pty_->notify();
-    return done;
+      return n;
+    });
   }
 
   Result<int64_t> ioctl(uint64_t cmd, uint64_t arg, UserMemory& mem) override {

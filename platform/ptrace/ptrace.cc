@@ -93,30 +93,16 @@ int sentry_thread_cpu() {
   thread_local int cpu = -1;  // -2: pinning failed, leave the scheduler be
   if (cpu != -1) return cpu;
   static std::atomic<unsigned> next{0};
-  const cpu_set_t& allowed = sandbox_cpus();
-  const int count = sandbox_cpu_count();
-  if (count < 2) return cpu = -2;  // one CPU: nothing to gain
-  unsigned k = next.fetch_add(1) % static_cast<unsigned>(count);
-  for (int c = 0; c < CPU_SETSIZE; ++c) {
-    if (!CPU_ISSET(c, &allowed)) continue;
-    if (k-- == 0) {
-      cpu_set_t one;
-      CPU_ZERO(&one);
-      CPU_SET(c, &one);
-      return cpu = ::sched_setaffinity(0, sizeof(one), &one) == 0 ? c : -2;
-    }
-  }
-  return cpu = -2;
+  if (sandbox_cpu_count() < 2) return cpu = -2;  // one CPU: nothing to gain
+  const int chosen = sandbox_cpu(next.fetch_add(1));
+  return cpu = pin_to_cpu(0, chosen) ? chosen : -2;
 }
 
 // Puts the stub thread on its Sentry thread's CPU (once per pairing).
 void pin_with_sentry_thread(StubThread& t) {
   const int cpu = sentry_thread_cpu();
   if (cpu < 0 || t.cpu == cpu) return;
-  cpu_set_t one;
-  CPU_ZERO(&one);
-  CPU_SET(cpu, &one);
-  t.cpu = ::sched_setaffinity(t.tid, sizeof(one), &one) == 0 ? cpu : -2;
+  t.cpu = pin_to_cpu(t.tid, cpu) ? cpu : -2;
 }
 
 // Waits for `tid` to stop or die. Returns the raw wait status.

@@ -32,6 +32,26 @@ Kernel::Kernel(KernelOptions options, std::shared_ptr<mm::MemoryFile> memfile,
 
 Kernel::~Kernel() { vfs::set_terminal_control(nullptr); }
 
+void Kernel::attach_terminal_locked(ThreadGroup& leader, uint64_t device,
+                                    const std::shared_ptr<vfs::FileDescription>& file) {
+  auto& term = terminals_[device];
+  leader.ctty = device;
+  term.sid = leader.sid;
+  term.fg_pgrp = leader.pgid;
+  term.file = file;
+}
+
+Kernel::TerminalState Kernel::detach_terminal_locked(uint64_t device) {
+  for (const auto& [pid, g] : processes_) {
+    if (g->ctty == device) g->ctty = 0;
+  }
+  auto& term = terminals_[device];
+  const TerminalState was = term;
+  term.sid = 0;
+  term.fg_pgrp = 0;
+  return was;
+}
+
 utsname Kernel::uts() const {
   utsname u{};
   auto put = [](char* dst, std::string_view s) { std::strncpy(dst, std::string(s).c_str(), sizeof(u.sysname) - 1); };

@@ -106,6 +106,15 @@ class Kernel {
     std::weak_ptr<vfs::FileDescription> file;
   };
   TerminalState& terminal_locked(uint64_t device) { return terminals_[device]; }
+  // `device` becomes the controlling terminal of `leader`'s session, with
+  // the leader's process group in the foreground; `file` is kept for
+  // opening it again (/dev/tty).
+  void attach_terminal_locked(ThreadGroup& leader, uint64_t device, const std::shared_ptr<vfs::FileDescription>& file);
+  // No process has `device` as its controlling terminal any more and no
+  // session holds it (disassociate_ctty(), a hangup, a stolen terminal);
+  // returns the session and foreground group it had. The description
+  // stays, so /dev/console still opens.
+  TerminalState detach_terminal_locked(uint64_t device);
   // The sandbox's console: the terminal the first process was given (0:
   // none), what /dev/console opens.
   uint64_t console_locked() const { return console_; }

@@ -61,15 +61,10 @@ class KernelTerminalControl final : public vfs::TerminalControl {
   void hang_up(uint64_t device) override {
     std::shared_ptr<ThreadGroup> leader;
     {
-      std::lock_guard lock(kernel_.tree_mutex());
-      auto& term = kernel_.terminal_locked(device);
-      const int sid = term.sid;
       // tty_signal_session_leader(): every process of the session loses
       // the terminal; the leader is told with SIGHUP and SIGCONT.
-      for (const auto& [pid, g] : kernel_.processes_locked()) {
-        if (g->ctty == device) g->ctty = 0;
-      }
-      term = {};
+      std::lock_guard lock(kernel_.tree_mutex());
+      const int sid = kernel_.detach_terminal_locked(device).sid;
       if (sid) leader = kernel_.find_process_locked(sid);
     }
     if (!leader) return;
@@ -337,15 +332,7 @@ int Task::disassociate_ctty_locked() {
   // group of the controlling terminal").
   ThreadGroup& g = *group_;
   if (g.sid != g.pid || g.ctty == 0) return 0;
-  const uint64_t device = g.ctty;
-  auto& term = kernel_.terminal_locked(device);
-  const int fg = term.fg_pgrp;
-  for (const auto& [pid, other] : kernel_.processes_locked()) {
-    if (other->sid == g.sid && other->ctty == device) other->ctty = 0;
-  }
-  term.sid = 0;
-  term.fg_pgrp = 0;
-  return fg;
+  return kernel_.detach_terminal_locked(g.ctty).fg_pgrp;
 }
 
 void Task::exit_process_locked(std::shared_ptr<ThreadGroup>& parent, bool& notify_parent) {

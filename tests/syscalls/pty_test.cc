@@ -1035,11 +1035,13 @@ TEST(Pty, ClosingTheMasterSendsSighupToTheSessionLeader) {
   EXPECT_EXITED_WITH(WaitStatus(child), 42);
 }
 
-// _exit(2): when a controlling process (a session leader with a controlling
-// terminal) exits, the terminal's foreground process group gets SIGHUP and
-// the session loses the terminal. The leader makes a child's group the
-// foreground one and exits; that child reports the SIGHUP through a pipe.
-TEST(Pty, SessionLeaderExitHangsUpTheForegroundGroup) {
+// How a session leader lets its controlling terminal go.
+enum class LetGo { kExit, kTiocnotty };
+
+// The leader makes a child's group the foreground one and lets the
+// terminal go; that child reports the SIGHUP through a pipe, and whether
+// its session lost the terminal (tcgetpgrp: ENOTTY).
+void CheckForegroundHangup(LetGo how) {
   Pty p;
   ASSERT_TRUE(OpenPty(&p));
   Pipe ready, report;
@@ -1051,7 +1053,7 @@ TEST(Pty, SessionLeaderExitHangsUpTheForegroundGroup) {
     pid_t member = fork();
     CHILD_CHECK(member >= 0);
     if (member == 0) {
-      // SIGHUP is blocked before the leader may exit, then waited for.
+      // SIGHUP is blocked before the leader may let go, then waited for.
       sigset_t hup;
       sigemptyset(&hup);
       sigaddset(&hup, SIGHUP);
@@ -1072,6 +1074,12 @@ TEST(Pty, SessionLeaderExitHangsUpTheForegroundGroup) {
     CHILD_CHECK(read(joined.rd(), &c, 1) == 1);
     CHILD_CHECK(tcsetpgrp(fd, member) == 0);
     CHILD_CHECK(write(ready.wr(), "r", 1) == 1);
+    if (how == LetGo::kTiocnotty) {
+      // Stays alive until the member reported, so that the SIGHUP can only
+      // have come from TIOCNOTTY.
+      CHILD_CHECK(ioctl(fd, TIOCNOTTY) == 0);
+      CHILD_CHECK(WaitStatus(member) == 0);
+    }
     return 0;  // the leader exits with a foreground group that is not its own
   });
   ASSERT_GT(leader, 0);
@@ -1080,7 +1088,58 @@ TEST(Pty, SessionLeaderExitHangsUpTheForegroundGroup) {
   EXPECT_EXITED_WITH(WaitStatus(leader), 0);
   char got = 0;
   ASSERT_TRUE(ReadFull(report.rd(), &got, 1)) << "the foreground group's process never reported";
-  EXPECT_EQ(got, 'H') << "SIGHUP came, but tcgetpgrp still worked after the leader exited";
+  EXPECT_EQ(got, 'H') << "SIGHUP came, but tcgetpgrp still worked after the leader let go";
+}
+
+// _exit(2): when a controlling process (a session leader with a controlling
+// terminal) exits, the terminal's foreground process group gets SIGHUP and
+// the session loses the terminal.
+TEST(Pty, SessionLeaderExitHangsUpTheForegroundGroup) { CheckForegroundHangup(LetGo::kExit); }
+
+// ioctl_tty(2) TIOCNOTTY: "If the process was session leader, then send
+// SIGHUP and SIGCONT to the foreground process group and all processes in
+// the current session lose their controlling terminal."
+TEST(Pty, TiocnottyBySessionLeaderHangsUpTheForegroundGroup) { CheckForegroundHangup(LetGo::kTiocnotty); }
+
+// tty_ioctl(4) TIOCOUTQ: a pty holds nothing waiting to be sent, on either
+// end (what the slave wrote is already the master's to read).
+TEST(Pty, OutputQueueIsEmptyOnBothEnds) {
+  Pty p;
+  ASSERT_TRUE(OpenPty(&p));
+  ASSERT_TRUE(Put(p.slave, "abc"));
+  int n = -1;
+  ASSERT_EQ(ioctl(p.slave, TIOCOUTQ, &n), 0) << strerror(errno);
+  EXPECT_EQ(n, 0);
+  n = -1;
+  ASSERT_EQ(ioctl(p.master, TIOCOUTQ, &n), 0) << strerror(errno);
+  EXPECT_EQ(n, 0);
+  EXPECT_EQ(ReadBytes(p.master, 3), "abc");
+  int discipline = -1;
+  ASSERT_EQ(ioctl(p.slave, TIOCGETD, &discipline), 0) << strerror(errno);
+  EXPECT_EQ(discipline, N_TTY);
+}
+
+// termios(3): VREPRINT (^R, with ICANON, ECHO and IEXTEN) shows the line
+// again on a new line; VEOL ends a line and is read with it; IUCLC (with
+// IEXTEN) maps upper case input to lower case, echo included.
+TEST(Pty, ReprintEolAndIuclc) {
+  Pty p;
+  ASSERT_TRUE(OpenPty(&p));
+  ASSERT_TRUE(Put(p.master, "ab\022"));
+  EXPECT_EQ(ReadBytes(p.master, 8), "ab^R\r\nab");
+  ASSERT_TRUE(Put(p.master, "\n"));
+  EXPECT_EQ(ReadBytes(p.master, 2), "\r\n");
+  EXPECT_EQ(ReadOnce(p.slave), "ab\n");
+
+  ASSERT_TRUE(ChangeTermios(p.slave, [](termios* t) { t->c_cc[VEOL] = '#'; }));
+  ASSERT_TRUE(Put(p.master, "xy#"));
+  EXPECT_EQ(ReadBytes(p.master, 3), "xy#");
+  EXPECT_EQ(ReadOnce(p.slave), "xy#");
+
+  ASSERT_TRUE(ChangeTermios(p.slave, [](termios* t) { t->c_iflag |= IUCLC; }));
+  ASSERT_TRUE(Put(p.master, "AbC\n"));
+  EXPECT_EQ(ReadBytes(p.master, 5), "abc\r\n");
+  EXPECT_EQ(ReadOnce(p.slave), "abc\n");
 }
 
 // tty(4): /dev/tty is the process's controlling terminal; opening it without
