@@ -3,6 +3,8 @@
 // publishes that FD for the Sentry thread running it.
 #pragma once
 
+#include <poll.h>
+
 namespace runsc {
 
 // -1 when the calling thread runs no task.

@@ -5,7 +5,9 @@
 #include <malloc.h>
 #include <signal.h>
 #include <poll.h>
+#include <net/if.h>
 #include <sys/ioctl.h>
+#include <sys/socket.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
@@ -71,6 +73,19 @@ Result<void> pivot_to_empty_root() {
   return {};
 }
 
+// A network namespace of the sandbox's own starts with `lo` down; Linux
+// containers (and gVisor's netstack) give the application a loopback that
+// works, so it is brought up here, before the allowlist forbids it.
+void bring_loopback_up() {
+  UniqueFd fd(::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0));
+  if (!fd) return;
+  ifreq req{};
+  std::strncpy(req.ifr_name, "lo", IFNAMSIZ - 1);
+  if (::ioctl(fd.get(), SIOCGIFFLAGS, &req) != 0 || (req.ifr_flags & IFF_UP)) return;
+  req.ifr_flags = static_cast<short>(req.ifr_flags | IFF_UP);
+  if (::ioctl(fd.get(), SIOCSIFFLAGS, &req) != 0) log::warn("boot: cannot bring lo up: {}", std::strerror(errno));
+}
+
 }  // namespace
 
 int run_boot(int gofer_fd, int config_fd) {
@@ -120,6 +135,7 @@ int run_boot(int gofer_fd, int config_fd) {
       return 128;
     }
   }
+  bring_loopback_up();
   // process.oomScoreAdj: the host's OOM killer weighs the whole sandbox by
   // it (the Sentry holds the container's memory), as runc sets it on the
   // container's process.

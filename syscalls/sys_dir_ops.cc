@@ -48,10 +48,8 @@ Result<void> may_delete(Task& t, const vfs::Dentry& dir, const vfs::Dentry& vict
 // filename_create(): the parent, then EEXIST for a name that exists (or
 // "." and ".."), ENOENT for a trailing slash on anything but mkdir, then
 // EROFS, then may_create().
-Result<ParentAndName> prepare_create(Task& t, int dirfd, uint64_t path_addr, bool is_mkdir) {
-  auto path = path_arg(t, path_addr);
-  if (!path) return Err(path.error());
-  auto pn = resolve_parent(t, dirfd, *path);
+Result<ParentAndName> prepare_create_path(Task& t, int dirfd, const std::string& path, bool is_mkdir) {
+  auto pn = resolve_parent(t, dirfd, path);
   if (!pn) return Err(pn.error());
   if (pn->kind != Kind::kNormal) return Err(EEXIST);
   auto existing = pn->dir->child(pn->name);
@@ -60,6 +58,12 @@ Result<ParentAndName> prepare_create(Task& t, int dirfd, uint64_t path_addr, boo
   if (pn->trailing_slash && !is_mkdir) return Err(ENOENT);
   if (vfs::on_read_only_mount(*pn->dir)) return Err(EROFS);
   return pn;
+}
+
+Result<ParentAndName> prepare_create(Task& t, int dirfd, uint64_t path_addr, bool is_mkdir) {
+  auto path = path_arg(t, path_addr);
+  if (!path) return Err(path.error());
+  return prepare_create_path(t, dirfd, *path, is_mkdir);
 }
 
 Result<uint64_t> do_mkdirat(Task& t, int dirfd, uint64_t path_addr, uint32_t mode) {
@@ -84,7 +88,8 @@ Result<uint64_t> sys_mkdirat(Task& t, const SyscallArgs& a) {
   return do_mkdirat(t, a.i(0), a.u(1), static_cast<uint32_t>(a.u(2)));
 }
 
-Result<uint64_t> do_mknodat(Task& t, int dirfd, uint64_t path_addr, uint32_t mode, uint64_t dev) {
+Result<std::shared_ptr<vfs::Dentry>> mknod_path(Task& t, int dirfd, const std::string& path, uint32_t mode,
+                                                 uint64_t dev) {
   // may_mknod(): only these types; 0 means a regular file.
   switch (mode & S_IFMT) {
     case 0: mode |= S_IFREG; break;
@@ -92,7 +97,7 @@ Result<uint64_t> do_mknodat(Task& t, int dirfd, uint64_t path_addr, uint32_t mod
     case S_IFDIR: return Err(EPERM);
     default: return Err(EINVAL);
   }
-  auto pn = prepare_create(t, dirfd, path_addr, false);
+  auto pn = prepare_create_path(t, dirfd, path, false);
   if (!pn) return Err(pn.error());
   if (auto r = may_create(t, *pn->dir); !r) return Err(r.error());
   // Device nodes would give the application a door to host devices the
@@ -104,8 +109,16 @@ Result<uint64_t> do_mknodat(Task& t, int dirfd, uint64_t path_addr, uint32_t mod
   auto inode = pn->dir->inode().mknod(pn->name, (mode & S_IFMT) | perm, static_cast<dev_t>(dev),
                                       new_file_owner(t, *dir_st));
   if (!inode) return Err(inode.error());
-  pn->dir->add_child(pn->name, std::move(*inode));
+  auto d = pn->dir->add_child(pn->name, std::move(*inode));
   vfs::notify_entry(*pn->dir, pn->name, IN_CREATE, false);
+  return d;
+}
+
+Result<uint64_t> do_mknodat(Task& t, int dirfd, uint64_t path_addr, uint32_t mode, uint64_t dev) {
+  auto path = path_arg(t, path_addr);
+  if (!path) return Err(path.error());
+  auto d = mknod_path(t, dirfd, *path, mode, dev);
+  if (!d) return Err(d.error());
   return ok();
 }
 Result<uint64_t> sys_mknod(Task& t, const SyscallArgs& a) {
@@ -306,6 +319,10 @@ Result<uint64_t> sys_renameat2(Task& t, const SyscallArgs& a) {
 }
 
 }  // namespace
+
+Result<std::shared_ptr<vfs::Dentry>> make_node(Task& t, int dirfd, const std::string& path, uint32_t mode) {
+  return mknod_path(t, dirfd, path, mode, 0);
+}
 
 void register_dir_ops(kernel::SyscallTable& tb) {
   using A = kernel::Arg;

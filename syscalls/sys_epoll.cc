@@ -30,6 +30,9 @@ class EpollDescription final : public vfs::FileDescription {
     std::weak_ptr<vfs::FileDescription> file;
     epoll_event event{};
     bool disabled = false;  // EPOLLONESHOT fired
+    // EPOLLET: the file's poll_changes() when last reported; an event is
+    // reported again only after another change.
+    uint64_t reported_changes = ~uint64_t{0};
   };
 
   explicit EpollDescription(UniqueFd fd) : FileDescription(O_RDWR), fd_(std::move(fd)) {}
@@ -62,10 +65,13 @@ std::vector<epoll_event> sentry_ready(EpollDescription& ep, size_t max) {
       continue;
     }
     EpollDescription::SentryMember& m = it->second;
-    const short ready = m.disabled ? 0 : file->readiness(static_cast<short>(m.event.events));
+    const uint64_t changes = file->poll_changes();
+    const bool edge_seen = (m.event.events & EPOLLET) && changes == m.reported_changes;
+    const short ready = (m.disabled || edge_seen) ? 0 : file->readiness(static_cast<short>(m.event.events));
     if (ready) {
       out.push_back({static_cast<uint32_t>(ready), m.event.data});
       if (m.event.events & EPOLLONESHOT) m.disabled = true;
+      m.reported_changes = changes;
     }
     ++it;
   }
@@ -117,12 +123,13 @@ Result<uint64_t> sys_epoll_ctl(Task& t, const SyscallArgs& a) {
     switch (op) {
       case EPOLL_CTL_ADD:
         if (present) return Err(EEXIST);
-        members[target->get()] = {*target, ev, false};
+        members[target->get()] = {*target, ev, false, ~uint64_t{0}};
         return ok();
       case EPOLL_CTL_MOD:
         if (!present) return Err(ENOENT);
         it->second.event = ev;
         it->second.disabled = false;
+        it->second.reported_changes = ~uint64_t{0};
         return ok();
       case EPOLL_CTL_DEL:
         if (!present) return Err(ENOENT);

@@ -12,6 +12,7 @@
 #include <cstring>
 #include <vector>
 
+#include "netstack/hostinet/host_socket.h"
 #include "syscalls/util.h"
 #include "vfs/host_file.h"
 #include "vfs/inotify.h"
@@ -24,6 +25,8 @@ using kernel::Arg;
 // Linux's UIO_MAXIOV and MAX_RW_COUNT (the most one read/write transfers).
 constexpr uint64_t kMaxIov = 1024;
 constexpr uint64_t kMaxRwCount = 0x7ffff000;
+
+}  // namespace
 
 Result<std::vector<iovec>> spans_for_iovecs(Task& t, uint64_t iov_addr, uint64_t count, bool to_app) {
   if (count > kMaxIov) return Err(EINVAL);
@@ -44,6 +47,8 @@ Result<std::vector<iovec>> spans_for_iovecs(Task& t, uint64_t iov_addr, uint64_t
   }
   return spans;
 }
+
+namespace {
 
 Result<uint64_t> do_read(Task& t, int fd, std::vector<iovec> spans, int64_t offset) {
   auto f = get_file(t, fd);
@@ -602,6 +607,16 @@ Result<uint64_t> sys_ioctl(Task& t, const SyscallArgs& a) {
   switch (a.u(1)) {
     case FIOCLEX: return t.fds().set_cloexec(a.i(0), true) ? ok() : Err(EBADF);
     case FIONCLEX: return t.fds().set_cloexec(a.i(0), false) ? ok() : Err(EBADF);
+    case FIONBIO:
+    case FIOASYNC: {
+      // ioctl(2)'s generic forms of F_SETFL's O_NONBLOCK and O_ASYNC
+      // (ioctl_fionbio(), ioctl_fioasync()): any file takes them.
+      int on = 0;
+      if (auto r = t.mm().copy_in(a.u(2), &on, sizeof(on)); !r) return Err(r.error());
+      const int bit = a.u(1) == FIONBIO ? O_NONBLOCK : O_ASYNC;
+      (*f)->set_status_flags(on ? ((*f)->flags() | bit) : ((*f)->flags() & ~bit));
+      return ok();
+    }
     default: break;
   }
   if (auto r = tty_ioctl(t, *f, a.u(1), a.u(2))) {
@@ -609,6 +624,10 @@ Result<uint64_t> sys_ioctl(Task& t, const SyscallArgs& a) {
     return **r;
   }
   auto r = (*f)->ioctl(a.u(1), a.u(2), t);
+  // The interface ioctls (netdevice(7)) work on a socket of any family.
+  if (!r && r.error() == ENOTTY && dynamic_cast<netstack::Socket*>(f->get())) {
+    if (auto answer = netstack::interface_ioctl(a.u(1), a.u(2), t)) r = *answer;
+  }
   if (!r) return Err(r.error());
   return static_cast<uint64_t>(*r);
 }

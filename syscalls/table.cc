@@ -143,10 +143,12 @@ const kernel::SyscallTable& syscall_table() {
     register_eventfd_timerfd(tb);
     register_epoll(tb);
     register_signalfd(tb);
+    register_socket(tb);
     // signal(7): the calls SA_RESTART restarts after a handler ran.
     for (int nr : {SYS_read, SYS_readv, SYS_write, SYS_writev, SYS_pread64, SYS_pwrite64, SYS_preadv, SYS_pwritev,
                    SYS_ioctl, SYS_openat, SYS_open, SYS_wait4, SYS_waitid, SYS_futex, SYS_getrandom, SYS_flock, SYS_fcntl, SYS_splice, SYS_tee,
-                   SYS_vmsplice, SYS_sendfile})
+                   SYS_vmsplice, SYS_sendfile, SYS_accept, SYS_accept4, SYS_connect, SYS_recvfrom, SYS_recvmsg,
+                   SYS_recvmmsg, SYS_sendto, SYS_sendmsg, SYS_sendmmsg})
       tb.set_restart(nr, kernel::Restart::kIfSaRestart);
     return tb;
   }();

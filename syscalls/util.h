@@ -62,6 +62,17 @@ std::optional<mode_t> mode_after_kill_privs(const vfs::Caller& caller, const str
 
 inline Result<uint64_t> ok(uint64_t v = 0) { return v; }
 
+// The host iovecs (into the memory file) behind an application's iovec
+// array, for readv/writev-like calls: EINVAL past UIO_MAXIOV or for a
+// negative length, EFAULT for unmapped memory; the total is capped at
+// MAX_RW_COUNT.
+Result<std::vector<iovec>> spans_for_iovecs(Task& t, uint64_t iov_addr, uint64_t count, bool to_app);
+
+// mknodat(2)'s creation of `path` (relative to `dirfd`) with `mode` (type
+// and permission bits, before the umask), with its checks and errnos; the
+// new dentry. bind(2) makes unix sockets' nodes with it.
+Result<std::shared_ptr<vfs::Dentry>> make_node(Task& t, int dirfd, const std::string& path, uint32_t mode);
+
 int64_t to_ns(const timespec& ts);
 // Sleeps until `deadline_ns` on host clock `clock`, waking early if the
 // task is interrupted: 0 when the deadline passed, EINTR (time left in
@@ -135,6 +146,7 @@ void register_creds(kernel::SyscallTable& table);
 void register_eventfd_timerfd(kernel::SyscallTable& table);
 void register_epoll(kernel::SyscallTable& table);
 void register_signalfd(kernel::SyscallTable& table);
+void register_socket(kernel::SyscallTable& table);
 
 // The whole x86-64 table, built once.
 const kernel::SyscallTable& syscall_table();

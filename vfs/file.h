@@ -324,6 +324,9 @@ class FileDescription {
   // task waiting in poll or epoll looks again. Others ignore them.
   virtual void add_poll_waiter(int fd) { (void)fd; }
   virtual void remove_poll_waiter(int fd) { (void)fd; }
+  // For a Sentry-pollable file: how many times its state has changed, so
+  // epoll can report an edge-triggered (EPOLLET) event once per change.
+  virtual uint64_t poll_changes() const { return 0; }
   // The poll events that hold now for a file that never blocks (regular
   // files, directories, memory devices): always readable and writable.
   virtual short readiness(short events) const { return events & (POLLIN | POLLOUT | POLLRDNORM | POLLWRNORM); }

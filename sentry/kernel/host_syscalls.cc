@@ -7,6 +7,9 @@
 #include <sys/epoll.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
+#include <linux/netlink.h>
+
+#include "netstack/hostinet/host_socket.h"
 
 namespace runsc::kernel {
 
@@ -15,7 +18,7 @@ namespace runsc::kernel {
 // (newfstatat is limited to AT_EMPTY_PATH, the form glibc's fstat uses.)
 std::vector<seccomp::Rule> sentry_host_syscalls() {
   using seccomp::Rule;
-  return {
+  std::vector<Rule> rules = {
       // Memory: malloc and thread stacks; the memory file's holes.
       Rule{SYS_mmap}, Rule{SYS_munmap}, Rule{SYS_mprotect}, Rule{SYS_mremap}, Rule{SYS_madvise}, Rule{SYS_brk},
       Rule{SYS_fallocate, {{1, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE}}},
@@ -30,7 +33,7 @@ std::vector<seccomp::Rule> sentry_host_syscalls() {
       Rule{SYS_newfstatat, {{3, AT_EMPTY_PATH}}},
       Rule{SYS_sendmsg}, Rule{SYS_recvmsg}, Rule{SYS_poll},
       // The control socket (runsc/control.h): connections from runsc exec, ps...
-      Rule{SYS_accept4, {{3, SOCK_CLOEXEC}}}, Rule{SYS_shutdown, {{1, SHUT_RDWR}}}, Rule{SYS_ppoll}, Rule{SYS_eventfd2},
+      Rule{SYS_accept4, {{3, SOCK_CLOEXEC}}}, Rule{SYS_ppoll}, Rule{SYS_eventfd2},
       Rule{SYS_ioctl, {{1, TCGETS}}}, Rule{SYS_ioctl, {{1, TIOCGWINSZ}}}, Rule{SYS_ioctl, {{1, FIONREAD}}},
       // The sandbox's terminal (vfs/host_file.cc): its settings and size.
       Rule{SYS_ioctl, {{1, TCSETS}}}, Rule{SYS_ioctl, {{1, TCSETSW}}}, Rule{SYS_ioctl, {{1, TCSETSF}}},
@@ -61,6 +64,30 @@ std::vector<seccomp::Rule> sentry_host_syscalls() {
       // it shrinks a thread's heap and takes the default if that fails.
       Rule{SYS_openat, {}, ENOENT},
   };
+  // Sockets (netstack/). AF_INET/AF_INET6 through the host (hostinet):
+  // only the kinds it offers, always non-blocking; the options and ioctls
+  // it passes on, each by level and name. Host netlink sockets only for
+  // NETLINK_ROUTE, for the Sentry's own dump requests. No other family:
+  // an application can never reach a host unix socket.
+  for (const auto& k : netstack::host_socket_kinds()) {
+    Rule r{SYS_socket, {{0, static_cast<uint64_t>(k.family)},
+                        {1, static_cast<uint64_t>(k.type | SOCK_NONBLOCK | SOCK_CLOEXEC)}}};
+    if (k.protocol >= 0) r.args.push_back({2, static_cast<uint64_t>(k.protocol)});
+    rules.push_back(r);
+  }
+  rules.push_back(Rule{SYS_socket, {{0, AF_NETLINK}, {1, SOCK_RAW | SOCK_CLOEXEC}, {2, NETLINK_ROUTE}}});
+  for (int nr : {SYS_bind, SYS_listen, SYS_connect, SYS_getsockname, SYS_getpeername, SYS_shutdown})
+    rules.push_back(Rule{nr});
+  rules.push_back(Rule{SYS_accept4, {{3, SOCK_NONBLOCK | SOCK_CLOEXEC}}});
+  for (const auto& o : netstack::host_socket_options()) {
+    const std::vector<seccomp::ArgEq> which = {{1, static_cast<uint64_t>(o.level)}, {2, static_cast<uint64_t>(o.name)}};
+    rules.push_back(Rule{SYS_getsockopt, which});
+    if (o.settable) rules.push_back(Rule{SYS_setsockopt, which});
+  }
+  for (unsigned long cmd : netstack::host_socket_ioctls()) {
+    if (cmd != FIONREAD) rules.push_back(Rule{SYS_ioctl, {{1, cmd}}});
+  }
+  return rules;
 }
 
 }  // namespace runsc::kernel

@@ -23,6 +23,9 @@
 #include "sentry/kernel/thread_group.h"
 #include "sentry/mm/memory_file.h"
 #include "sentry/mm/mm.h"
+#include "netstack/hostinet/host_socket.h"
+#include "netstack/netlink/route.h"
+#include "netstack/unix/unix_socket.h"
 #include "vfs/synthetic.h"
 
 namespace runsc::kernel {
@@ -176,6 +179,7 @@ class Procfs : public std::enable_shared_from_this<Procfs> {
 
   std::shared_ptr<Inode> process_dir(const std::shared_ptr<ThreadGroup>& group, int tid);
   std::shared_ptr<Inode> sys_dir();
+  std::shared_ptr<Inode> net_dir();
   Task* caller() const { return current_task(); }
 
   std::string proc_stat_text();
@@ -710,6 +714,23 @@ std::shared_ptr<Inode> Procfs::sys_dir() {
                               {{"kernel", kernel_dir}, {"vm", vm_dir}, {"fs", fs_dir}});
 }
 
+// /proc/net: the sandbox's sockets (unix, and the inet sockets it holds
+// on the host) and the interfaces, addresses and routes of its network
+// namespace, in Linux's formats.
+std::shared_ptr<Inode> Procfs::net_dir() {
+  auto text = [this](const char* name, std::function<std::string()> make) {
+    return vfs::StaticEntry{name, file(fmt::format("/net/{}", name), [make]() -> Result<std::string> { return make(); })};
+  };
+  return vfs::make_static_dir(
+      ids(), vfs::synthetic_ino("/net"),
+      {text("unix", netstack::proc_net_unix), text("dev", netstack::proc_net_dev),
+       text("route", netstack::proc_net_route), text("if_inet6", netstack::proc_net_if_inet6),
+       text("tcp", [] { return netstack::proc_net_inet(AF_INET, SOCK_STREAM); }),
+       text("tcp6", [] { return netstack::proc_net_inet(AF_INET6, SOCK_STREAM); }),
+       text("udp", [] { return netstack::proc_net_inet(AF_INET, SOCK_DGRAM); }),
+       text("udp6", [] { return netstack::proc_net_inet(AF_INET6, SOCK_DGRAM); })});
+}
+
 std::shared_ptr<Inode> Procfs::root() {
   Kernel& kernel = kernel_;
   auto s = shared_from_this();
@@ -746,6 +767,7 @@ std::shared_ptr<Inode> Procfs::root() {
                                                     []() -> Result<std::string> { return std::string("self/mounts"); })},
       {"cmdline", constant("/cmdline", "BOOT_IMAGE=/vmlinuz-4.4.0-runsc quiet\n")},
       {"sys", sys_dir()},
+      {"net", net_dir()},
   };
   auto shared = std::make_shared<std::vector<vfs::StaticEntry>>(std::move(fixed));
   auto lookup = [s, shared, &kernel](std::string_view name) -> Result<std::shared_ptr<Inode>> {
