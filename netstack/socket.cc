@@ -46,7 +46,11 @@ std::vector<uint8_t> timeout_option(int ms) {
   return out;
 }
 
+Caller (*caller_source)() = nullptr;
+
 }  // namespace
+
+void set_caller_source(Caller (*source)()) { caller_source = source; }
 
 Address Address::from(const void* data, socklen_t length) {
   Address a;
@@ -93,8 +97,8 @@ Result<size_t> Socket::read(std::span<const iovec> dst, int64_t) {
 }
 
 Result<size_t> Socket::write(std::span<const iovec> src, int64_t) {
-  Caller nobody;  // write(2) carries no credentials of its own
-  return sendmsg(src, nullptr, {}, 0, nobody);
+  const Caller caller = caller_source ? caller_source() : Caller{};
+  return sendmsg(src, nullptr, {}, 0, caller);
 }
 
 std::vector<uint8_t> int_option(int value) {

@@ -155,6 +155,11 @@ class Socket : public vfs::FileDescription {
   int snd_timeout_ms_ = -1;
 };
 
+// Who the calling thread runs for, as the syscall layer tells it: read(2)
+// and write(2) on a socket carry the writer's credentials too
+// (SCM_CREDENTIALS), though they reach the socket without a Caller.
+void set_caller_source(Caller (*source)());
+
 // Option values in the kernel's layouts.
 std::vector<uint8_t> int_option(int value);
 Result<int> int_value(std::span<const uint8_t> value);

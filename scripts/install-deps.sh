@@ -11,6 +11,8 @@ packages=(
   diffutils procps sqlite3 git
   # The end-to-end tests' daemons (tests/e2e) and runc for the benchmarks.
   docker.io containerd runc
+  # Networked programs the network integration tests run (tests/integration/network_test.sh).
+  curl socat redis-server redis-tools iproute2 iputils-ping nginx nodejs
 )
 missing=()
 for p in "${packages[@]}"; do
@@ -21,3 +23,13 @@ if [ ${#missing[@]} -gt 0 ]; then
   apt-get update -q
   apt-get install -y -q --no-install-recommends "${missing[@]}"
 fi
+# The nginx and redis-server packages may start their system services, which take
+# ports 80 and 6379; the tests start their own servers and need neither.
+for service in nginx redis-server; do
+  dpkg-query -W -f='${Status}' "$service" 2>/dev/null | grep -q "install ok installed" || continue
+  if [ -d /run/systemd/system ]; then
+    systemctl disable --now "$service" >/dev/null 2>&1 || true
+  else
+    service "$service" stop >/dev/null 2>&1 || true
+  fi
+done

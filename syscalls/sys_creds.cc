@@ -24,7 +24,7 @@ bool capable(const Credentials& c, int cap) { return (c.cap_effective >> cap) & 
 // "Effect of user ID changes on capabilities" in capabilities(7).
 void fix_capabilities(Credentials& c, uint32_t old_ruid, uint32_t old_euid, uint32_t old_suid) {
   const bool had_root = old_ruid == 0 || old_euid == 0 || old_suid == 0;
-  if (had_root && c.ruid != 0 && c.euid != 0 && c.suid != 0) {
+  if (had_root && c.ruid != 0 && c.euid != 0 && c.suid != 0 && !c.keep_caps) {
     c.cap_permitted = 0;
     c.cap_effective = 0;
   }

@@ -632,6 +632,16 @@ Result<uint64_t> sys_ioctl(Task& t, const SyscallArgs& a) {
   return static_cast<uint64_t>(*r);
 }
 
+// Whether F_SETOWN's pid (or -pgid) names a live process (group).
+bool owner_exists(Task& t, int who) {
+  std::lock_guard lock(t.kernel().tree_mutex());
+  if (who > 0) return t.kernel().find_process_locked(who) != nullptr || t.kernel().find_task_locked(who) != nullptr;
+  for (const auto& [pid, g] : t.kernel().processes_locked()) {
+    if (g->pgid == -who && !g->zombie) return true;
+  }
+  return false;
+}
+
 Result<uint64_t> sys_fcntl(Task& t, const SyscallArgs& a) {
   int fd = a.i(0);
   auto f = get_file(t, fd);
@@ -665,6 +675,41 @@ Result<uint64_t> sys_fcntl(Task& t, const SyscallArgs& a) {
     case F_OFD_SETLK:
     case F_OFD_SETLKW:
       return fcntl_lock(t, fd, a.i(1), a.u(2));
+    case F_SETOWN: {
+      // f_setown(): a pid, or a process group as its negative; ESRCH for
+      // one that does not exist.
+      const int who = a.i(2);
+      if (who != 0 && !owner_exists(t, who)) return Err(ESRCH);
+      (*f)->set_owner(who);
+      return ok();
+    }
+    case F_GETOWN:
+      return static_cast<uint64_t>(static_cast<int64_t>((*f)->owner()));
+    case F_SETOWN_EX: {
+      f_owner_ex ex;
+      if (auto r = t.mm().copy_in(a.u(2), &ex, sizeof(ex)); !r) return Err(r.error());
+      int who;
+      switch (ex.type) {
+        case F_OWNER_TID: case F_OWNER_PID: who = ex.pid; break;
+        case F_OWNER_PGRP: who = -ex.pid; break;
+        default: return Err(EINVAL);
+      }
+      if (who != 0 && !owner_exists(t, who)) return Err(ESRCH);
+      (*f)->set_owner(who);
+      return ok();
+    }
+    case F_GETOWN_EX: {
+      const int who = (*f)->owner();
+      f_owner_ex ex{who < 0 ? F_OWNER_PGRP : F_OWNER_PID, who < 0 ? -who : who};
+      if (auto r = t.mm().copy_out(a.u(2), &ex, sizeof(ex)); !r) return Err(r.error());
+      return ok();
+    }
+    case F_SETSIG:
+      if (a.u(2) > 64) return Err(EINVAL);
+      (*f)->set_async_signal(a.i(2));
+      return ok();
+    case F_GETSIG:
+      return static_cast<uint64_t>((*f)->async_signal());
     case F_GETPIPE_SZ:
     case F_SETPIPE_SZ: {
       auto* host = dynamic_cast<vfs::HostFileDescription*>(f->get());
@@ -706,6 +751,29 @@ Result<uint64_t> sys_dup3(Task& t, const SyscallArgs& a) { return do_dup3(t, a.i
 }  // namespace
 
 void register_file(kernel::SyscallTable& tb) {
+  // O_ASYNC files signal their owner (fcntl(2) F_SETOWN): a process, or
+  // each process of a group; si_code/si_band say why (POLL_IN...).
+  vfs::set_async_signal_sender([](int owner, int signo, int band) {
+    Task* caller = kernel::current_task();
+    if (!caller) return;
+    kernel::Kernel& kernel = caller->kernel();
+    std::vector<std::shared_ptr<kernel::ThreadGroup>> targets;
+    {
+      std::lock_guard lock(kernel.tree_mutex());
+      if (owner > 0) {
+        if (auto g = kernel.find_process_locked(owner)) targets.push_back(g);
+      } else {
+        for (const auto& [pid, g] : kernel.processes_locked()) {
+          if (g->pgid == -owner && !g->zombie) targets.push_back(g);
+        }
+      }
+    }
+    siginfo_t info{};
+    info.si_signo = signo;
+    info.si_code = signo == SIGIO ? SI_KERNEL : band;
+    info.si_band = band == POLL_IN ? (POLLIN | POLLRDNORM) : (POLLOUT | POLLWRNORM);
+    for (const auto& g : targets) kernel::send_group_signal(kernel, *g, info);
+  });
   using A = Arg;
   tb.set(SYS_read, "read", sys_read, {A::kFd, A::kPtr, A::kInt});
   tb.set(SYS_write, "write", sys_write, {A::kFd, A::kBuf, A::kInt});

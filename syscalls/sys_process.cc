@@ -332,6 +332,12 @@ Result<uint64_t> sys_prctl(Task& t, const SyscallArgs& a) {
     case PR_SET_DUMPABLE:
     case PR_SET_PDEATHSIG:
       return ok();
+    case PR_SET_KEEPCAPS:
+      if (a.u(1) > 1) return Err(EINVAL);
+      t.creds().keep_caps = a.u(1) == 1;
+      return ok();
+    case PR_GET_KEEPCAPS:
+      return ok(t.creds().keep_caps ? 1 : 0);
     case PR_CAPBSET_READ:
       // Nothing drops capabilities from the bounding set in the sandbox
       // (PR_CAPBSET_DROP is not offered), so every capability Linux 4.4

@@ -633,6 +633,10 @@ Result<uint64_t> sys_recvmmsg(Task& t, const SyscallArgs& a) {
 
 void register_socket(kernel::SyscallTable& tb) {
   using A = Arg;
+  netstack::set_caller_source([] {
+    Task* t = kernel::current_task();
+    return t ? caller_of_socket(*t) : netstack::Caller{};
+  });
   tb.set(SYS_socket, "socket", sys_socket, {A::kInt, A::kHex, A::kInt});
   tb.set(SYS_socketpair, "socketpair", sys_socketpair, {A::kInt, A::kHex, A::kInt, A::kPtr});
   tb.set(SYS_bind, "bind", sys_bind, {A::kFd, A::kPtr, A::kInt});

@@ -1,6 +1,8 @@
 #include <algorithm>
 #include "vfs/file.h"
 
+#include <signal.h>
+
 #include <dirent.h>
 
 #include <fcntl.h>
@@ -311,6 +313,19 @@ FileDescription::~FileDescription() {
   if (FileLocks* locks = dentry_->inode().existing_locks()) locks->release_description(this);
   // The last close of an open file (inotify(7) IN_CLOSE_*).
   if (!(flags_ & O_PATH)) notify(*dentry_, writable() ? IN_CLOSE_WRITE : IN_CLOSE_NOWRITE);
+}
+
+namespace {
+void (*async_signal_sender)(int owner, int signo, int band) = nullptr;
+}  // namespace
+
+void set_async_signal_sender(void (*send)(int owner, int signo, int band)) { async_signal_sender = send; }
+
+void FileDescription::notify_async(int band) const {
+  const int owner = owner_.load();
+  if (!(flags_ & O_ASYNC) || owner == 0 || !async_signal_sender) return;
+  const int signo = async_signal_.load();
+  async_signal_sender(owner, signo ? signo : SIGIO, band);
 }
 
 void FileDescription::set_status_flags(int flags) {

@@ -346,6 +346,16 @@ class FileDescription {
   // fsync(2)/fdatasync(2): EINVAL for files that cannot be synchronised.
   virtual Result<void> sync() { return Err(EINVAL); }
 
+  // fcntl(2) F_SETOWN/F_SETSIG: who gets the signal (SIGIO unless set)
+  // when an O_ASYNC file becomes ready: a pid, or -pgid; 0 for nobody.
+  int owner() const { return owner_.load(); }
+  void set_owner(int owner) { owner_.store(owner); }
+  int async_signal() const { return async_signal_.load(); }
+  void set_async_signal(int signo) { async_signal_.store(signo); }
+  // Sends the O_ASYNC signal to the owner, if both are set (kill_fasync()):
+  // for Sentry files whose readiness changes (sockets).
+  void notify_async(int band) const;
+
   // O_ACCMODE plus status flags (O_APPEND, O_NONBLOCK, ...), as F_GETFL shows them.
   int flags() const { return flags_; }
   void set_status_flags(int flags);
@@ -358,7 +368,13 @@ class FileDescription {
   explicit FileDescription(int flags) : flags_(flags) {}
   int flags_;
   std::shared_ptr<Dentry> dentry_;
+  std::atomic<int> owner_{0};
+  std::atomic<int> async_signal_{0};
 };
+
+// How an O_ASYNC signal reaches the sandbox's processes: set by the
+// kernel, which knows them (owner: pid, or -pgid; band: POLL_IN...).
+void set_async_signal_sender(void (*send)(int owner, int signo, int band));
 
 // What open(O_PATH) returns: names a file without opening it (open(2)).
 // Only operations on the descriptor itself work; I/O gives EBADF.

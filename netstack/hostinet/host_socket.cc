@@ -3,6 +3,8 @@
 #include <arpa/inet.h>
 #include <linux/sockios.h>
 #include <net/if.h>
+#include <linux/icmp.h>
+#include <netinet/icmp6.h>
 #include <netinet/in.h>
 #include <netinet/ip.h>
 #include <netinet/tcp.h>
@@ -51,6 +53,9 @@ constexpr SocketOption kOptions[] = {
     {IPPROTO_IPV6, IPV6_RECVHOPLIMIT, true}, {IPPROTO_IPV6, IPV6_RECVERR, true},
     {IPPROTO_IPV6, IPV6_MTU_DISCOVER, true}, {IPPROTO_IPV6, IPV6_MTU, false},
     {IPPROTO_UDP, UDP_CORK, true},
+    // Raw ICMP sockets' type filters (raw(7), icmp6(7)): bitmaps.
+    {SOL_RAW, ICMP_FILTER, true},       {IPPROTO_ICMPV6, ICMP6_FILTER, true},
+    {SOL_RAW, IPV6_CHECKSUM, true},     {IPPROTO_IPV6, IPV6_CHECKSUM, true},
 };
 
 constexpr HostSocketKind kKinds[] = {
@@ -183,7 +188,15 @@ Result<void> HostSocket::connect(const Address& addr, const Caller& caller) {
   int err = 0;
   socklen_t len = sizeof(err);
   if (::getsockopt(fd_.get(), SOL_SOCKET, SO_ERROR, &err, &len) != 0) return ErrFromErrno();
-  if (err != 0) return Err(err);
+  if (err != 0) {
+    // A blocking connect that failed leaves the socket free to try again
+    // (inet_stream_connect() resets it); the host socket, driven
+    // non-blocking, would say ECONNABORTED unless disconnected.
+    sockaddr unspec{};
+    unspec.sa_family = AF_UNSPEC;
+    (void)::connect(fd_.get(), &unspec, sizeof(unspec));
+    return Err(err);
+  }
   return {};
 }
 
@@ -295,7 +308,13 @@ Result<std::vector<uint8_t>> HostSocket::family_getsockopt(int level, int name, 
   const SocketOption* o = find_option(level, name);
   if (!o) {
     log::debug("getsockopt: level {} option {} is not passed to the host", level, name);
-    return Err(ENOPROTOOPT);
+    // An IPv4 socket hands levels its protocol does not know to the IP
+    // layer, which answers EOPNOTSUPP (ip_getsockopt()); known levels and
+    // IPv6 sockets say ENOPROTOOPT.
+    const bool own_level = level == SOL_SOCKET || level == IPPROTO_IP ||
+                           (level == IPPROTO_TCP && type() == SOCK_STREAM) ||
+                           (level == IPPROTO_UDP && type() == SOCK_DGRAM) || level == SOL_RAW;
+    return Err(family() == AF_INET && !own_level ? EOPNOTSUPP : ENOPROTOOPT);
   }
   std::vector<uint8_t> value(std::min(std::max<size_t>(optlen, sizeof(int)), kMaxOptionLength));
   socklen_t len = static_cast<socklen_t>(std::min(optlen, value.size()));
@@ -356,15 +375,22 @@ std::optional<Result<int64_t>> interface_ioctl(uint64_t cmd, uint64_t arg, vfs::
       if (auto r = mem.copy_in(arg, &conf, sizeof(conf)); !r) return Result<int64_t>(Err(r.error()));
       if (conf.ifc_len < 0) return Result<int64_t>(Err(EINVAL));
       const uint64_t app_buf = reinterpret_cast<uint64_t>(conf.ifc_buf);
-      std::vector<ifreq> reqs(static_cast<size_t>(conf.ifc_len) / sizeof(ifreq));
+      // At most as many entries as the host has interfaces, whatever
+      // length the application claims.
+      std::vector<ifreq> reqs(std::min<size_t>(static_cast<size_t>(conf.ifc_len) / sizeof(ifreq), 4096));
       ifconf host{};
-      // A null buffer asks only for the length needed.
-      host.ifc_len = app_buf ? static_cast<int>(reqs.size() * sizeof(ifreq)) : 0;
-      host.ifc_req = app_buf ? reqs.data() : nullptr;
-      if (::ioctl(ioctl_socket(), SIOCGIFCONF, &host) != 0) return Result<int64_t>(ErrFromErrno());
+      if (app_buf && reqs.empty()) {
+        // Room for no entry: nothing is written (dev_ifconf()).
+        host.ifc_len = 0;
+      } else {
+        // A null buffer asks only for the length needed.
+        host.ifc_len = app_buf ? static_cast<int>(reqs.size() * sizeof(ifreq)) : 0;
+        host.ifc_req = app_buf ? reqs.data() : nullptr;
+        if (::ioctl(ioctl_socket(), SIOCGIFCONF, &host) != 0) return Result<int64_t>(ErrFromErrno());
+      }
       if (app_buf && host.ifc_len > 0) {
-        if (auto r = mem.copy_out(app_buf, reqs.data(), static_cast<size_t>(host.ifc_len)); !r)
-          return Result<int64_t>(Err(r.error()));
+        const size_t n = std::min(static_cast<size_t>(host.ifc_len), reqs.size() * sizeof(ifreq));
+        if (auto r = mem.copy_out(app_buf, reqs.data(), n); !r) return Result<int64_t>(Err(r.error()));
       }
       conf.ifc_len = host.ifc_len;
       if (auto r = mem.copy_out(arg, &conf.ifc_len, sizeof(conf.ifc_len)); !r) return Result<int64_t>(Err(r.error()));

@@ -168,12 +168,18 @@ Result<void> NetlinkRouteSocket::bind(const Address& addr, const Caller& caller)
   sockaddr_nl nl;
   std::memcpy(&nl, &addr.storage, sizeof(nl));
   std::lock_guard lock(mu_);
+  // netlink_bind(): a bound socket keeps its port ID; asking for another
+  // (or for "any" again) is EINVAL.
+  if (port_) {
+    if (port_ != nl.nl_pid) return Err(EINVAL);
+    groups_ = nl.nl_groups;
+    return {};
+  }
   groups_ = nl.nl_groups;
   if (nl.nl_pid == 0) {
     bind_port_locked();
     return {};
   }
-  if (port_) return port_ == nl.nl_pid ? Result<void>{} : Err(EINVAL);
   std::lock_guard plock(ports_mutex());
   if (ports_in_use().contains(nl.nl_pid)) return Err(EADDRINUSE);
   ports_in_use().insert(nl.nl_pid);
@@ -221,6 +227,7 @@ void NetlinkRouteSocket::queue_error_locked(const uint8_t* msg, size_t len, int 
   nlmsghdr h{};
   h.nlmsg_len = static_cast<uint32_t>(out.size());
   h.nlmsg_type = NLMSG_ERROR;
+  h.nlmsg_flags = error ? 0 : NLM_F_CAPPED;
   h.nlmsg_seq = req.nlmsg_seq;
   h.nlmsg_pid = port_;
   std::memcpy(out.data(), &h, sizeof(h));
@@ -248,7 +255,13 @@ void NetlinkRouteSocket::handle_locked(const uint8_t* msg, size_t len) {
     queue_error_locked(msg, len, type > RTM_MAX ? EOPNOTSUPP : (is_get ? EOPNOTSUPP : EOPNOTSUPP));
     return;
   }
-  const uint8_t family = len > NLMSG_HDRLEN ? msg[NLMSG_HDRLEN] : AF_UNSPEC;
+  // rtnetlink_rcv_msg(): a body shorter than the one-byte rtgenmsg is
+  // ignored (and acknowledged if asked).
+  if (len < NLMSG_HDRLEN + 1) {
+    if (ack) queue_error_locked(msg, len, 0);
+    return;
+  }
+  const uint8_t family = msg[NLMSG_HDRLEN];
   const bool dump = (h.nlmsg_flags & NLM_F_DUMP) == NLM_F_DUMP;
   if (!dump && type != RTM_GETLINK) {
     queue_error_locked(msg, len, EOPNOTSUPP);

@@ -1,6 +1,7 @@
 #include "netstack/unix/unix_socket.h"
 
 #include <linux/sockios.h>
+#include <signal.h>
 #include <stddef.h>
 #include <sys/ioctl.h>
 
@@ -100,6 +101,12 @@ struct Namespace {
   uint32_t next_autobind = 0;
 };
 
+// An abstract name's key: the socket type, then the bytes after the NUL
+// (the length is part of the name).
+std::string abstract_key(int type, const sockaddr_un* sun, socklen_t length) {
+  return std::to_string(type) + "@" + std::string(sun->sun_path + 1, length - offsetof(sockaddr_un, sun_path) - 1);
+}
+
 Namespace& ns() {
   static Namespace n;
   return n;
@@ -126,6 +133,7 @@ struct UnixSocket::State {
   std::optional<NodeKey> node;
   std::string abstract_key;
   std::weak_ptr<UnixSocket> peer;
+  bool dgram_connected = false;    // a datagram socket with a default peer
   Address peer_name;               // the peer's name when it connected
   std::deque<Segment> queue;
   size_t queued_bytes = 0;
@@ -146,9 +154,9 @@ struct UnixSocket::State {
 
 Result<std::shared_ptr<UnixSocket>> UnixSocket::create(int type, int protocol, int flags) {
   if (protocol != 0 && protocol != PF_UNIX) return Err(EPROTONOSUPPORT);
-  if (type != SOCK_STREAM && type != SOCK_DGRAM && type != SOCK_SEQPACKET) {
-    return Err(type == SOCK_RAW ? EPROTONOSUPPORT : ESOCKTNOSUPPORT);
-  }
+  // unix_create(): SOCK_RAW is taken as SOCK_DGRAM.
+  if (type == SOCK_RAW) type = SOCK_DGRAM;
+  if (type != SOCK_STREAM && type != SOCK_DGRAM && type != SOCK_SEQPACKET) return Err(ESOCKTNOSUPPORT);
   auto s = std::make_shared<UnixSocket>(type, flags);
   remember(s);
   return s;
@@ -166,6 +174,7 @@ Result<std::pair<std::shared_ptr<UnixSocket>, std::shared_ptr<UnixSocket>>> Unix
   for (auto [x, y] : {std::pair{*a, *b}, std::pair{*b, *a}}) {
     x->s_->peer = y;
     x->s_->peer_cred = me;
+    x->s_->dgram_connected = type == SOCK_DGRAM;
     if (type != SOCK_DGRAM) x->s_->conn = Conn::kConnected;
   }
   return std::pair{*a, *b};
@@ -179,7 +188,10 @@ UnixSocket::~UnixSocket() {
   {
     std::lock_guard lock(ns().mu);
     Namespace& n = ns();
-    if (!s_->abstract_key.empty()) n.abstract.erase(s_->abstract_key);
+    // Our names go, unless someone took them since our last reference went.
+    if (auto it = n.abstract.find(s_->abstract_key); !s_->abstract_key.empty() && it != n.abstract.end() &&
+                                                     it->second.expired())
+      n.abstract.erase(it);
     if (s_->node) {
       auto it = n.paths.find(*s_->node);
       if (it != n.paths.end() && it->second.expired()) n.paths.erase(it);
@@ -208,7 +220,10 @@ UnixSocket::~UnixSocket() {
     for (auto& embryo : s_->backlog_queue) g.keep(std::move(embryo));
     s_->backlog_queue.clear();
   }
-  for (auto& s : to_wake) s->waiters_.notify();
+  for (auto& s : to_wake) {
+    s->waiters_.notify();
+    s->notify_async(POLL_HUP);
+  }
   for (auto& s : to_wake) g.keep(std::move(s));
 }
 
@@ -230,14 +245,15 @@ void UnixSocket::autobind_locked() {
   Namespace& n = ns();
   for (;;) {
     const uint32_t id = n.next_autobind++ & 0xfffff;
-    const std::string key = fmt::format("@{:05x}", id);
+    const std::string key = fmt::format("{}@{:05x}", type(), id);
     if (n.abstract.contains(key) && !n.abstract[key].expired()) continue;
     Address a;
     a.storage.ss_family = AF_UNIX;
     auto* sun = reinterpret_cast<sockaddr_un*>(&a.storage);
     sun->sun_path[0] = '\0';
-    std::memcpy(sun->sun_path + 1, key.data() + 1, key.size() - 1);
-    a.length = static_cast<socklen_t>(offsetof(sockaddr_un, sun_path) + key.size());
+    const std::string hex = key.substr(key.find('@') + 1);
+    std::memcpy(sun->sun_path + 1, hex.data(), hex.size());
+    a.length = static_cast<socklen_t>(offsetof(sockaddr_un, sun_path) + 1 + hex.size());
     s_->name = a;
     s_->abstract_key = key;
     n.abstract[key] = weak_from_this();
@@ -250,16 +266,16 @@ Result<void> UnixSocket::bind(const Address& addr, const Caller& caller) {
   if (addr.length < sizeof(sa_family_t) || addr.family() != AF_UNIX || addr.length > sizeof(sockaddr_un))
     return Err(EINVAL);
   std::lock_guard lock(ns().mu);
-  if (s_->name) return Err(EINVAL);
   if (addr.length == sizeof(sa_family_t)) {
-    autobind_locked();
+    // Asking a named socket to autobind changes nothing (unix_autobind()).
+    if (!s_->name) autobind_locked();
     return {};
   }
+  if (s_->name) return Err(EINVAL);
   const auto* sun = reinterpret_cast<const sockaddr_un*>(&addr.storage);
   Namespace& n = ns();
   if (sun->sun_path[0] == '\0') {
-    std::string key(sun->sun_path + 1, addr.length - offsetof(sockaddr_un, sun_path) - 1);
-    key.insert(key.begin(), '@');  // abstract keys never clash with autobind's
+    const std::string key = abstract_key(type(), sun, addr.length);
     if (auto it = n.abstract.find(key); it != n.abstract.end() && !it->second.expired()) return Err(EADDRINUSE);
     n.abstract[key] = weak_from_this();
     s_->abstract_key = key;
@@ -297,15 +313,15 @@ Result<void> UnixSocket::listen(int backlog, const Caller& caller) {
 namespace {
 
 // The socket a name leads to (unix_find_other()): ECONNREFUSED if none.
-Result<std::shared_ptr<UnixSocket>> find_target(const Address& addr, Garbage& g) {
+// Abstract names are per socket type, so another type's is not found.
+Result<std::shared_ptr<UnixSocket>> find_target(int type, const Address& addr, Garbage& g) {
   if (addr.length < sizeof(sa_family_t) + 1 || addr.family() != AF_UNIX || addr.length > sizeof(sockaddr_un))
     return Err(EINVAL);
   const auto* sun = reinterpret_cast<const sockaddr_un*>(&addr.storage);
   Namespace& n = ns();
   std::weak_ptr<UnixSocket> found;
   if (sun->sun_path[0] == '\0') {
-    std::string key(sun->sun_path + 1, addr.length - offsetof(sockaddr_un, sun_path) - 1);
-    key.insert(key.begin(), '@');
+    const std::string key = abstract_key(type, sun, addr.length);
     if (auto it = n.abstract.find(key); it != n.abstract.end()) found = it->second;
   } else {
     if (!addr.node) return Err(ECONNREFUSED);
@@ -326,13 +342,15 @@ Result<void> UnixSocket::connect(const Address& addr, const Caller& caller) {
     // AF_UNSPEC dissolves it.
     if (addr.length >= sizeof(sa_family_t) && addr.family() == AF_UNSPEC) {
       s_->peer.reset();
+      s_->dgram_connected = false;
       return {};
     }
     if (s_->passcred && !s_->name) autobind_locked();
-    auto target = find_target(addr, g);
+    auto target = find_target(type(), addr, g);
     if (!target) return Err(target.error());
     if ((*target)->type() != type()) return Err(EPROTOTYPE);
     s_->peer = *target;
+    s_->dgram_connected = true;
     s_->peer_name = (*target)->address_or_family_locked();
     return {};
   }
@@ -341,7 +359,7 @@ Result<void> UnixSocket::connect(const Address& addr, const Caller& caller) {
   if (s_->conn == Conn::kConnected) return Err(EISCONN);
   if (s_->passcred && !s_->name) autobind_locked();
   for (;;) {
-    auto target = find_target(addr, g);
+    auto target = find_target(type(), addr, g);
     if (!target) return Err(target.error());
     UnixSocket& listener = **target;
     if (listener.type() != type()) return Err(EPROTOTYPE);
@@ -373,6 +391,7 @@ Result<void> UnixSocket::connect(const Address& addr, const Caller& caller) {
     listener.s_->backlog_queue.push_back(std::move(embryo));
     lock.unlock();
     listener.waiters_.notify();
+    listener.notify_async(POLL_IN);
     waiters_.notify();
     return {};
   }
@@ -542,6 +561,7 @@ Result<size_t> UnixSocket::send_stream(std::span<const iovec> src, Control contr
     sent += chunk;
     lock.unlock();
     peer->waiters_.notify();
+    peer->notify_async(POLL_IN);
     lock.lock();
   }
   if (sent == total && total > 0) return sent;
@@ -571,7 +591,7 @@ Result<size_t> UnixSocket::send_datagram(std::span<const iovec> src, const Addre
   for (;;) {
     std::shared_ptr<UnixSocket> target;
     if (to && to->length) {
-      auto t = find_target(*to, g);
+      auto t = find_target(type(), *to, g);
       if (!t) return Err(t.error());
       target = *t;
       if (target->type() != type()) return Err(EPROTOTYPE);
@@ -581,7 +601,8 @@ Result<size_t> UnixSocket::send_datagram(std::span<const iovec> src, const Addre
         if (type() == SOCK_SEQPACKET) return Err(EPIPE);
         // A connected peer that went away: ECONNREFUSED once, then the
         // socket is no longer connected (unix_dgram_sendmsg()).
-        if (s_->peer_name.length) {
+        if (s_->dgram_connected) {
+          s_->dgram_connected = false;
           s_->peer_name = Address{};
           return Err(ECONNREFUSED);
         }
@@ -618,6 +639,7 @@ Result<size_t> UnixSocket::send_datagram(std::span<const iovec> src, const Addre
     other.s_->queue.push_back(std::move(seg));
     lock.unlock();
     other.waiters_.notify();
+    other.notify_async(POLL_IN);
     return total;
   }
 }
@@ -708,10 +730,15 @@ Result<size_t> UnixSocket::recv_stream(std::span<const iovec> dst, int flags, Re
       return Err(EAGAIN);
     }
     if (copied && !(flags & MSG_WAITALL)) break;
-    lock.unlock();
-    for (auto& w : wake) w->waiters_.notify();
-    wake.clear();
-    lock.lock();
+    if (!wake.empty()) {
+      // Senders first learn of the room made; the queue is then looked at
+      // again, as it may have filled while the lock was dropped.
+      lock.unlock();
+      for (auto& w : wake) w->waiters_.notify();
+      wake.clear();
+      lock.lock();
+      continue;
+    }
     const int rc = waiters_.wait(lock, receive_timeout_ms());
     if (rc != 0) {
       if (copied) break;

@@ -250,6 +250,7 @@ Result<void> Task::exec(const ExecRequest& request) {
   if (mm_ && mm_.use_count() > 1) mm_->address_space().release_thread();
   mm_ = std::move(mm);
   fds_->close_on_exec();
+  creds_.keep_caps = false;  // capabilities(7): execve clears the keep-capabilities flag
   std::memset(&regs_, 0, sizeof(regs_));
   regs_.rip = entry;
   regs_.rsp = image->sp;

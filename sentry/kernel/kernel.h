@@ -52,6 +52,9 @@ struct Credentials {
   std::vector<uint32_t> groups;
   // capabilities(7): root starts with all of them, anyone else with none.
   uint64_t cap_effective = kAllCapabilities, cap_permitted = kAllCapabilities, cap_inheritable = 0;
+  // PR_SET_KEEPCAPS (SECBIT_KEEP_CAPS): leaving uid 0 keeps the permitted
+  // set; execve(2) clears it.
+  bool keep_caps = false;
 };
 
 struct KernelOptions {
