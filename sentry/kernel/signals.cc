@@ -88,9 +88,17 @@ bool ignored_by(const SignalAction& action, int signo) {
 }  // namespace
 
 void Task::set_signal_mask(uint64_t mask) {
-  signal_mask_.store(mask & ~kUnblockable);
-  // Unblocking may make a pending signal deliverable.
-  if (pending_signals() & ~signal_mask_.load()) interrupt();
+  bool deliverable;
+  {
+    // Under the lock senders hold while they read the mask and queue: a
+    // signal queued as blocked just before the mask unblocks it is seen
+    // here, and one sent just after sees the new mask and interrupts.
+    std::lock_guard lock(sighand_->mu);
+    signal_mask_.store(mask & ~kUnblockable);
+    // Unblocking may make a pending signal deliverable.
+    deliverable = (pending_signals() & ~signal_mask_.load()) != 0;
+  }
+  if (deliverable) interrupt();
 }
 
 void Task::set_temporary_mask(uint64_t mask) {

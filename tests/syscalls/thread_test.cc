@@ -436,6 +436,32 @@ TEST(ThreadTest, TgkillRunsHandlerOnTheTargetThread) {
   EXPECT_NE(Tid(), g_handler_tid.load());
 }
 
+// A signal sent while its target unblocks it (sigsuspend) is never lost:
+// whichever comes first, the handler runs once. Repeated, because the
+// window is a few instructions wide.
+TEST(ThreadTest, TgkillRacingSigsuspendIsNeverLost) {
+  ScopedSigaction action(SIGUSR1, HandlerAction(RecordTidHandler));
+  ASSERT_TRUE(action.ok());
+  for (int round = 0; round < 200; ++round) {
+    g_handler_count = 0;
+    std::atomic<pid_t> worker_tid{0};
+    std::thread worker([&] {
+      sigset_t block, old;
+      sigemptyset(&block);
+      sigaddset(&block, SIGUSR1);
+      pthread_sigmask(SIG_BLOCK, &block, &old);
+      worker_tid = Tid();
+      sigset_t wait_mask = old;
+      sigdelset(&wait_mask, SIGUSR1);
+      while (g_handler_count.load() == 0) sigsuspend(&wait_mask);
+    });
+    while (worker_tid.load() == 0) sched_yield();
+    ASSERT_EQ(0, Tgkill(getpid(), worker_tid, SIGUSR1)) << strerror(errno);
+    worker.join();
+    ASSERT_EQ(1, g_handler_count.load()) << "round " << round;
+  }
+}
+
 TEST(ThreadTest, TgkillFromAThreadToTheMainThread) {
   ScopedSigaction action(SIGUSR1, HandlerAction(RecordTidHandler));
   ASSERT_TRUE(action.ok());
