@@ -13,6 +13,8 @@ packages=(
   docker.io containerd runc
   # Networked programs the network integration tests run (tests/integration/network_test.sh).
   curl socat redis-server redis-tools iproute2 iputils-ping nginx nodejs
+  # ab, the HTTP load generator of bench/net.sh.
+  apache2-utils
 )
 missing=()
 for p in "${packages[@]}"; do

@@ -74,9 +74,23 @@ int wait_result(int rc) { return rc == ETIMEDOUT ? EAGAIN : rc; }
 
 }  // namespace
 
+// A message's bytes: allocated without being cleared first, since they
+// are written over at once.
+struct Bytes {
+  std::unique_ptr<uint8_t[]> bytes;
+  size_t length = 0;
+  void resize(size_t n) {
+    bytes = std::make_unique_for_overwrite<uint8_t[]>(n);
+    length = n;
+  }
+  size_t size() const { return length; }
+  uint8_t* data() { return bytes.get(); }
+  const uint8_t* data() const { return bytes.get(); }
+};
+
 // One sendmsg(2)'s worth of a receive queue (Linux's sk_buff).
 struct UnixSocket::Segment {
-  std::vector<uint8_t> data;
+  Bytes data;
   size_t consumed = 0;  // stream: bytes already read
   std::vector<std::shared_ptr<vfs::FileDescription>> rights;
   ucred creds{};
@@ -544,8 +558,13 @@ Result<size_t> UnixSocket::send_stream(std::span<const iovec> src, Control contr
     // unix_stream_sendmsg() sends at most half the buffer per message.
     const size_t chunk = std::min(total - sent, static_cast<size_t>(std::max(s_->sndbuf / 2 - 64, 1024)));
     Segment seg;
+    // The copy from the application is made without the lock; what was
+    // checked is checked again after it.
+    lock.unlock();
     seg.data.resize(chunk);
     copy_from_iovecs(src, sent, seg.data.data(), chunk);
+    lock.lock();
+    if ((s_->shutdown & kSendShutdown) || (peer->s_->shutdown & kRcvShutdown) || s_->peer.expired()) break;
     if (!rights_sent) {
       seg.rights = std::move(control.rights);
       seg.rights_uid = caller.uid;
@@ -588,6 +607,7 @@ Result<size_t> UnixSocket::send_datagram(std::span<const iovec> src, const Addre
   if (total > static_cast<size_t>(std::max(s_->sndbuf - 32, 0))) return Err(EMSGSIZE);
   if (s_->shutdown & kSendShutdown) return Err(EPIPE);
   if (s_->passcred && !s_->name) autobind_locked();
+  Bytes copied;  // the message, copied from the application without the lock
   for (;;) {
     std::shared_ptr<UnixSocket> target;
     if (to && to->length) {
@@ -626,8 +646,15 @@ Result<size_t> UnixSocket::send_datagram(std::span<const iovec> src, const Addre
     }
     if (auto r = charge_rights_locked(control, caller); !r) return Err(r.error());
     Segment seg;
-    seg.data.resize(total);
-    copy_from_iovecs(src, 0, seg.data.data(), total);
+    if (!copied.size() && total) {
+      lock.unlock();
+      copied.resize(total);
+      copy_from_iovecs(src, 0, copied.data(), total);
+      lock.lock();
+      uncharge_rights_locked(caller.uid, control.rights.size());
+      continue;  // what was checked is checked again
+    }
+    seg.data = std::move(copied);
     seg.rights = std::move(control.rights);
     seg.rights_uid = caller.uid;
     seg.creds = *creds;

@@ -4,6 +4,12 @@
 #include <fcntl.h>
 #include <gtest/gtest.h>
 #include <signal.h>
+#include <linux/filter.h>
+#include <linux/netlink.h>
+#include <net/if.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -89,6 +95,48 @@ TEST(SentryAllowlist, NoExecNoSocketsNoMounts) {
   for (long nr : {SYS_execve, SYS_socket, SYS_mount, SYS_ptrace}) {
     auto r = run_confined(kernel::sentry_host_syscalls(), [nr] { ::syscall(nr, 0, 0, 0, 0, 0); });
     EXPECT_EQ(r.exit_code, 128 + SIGSYS) << "syscall " << nr << ": " << r.stderr_text;
+  }
+}
+
+// hostinet: the Sentry may make only the host sockets it offers (inet,
+// always non-blocking; netlink route for its own dumps), pass only the
+// listed options, and never reach a host unix socket, a packet socket or
+// an interface-changing ioctl.
+TEST(SentryAllowlist, HostSocketsOnlyInTheirOfferedForms) {
+  auto ok = run_confined(kernel::sentry_host_syscalls(), [] {
+    int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (fd < 0) ::_exit(1);
+    int one = 1;
+    if (::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one)) != 0) ::_exit(2);
+    ::close(fd);
+    fd = ::socket(AF_INET6, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (fd < 0) ::_exit(3);
+    ::close(fd);
+    fd = ::socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
+    if (fd < 0) ::_exit(4);
+    ::close(fd);
+  });
+  EXPECT_EQ(ok.exit_code, 0) << ok.stderr_text;
+  const std::vector<std::function<void()>> refused = {
+      [] { ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0); },
+      [] { ::socket(AF_PACKET, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC, 0); },
+      [] { ::socket(AF_INET, SOCK_STREAM, 0); },  // a blocking one
+      [] { ::socket(AF_INET, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC, IPPROTO_TCP); },
+      [] { ::socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_NETFILTER); },
+      [] {
+        int fd = ::socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+        sock_fprog prog{};
+        ::setsockopt(fd, SOL_SOCKET, SO_ATTACH_FILTER, &prog, sizeof(prog));  // a BPF program for the host
+      },
+      [] {
+        int fd = ::socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+        ifreq req{};
+        ::ioctl(fd, SIOCSIFFLAGS, &req);  // changing an interface
+      },
+  };
+  for (size_t i = 0; i < refused.size(); ++i) {
+    auto r = run_confined(kernel::sentry_host_syscalls(), refused[i]);
+    EXPECT_EQ(r.exit_code, 128 + SIGSYS) << "case " << i << ": " << r.stderr_text;
   }
 }
 
