@@ -15,6 +15,7 @@
 #include <termios.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstring>
 #include <thread>
 
@@ -136,6 +137,17 @@ int run_boot(int gofer_fd, int config_fd) {
     }
   }
   bring_loopback_up();
+  // OCI net.* sysctls, in the namespace the inet sockets live in, as runc
+  // writes them in the container's (/proc/sys/net/..., checked names).
+  for (const auto& [key, value] : config->net_sysctls) {
+    std::string path = "/proc/sys/" + key;
+    std::replace(path.begin(), path.end(), '.', '/');
+    UniqueFd f(::open(path.c_str(), O_WRONLY | O_CLOEXEC));
+    if (!f || ::write(f.get(), value.data(), value.size()) != static_cast<ssize_t>(value.size())) {
+      std::fprintf(stderr, "runsc: sysctl %s=%s: %s\n", key.c_str(), value.c_str(), std::strerror(errno));
+      return 128;
+    }
+  }
   // process.oomScoreAdj: the host's OOM killer weighs the whole sandbox by
   // it (the Sentry holds the container's memory), as runc sets it on the
   // container's process.

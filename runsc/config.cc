@@ -22,6 +22,7 @@ std::string to_json(const BootConfig& c) {
   j["capabilities_set"] = c.capabilities_set;
   j["no_new_privileges"] = c.no_new_privileges;
   j["oom_score_adj"] = c.oom_score_adj;
+  j["net_sysctls"] = c.net_sysctls;
   j["terminal"] = c.terminal;
   j["cap_effective"] = c.cap_effective;
   j["cap_permitted"] = c.cap_permitted;
@@ -63,6 +64,7 @@ Result<BootConfig> boot_config_from_json(const std::string& text) {
     c.capabilities_set = j.value("capabilities_set", false);
     c.no_new_privileges = j.value("no_new_privileges", false);
     c.oom_score_adj = j.value("oom_score_adj", 0);
+    c.net_sysctls = j.value("net_sysctls", decltype(c.net_sysctls){});
     c.terminal = j.value("terminal", false);
     c.cap_effective = j.value("cap_effective", uint64_t{0});
     c.cap_permitted = j.value("cap_permitted", uint64_t{0});

@@ -72,6 +72,10 @@ struct BootConfig {
   // controlling terminal, with job control in the sandbox.
   bool terminal = false;
   int oom_score_adj = 0;           // process.oomScoreAdj: the Sentry's on the host, pid 1's inside
+  // linux.sysctl's net.* keys: written in the Sentry's network namespace,
+  // where the sandbox's inet sockets live (hostinet), as runc writes them
+  // in the container's.
+  std::vector<std::pair<std::string, std::string>> net_sysctls;
   // `runsc create`: a FIFO the Sentry waits on before running the
   // program, until `runsc start` writes to it. Empty: run at once.
   std::string start_fifo;

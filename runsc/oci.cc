@@ -378,9 +378,6 @@ Result<BootConfig> load_bundle(const std::string& bundle, std::string& root_dir,
         if (::stat(path.c_str(), &st) != 0) throw std::runtime_error("network namespace " + path + ": " + std::strerror(errno));
         c.network_namespace = path;
       }
-      // The sandbox has no inet stack yet, so the net.* keys (Docker always
-      // sets two) have nothing to apply to; any other key is refused until
-      // the Sentry emulates it.
       (void)read_resources(linux_spec);
       // An OCI seccomp profile would filter the application's system calls
       // on the host; here none reach the host, and the Sentry's own filter
@@ -389,8 +386,16 @@ Result<BootConfig> load_bundle(const std::string& bundle, std::string& root_dir,
       if (linux_spec.contains("seccomp"))
         log::warn("linux.seccomp is not applied: the application's system calls never reach the host");
       const json sysctl = linux_spec.value("sysctl", json::object());
+      // net.* keys (Docker always sets ip_unprivileged_port_start and
+      // ping_group_range) apply to the namespace the sandbox's inet
+      // sockets live in; any other key is refused until the Sentry
+      // emulates it.
       for (const auto& [key, value] : sysctl.items()) {
         if (key.rfind("net.", 0) != 0) throw std::runtime_error("sysctl " + key + " is not emulated by the sandbox");
+        if (key.find_first_not_of("abcdefghijklmnopqrstuvwxyz0123456789_.-") != std::string::npos ||
+            key.find("..") != std::string::npos)
+          throw std::runtime_error("sysctl " + key + " is not a sysctl name");
+        c.net_sysctls.emplace_back(key, value.get<std::string>());
       }
     }
     return c;

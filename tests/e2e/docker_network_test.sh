@@ -37,7 +37,7 @@ note_skip() { echo "skipped: $*"; skipped=$((skipped + 1)); }
 
 start_private_dockerd "$runsc" "$tmp" || skip "dockerd did not start on this machine"
 rootfs="$tmp/rootfs"
-busybox_rootfs "$rootfs" "$busybox" sh cat echo httpd wget ip wc sleep grep
+busybox_rootfs "$rootfs" "$busybox" sh cat echo httpd wget ip wc sleep grep ping
 mkdir -p "$rootfs/www"
 echo "served from the sandbox" >"$rootfs/www/index.html"
 tar -C "$rootfs" -c . | D import - runsc-e2e:net >/dev/null || { echo "FAIL: docker import"; exit 1; }
@@ -99,13 +99,36 @@ got=$(D run --rm --runtime=runsc --network "$net" runsc-e2e:net sh -c \
 [ "$got" = "$(printf '1\nserved from the sandbox')" ] && pass "eth0 has the bridge's address; loopback serves inside" \
   || fail "inside the bridged container: $got"
 
-# 4. --network none: only lo.
+# 4. Docker's net.* sysctls reach the sandbox's namespace: with
+# net.ipv4.ping_group_range "0 2147483647" (Docker's default; a new
+# namespace's is "1 0", which allows nobody) a ping socket can be opened.
+probe="$rootfs/bin/ping_socket"
+if printf '%s\n' '#include <netinet/in.h>' '#include <stdio.h>' '#include <string.h>' '#include <errno.h>' \
+     '#include <sys/socket.h>' \
+     'int main(void) { int fd = socket(AF_INET, SOCK_DGRAM, IPPROTO_ICMP);' \
+     '  puts(fd >= 0 ? "ping socket: yes" : strerror(errno)); return 0; }' |
+   cc -static -x c -o "$probe" - 2>/dev/null; then
+  tar -C "$rootfs" -c . | D import - runsc-e2e:net >/dev/null
+  want=$(D run --rm --runtime=runc --network "$net" runsc-e2e:net /bin/ping_socket 2>&1)
+  got=$(D run --rm --runtime=runsc --network "$net" runsc-e2e:net /bin/ping_socket 2>&1)
+  if [ "$want" != "ping socket: yes" ]; then
+    note_skip "ping socket: runc's container cannot open one either here ($want)"
+  elif [ "$got" = "$want" ]; then
+    pass "Docker's net.* sysctls apply in the sandbox (ping_group_range: a ping socket opens)"
+  else
+    fail "ping socket in runsc: $got"
+  fi
+else
+  note_skip "no C compiler for the ping socket probe"
+fi
+
+# 5. --network none: only lo.
 want=$(D run --rm --runtime=runc --network none runsc-e2e:net sh -c 'ip -o link | wc -l; ip -o -4 addr' 2>&1)
 got=$(D run --rm --runtime=runsc --network none runsc-e2e:net sh -c 'ip -o link | wc -l; ip -o -4 addr' 2>&1)
 [ "$got" = "$want" ] && echo "$got" | head -1 | grep -qx 1 && pass "--network none sees only lo" \
   || fail "--network none: runsc '$got', runc '$want'"
 
-# 5. --network host: the host's interfaces.
+# 6. --network host: the host's interfaces.
 want=$(ip -o link | wc -l)
 got=$(D run --rm --runtime=runsc --network host runsc-e2e:net sh -c 'ip -o link | wc -l' 2>&1)
 [ "$got" = "$want" ] && pass "--network host sees the host's $want interfaces" || fail "--network host: $got, want $want"
