@@ -70,7 +70,10 @@ Result<void> install_allowlist(std::span<const Rule> allow, const char* who) {
   if (int rc = ::seccomp_attr_set(ctx, SCMP_FLTATR_CTL_TSYNC, 1); rc < 0) return Err(-rc);
   for (const Rule& rule : allow) {
     std::vector<scmp_arg_cmp> cmps;
-    for (const ArgEq& a : rule.args) cmps.push_back(SCMP_CMP64(a.index, SCMP_CMP_EQ, a.value));
+    for (const ArgEq& a : rule.args) {
+      cmps.push_back(a.mask == ~uint64_t{0} ? SCMP_CMP64(a.index, SCMP_CMP_EQ, a.value)
+                                            : SCMP_CMP64(a.index, SCMP_CMP_MASKED_EQ, a.mask, a.value));
+    }
     const uint32_t action = rule.fail_with ? SCMP_ACT_ERRNO(static_cast<uint32_t>(rule.fail_with)) : SCMP_ACT_ALLOW;
     int rc = ::seccomp_rule_add_array(ctx, action, rule.nr, static_cast<unsigned>(cmps.size()),
                                       cmps.empty() ? nullptr : cmps.data());

@@ -11,10 +11,13 @@
 
 namespace runsc::seccomp {
 
-// Argument `index` (0-5) must equal `value`.
+// Argument `index` (0-5) must equal `value`; with a `mask`, only the
+// masked bits are compared (arg & mask == value), e.g. to allow any
+// combination of some flags: mask = the other bits, value = 0.
 struct ArgEq {
   unsigned index;
   uint64_t value;
+  uint64_t mask = ~uint64_t{0};
 };
 
 // One allowed form of a syscall: every ArgEq must hold. Several rules for

@@ -31,7 +31,14 @@ std::vector<seccomp::Rule> sentry_host_syscalls() {
       Rule{SYS_fallocate, {{1, FALLOC_FL_KEEP_SIZE}}}, Rule{SYS_fallocate, {{1, FALLOC_FL_ZERO_RANGE}}},
       Rule{SYS_fallocate, {{1, FALLOC_FL_ZERO_RANGE | FALLOC_FL_KEEP_SIZE}}},
       Rule{SYS_newfstatat, {{3, AT_EMPTY_PATH}}},
-      Rule{SYS_sendmsg}, Rule{SYS_recvmsg}, Rule{SYS_poll},
+      // sendmsg/recvmsg: the gofer and control sockets, hostinet and the
+      // Sentry's netlink dumps; only the flags they use (the low 32 bits
+      // hold the int argument).
+      Rule{SYS_sendmsg, {{2, 0, 0xffffffffULL & ~uint64_t{MSG_OOB | MSG_DONTROUTE | MSG_EOR | MSG_MORE | MSG_CONFIRM |
+                                                           MSG_DONTWAIT | MSG_NOSIGNAL}}}},
+      Rule{SYS_recvmsg, {{2, 0, 0xffffffffULL & ~uint64_t{MSG_OOB | MSG_PEEK | MSG_TRUNC | MSG_ERRQUEUE |
+                                                           MSG_DONTWAIT | MSG_CMSG_CLOEXEC}}}},
+      Rule{SYS_poll},
       // The control socket (runsc/control.h): connections from runsc exec, ps...
       Rule{SYS_accept4, {{3, SOCK_CLOEXEC}}}, Rule{SYS_ppoll}, Rule{SYS_eventfd2},
       Rule{SYS_ioctl, {{1, TCGETS}}}, Rule{SYS_ioctl, {{1, TIOCGWINSZ}}}, Rule{SYS_ioctl, {{1, FIONREAD}}},

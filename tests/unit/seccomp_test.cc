@@ -129,6 +129,11 @@ TEST(SentryAllowlist, HostSocketsOnlyInTheirOfferedForms) {
         ::setsockopt(fd, SOL_SOCKET, SO_ATTACH_FILTER, &prog, sizeof(prog));  // a BPF program for the host
       },
       [] {
+        int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+        msghdr m{};
+        ::sendmsg(fd, &m, MSG_FASTOPEN);  // a flag hostinet never passes
+      },
+      [] {
         int fd = ::socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
         ifreq req{};
         ::ioctl(fd, SIOCSIFFLAGS, &req);  // changing an interface
