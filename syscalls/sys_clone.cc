@@ -29,6 +29,9 @@ Result<uint64_t> do_clone(Task& t, kernel::CloneRequest req) {
     log::debug("task {}: clone with CLONE_PIDFD is not supported yet", t.tid());
     return Err(ENOSYS);
   }
+  // set_new_tls(): a TLS base outside the user half of the address space
+  // is EPERM (do_arch_prctl_64()), never a base the stub cannot load.
+  if ((f & CLONE_SETTLS) && req.tls >= platform::kMaxUserAddress) return Err(EPERM);
   auto tid = t.clone(req);
   if (!tid) return Err(tid.error());
   return static_cast<uint64_t>(*tid);

@@ -137,18 +137,28 @@ class PtraceAddressSpace final : public AddressSpace {
     }
   }
 
+  // The application's half of the address space ends at kMaxUserAddress;
+  // the stub's own pages lie above it. No request the Sentry makes for the
+  // application may reach them, whatever range the application gave.
+  static bool in_user_range(uint64_t addr, uint64_t length) {
+    return addr + length >= addr && addr + length <= kMaxUserAddress;
+  }
+
   Result<void> map(uint64_t addr, uint64_t memfile_offset, uint64_t length, int prot) override {
+    if (!in_user_range(addr, length)) return Err(EINVAL);
     auto r = inject(SYS_mmap, addr, length, static_cast<uint64_t>(prot), MAP_SHARED | MAP_FIXED,
                     static_cast<uint64_t>(memfile_fd_), memfile_offset);
     if (!r) return Err(r.error());
     return {};
   }
   Result<void> unmap(uint64_t addr, uint64_t length) override {
+    if (!in_user_range(addr, length)) return Err(EINVAL);
     auto r = inject(SYS_munmap, addr, length);
     if (!r) return Err(r.error());
     return {};
   }
   Result<void> protect(uint64_t addr, uint64_t length, int prot) override {
+    if (!in_user_range(addr, length)) return Err(EINVAL);
     auto r = inject(SYS_mprotect, addr, length, static_cast<uint64_t>(prot));
     if (!r) return Err(r.error());
     return {};

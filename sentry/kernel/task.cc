@@ -216,7 +216,22 @@ void Task::start(std::shared_ptr<Task> task) {
   std::thread([task = std::move(task)] { task->run(); }).detach();
 }
 
+// `int 0x80` (CD 80) from a 64-bit process enters Linux's 32-bit table;
+// this kernel has no IA32 emulation (as a kernel built without it), so
+// every such call is ENOSYS, never the 64-bit call of the same number.
+// ptrace reports both entries alike: the instruction before %rip tells.
+bool Task::entered_by_int80() {
+  uint8_t insn[2];
+  if (regs_.rip < 2 || !mm_->copy_in(regs_.rip - 2, insn, sizeof(insn))) return false;
+  return insn[0] == 0xcd && insn[1] == 0x80;
+}
+
 void Task::handle_syscall() {
+  if (entered_by_int80()) {
+    log::debug("task {}: int 0x80 (32-bit syscall {}) from a 64-bit process: ENOSYS", tid_, regs_.orig_rax);
+    regs_.rax = static_cast<uint64_t>(-ENOSYS);
+    return;
+  }
   const uint64_t nr = regs_.orig_rax;
   SyscallArgs args{{regs_.rdi, regs_.rsi, regs_.rdx, regs_.r10, regs_.r8, regs_.r9}};
   const SyscallInfo* info = nr < static_cast<uint64_t>(kMaxSyscall) ? &kernel_.syscalls().entries[nr] : nullptr;

@@ -236,6 +236,7 @@ class Task : public vfs::UserMemory, public std::enable_shared_from_this<Task> {
 
  private:
   void handle_syscall();
+  bool entered_by_int80();
   void handle_fault(const siginfo_t& info);
   void check_pending();
   // Applies the disposition of every pending, unblocked signal: runs

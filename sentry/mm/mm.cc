@@ -248,7 +248,13 @@ Result<void> MemoryManager::unmap_locked(uint64_t start, uint64_t end) {
 Result<void> MemoryManager::munmap(uint64_t addr, uint64_t length) {
   if (addr % kPageSize != 0 || length == 0) return Err(EINVAL);
   uint64_t end = page_up(addr + length);
-  if (end < addr || end > platform::kMaxUserAddress + kPageSize * 3) return Err(EINVAL);
+  // do_vmi_munmap(): a range past TASK_SIZE (the last page below 2^47,
+  // two pages above kMaxUserAddress) is EINVAL.
+  if (end < addr || end > platform::kMaxUserAddress + kPageSize * 2) return Err(EINVAL);
+  // Nothing of the application's lies above kMaxUserAddress (the platform's
+  // own pages do, the stub's code): what the host is asked to unmap stops there.
+  end = std::min(end, platform::kMaxUserAddress);
+  if (addr >= end) return {};
   std::lock_guard lock(mu_);
   flush_pending_unmaps_locked();
   return unmap_locked(addr, end);
