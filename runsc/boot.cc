@@ -19,6 +19,7 @@
 #include <cstring>
 #include <thread>
 
+#include "common/host_fds.h"
 #include "common/log.h"
 
 #include <fmt/core.h>
@@ -137,6 +138,9 @@ int run_boot(int gofer_fd, int config_fd) {
     }
   }
   bring_loopback_up();
+  // The application's host objects stay below a ceiling; the rest of the
+  // Sentry's FDs are its own reserve (common/host_fds.h).
+  log::debug("boot: application host FDs below {}", init_application_fd_ceiling());
   // OCI net.* sysctls, in the namespace the inet sockets live in, as runc
   // writes them in the container's (/proc/sys/net/..., checked names).
   for (const auto& [key, value] : config->net_sysctls) {

@@ -13,6 +13,7 @@
 #include <mutex>
 #include <vector>
 
+#include "common/host_fds.h"
 #include "sentry/kernel/timers.h"
 #include "syscalls/util.h"
 #include "vfs/host_file.h"
@@ -81,7 +82,7 @@ std::vector<epoll_event> sentry_ready(EpollDescription& ep, size_t max) {
 Result<uint64_t> sys_epoll_create1(Task& t, const SyscallArgs& a) {
   if (a.i(0) & ~EPOLL_CLOEXEC) return Err(EINVAL);
   UniqueFd host(::epoll_create1(EPOLL_CLOEXEC));
-  if (!host) return ErrFromErrno();
+  if (auto r = check_application_fd(host); !r) return Err(r.error());
   auto fd = t.fds().install(std::make_shared<EpollDescription>(std::move(host)), (a.i(0) & EPOLL_CLOEXEC) != 0);
   if (!fd) return Err(fd.error());
   return static_cast<uint64_t>(*fd);

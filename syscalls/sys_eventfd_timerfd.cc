@@ -6,6 +6,7 @@
 #include <sys/syscall.h>
 #include <sys/timerfd.h>
 
+#include "common/host_fds.h"
 #include "syscalls/util.h"
 #include "vfs/host_file.h"
 
@@ -24,7 +25,7 @@ Result<uint64_t> install(Task& t, UniqueFd host, int status_flags, bool cloexec)
 Result<uint64_t> do_eventfd(Task& t, uint32_t initval, int flags) {
   if (flags & ~(EFD_CLOEXEC | EFD_NONBLOCK | EFD_SEMAPHORE)) return Err(EINVAL);
   UniqueFd host(::eventfd(initval, EFD_CLOEXEC | EFD_NONBLOCK | (flags & EFD_SEMAPHORE)));
-  if (!host) return ErrFromErrno();
+  if (auto r = check_application_fd(host); !r) return Err(r.error());
   return install(t, std::move(host), (flags & EFD_NONBLOCK) ? O_NONBLOCK : 0, (flags & EFD_CLOEXEC) != 0);
 }
 
@@ -40,7 +41,7 @@ Result<uint64_t> sys_timerfd_create(Task& t, const SyscallArgs& a) {
   if (clock == CLOCK_REALTIME_ALARM || clock == CLOCK_BOOTTIME_ALARM) return Err(EPERM);  // CAP_WAKE_ALARM
   if (clock != CLOCK_REALTIME && clock != CLOCK_MONOTONIC && clock != CLOCK_BOOTTIME) return Err(EINVAL);
   UniqueFd host(::timerfd_create(clock, TFD_CLOEXEC | TFD_NONBLOCK));
-  if (!host) return ErrFromErrno();
+  if (auto r = check_application_fd(host); !r) return Err(r.error());
   return install(t, std::move(host), (flags & TFD_NONBLOCK) ? O_NONBLOCK : 0, (flags & TFD_CLOEXEC) != 0);
 }
 

@@ -5,6 +5,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "common/host_fds.h"
 #include "syscalls/util.h"
 #include "vfs/host_file.h"
 
@@ -18,6 +19,8 @@ Result<uint64_t> do_pipe2(Task& t, uint64_t fds_addr, int flags) {
   int host[2];
   if (::pipe2(host, O_CLOEXEC | O_NONBLOCK | (flags & O_DIRECT)) != 0) return ErrFromErrno();
   UniqueFd read_end(host[0]), write_end(host[1]);
+  if (auto r = check_application_fd(read_end); !r) return Err(r.error());
+  if (auto r = check_application_fd(write_end); !r) return Err(r.error());
   const int status = flags & (O_NONBLOCK | O_DIRECT);
   auto reader = vfs::HostFileDescription::pipe_end(std::move(read_end), O_RDONLY | status);
   auto writer = vfs::HostFileDescription::pipe_end(std::move(write_end), O_WRONLY | status);

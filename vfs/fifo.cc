@@ -1,3 +1,4 @@
+#include "common/host_fds.h"
 #include "vfs/fifo.h"
 
 #include <fcntl.h>
@@ -83,8 +84,11 @@ Result<void> Fifo::ensure_pipe_locked() {
   if (read_end_) return {};
   int fds[2];
   if (::pipe2(fds, O_CLOEXEC | O_NONBLOCK) != 0) return ErrFromErrno();
-  read_end_ = std::make_shared<UniqueFd>(fds[0]);
-  write_end_ = std::make_shared<UniqueFd>(fds[1]);
+  UniqueFd read_end(fds[0]), write_end(fds[1]);
+  if (auto r = check_application_fd(read_end); !r) return r;
+  if (auto r = check_application_fd(write_end); !r) return r;
+  read_end_ = std::make_shared<UniqueFd>(std::move(read_end));
+  write_end_ = std::make_shared<UniqueFd>(std::move(write_end));
   return {};
 }
 

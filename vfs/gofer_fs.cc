@@ -1,3 +1,4 @@
+#include "common/host_fds.h"
 #include "vfs/gofer_fs.h"
 
 #include <dirent.h>
@@ -167,6 +168,9 @@ class GoferInode final : public Inode, public std::enable_shared_from_this<Gofer
     int host_flags = (flags & (O_ACCMODE | O_APPEND | O_TRUNC)) | O_CLOEXEC | O_NOFOLLOW;
     auto fd = client_->open(handle_, host_flags);
     if (!fd) return Err(fd.error());
+    // Past the application's share of the Sentry's FDs the file is given
+    // back at once: the reserve above keeps room for the gofer's replies.
+    if (auto r = check_application_fd(*fd); !r) return Err(r.error());
     auto file = std::make_shared<HostFileDescription>(std::move(*fd), flags);
     // A file the sandbox can change: its shared mappings share pages that
     // read and write keep coherent (vfs/shared_file_pages.h).

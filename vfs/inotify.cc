@@ -1,3 +1,4 @@
+#include "common/host_fds.h"
 #include "vfs/inotify.h"
 
 #include <poll.h>
@@ -96,7 +97,7 @@ bool InodeWatches::empty() {
 
 Result<std::shared_ptr<InotifyInstance>> InotifyInstance::create(int flags) {
   UniqueFd ready(::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK));
-  if (!ready) return ErrFromErrno();
+  if (auto r = check_application_fd(ready); !r) return Err(r.error());
   return std::shared_ptr<InotifyInstance>(new InotifyInstance(std::move(ready), flags & O_NONBLOCK));
 }
 

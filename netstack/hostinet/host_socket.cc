@@ -1,3 +1,4 @@
+#include "common/host_fds.h"
 #include "netstack/hostinet/host_socket.h"
 
 #include <arpa/inet.h>
@@ -115,7 +116,7 @@ Result<std::shared_ptr<HostSocket>> HostSocket::create(int family, int type, int
       return Err(ESOCKTNOSUPPORT);
   }
   UniqueFd fd(::socket(family, type | SOCK_NONBLOCK | SOCK_CLOEXEC, protocol));
-  if (!fd) return ErrFromErrno();
+  if (auto r = check_application_fd(fd); !r) return Err(r.error());
   if (protocol == 0) protocol = type == SOCK_STREAM ? IPPROTO_TCP : (type == SOCK_DGRAM ? IPPROTO_UDP : protocol);
   auto s = std::make_shared<HostSocket>(std::move(fd), family, type, protocol, flags);
   remember(s);
@@ -162,6 +163,7 @@ Result<std::shared_ptr<Socket>> HostSocket::accept(Address* peer, const Caller& 
     Address a;
     a.length = sizeof(a.storage);
     UniqueFd fd(::accept4(fd_.get(), a.sa(), &a.length, SOCK_NONBLOCK | SOCK_CLOEXEC));
+    if (fd && fd.get() >= application_fd_ceiling()) return Err(ENFILE);  // the connection is dropped
     if (fd) {
       if (peer) *peer = a;
       auto s = std::make_shared<HostSocket>(std::move(fd), family(), type(), protocol(), 0);
