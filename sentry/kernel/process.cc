@@ -134,6 +134,11 @@ Result<int> Task::clone(const CloneRequest& req) {
 
   const int tid = kernel_.allocate_tid();
   auto group = thread ? group_ : std::make_shared<ThreadGroup>(tid);
+  // The child's Sentry thread is made first, waiting: a host that cannot
+  // give one more thread (a pids limit, a fork bomb) is the application's
+  // EAGAIN (clone(2)), before anything of the child is in the tree.
+  auto start = Task::start_waiting();
+  if (!start) return Err(start.error());
   if (!thread) {
     group->exit_signal = req.exit_signal;
     group->oom_score_adj = group_->oom_score_adj.load();
@@ -193,7 +198,7 @@ Result<int> Task::clone(const CloneRequest& req) {
     kernel_.add_task_locked(child);
   }
   log::debug("task {}: clone -> new {} {}", tid_, thread ? "thread" : "process", tid);
-  Task::start(child);
+  start->go(child);
 
   if (req.flags & CLONE_VFORK) {
     // The parent sleeps until the child execs or exits; only a fatal

@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <cstring>
+#include <system_error>
 #include <thread>
 
 #include "common/interrupt.h"
@@ -214,6 +215,19 @@ ExitStatus Task::run() {
 
 void Task::start(std::shared_ptr<Task> task) {
   std::thread([task = std::move(task)] { task->run(); }).detach();
+}
+
+Result<Task::WaitingThread> Task::start_waiting() {
+  auto gate = std::make_shared<std::promise<std::shared_ptr<Task>>>();
+  try {
+    std::thread([future = gate->get_future()]() mutable {
+      if (std::shared_ptr<Task> task = future.get()) task->run();
+    }).detach();
+  } catch (const std::system_error& e) {
+    log::debug("clone: the host refused a Sentry thread: {}", e.what());
+    return Err(EAGAIN);
+  }
+  return WaitingThread(std::move(gate));
 }
 
 // `int 0x80` (CD 80) from a 64-bit process enters Linux's 32-bit table;

@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <memory>
 #include <optional>
+#include <future>
 #include <mutex>
 #include <string>
 #include <vector>
@@ -127,6 +128,22 @@ class Task : public vfs::UserMemory, public std::enable_shared_from_this<Task> {
   ExitStatus run();
   // Starts run() on a new Sentry thread.
   static void start(std::shared_ptr<Task> task);
+  // A Sentry thread made ahead of its task (clone): go() runs the task on
+  // it; dropped without go(), the thread ends at once. EAGAIN when the
+  // host refuses a thread.
+  class WaitingThread {
+   public:
+    explicit WaitingThread(std::shared_ptr<std::promise<std::shared_ptr<Task>>> gate) : gate_(std::move(gate)) {}
+    WaitingThread(WaitingThread&&) = default;
+    ~WaitingThread() {
+      if (gate_) gate_->set_value(nullptr);
+    }
+    void go(std::shared_ptr<Task> task) { std::exchange(gate_, nullptr)->set_value(std::move(task)); }
+
+   private:
+    std::shared_ptr<std::promise<std::shared_ptr<Task>>> gate_;
+  };
+  static Result<WaitingThread> start_waiting();
 
   // Called by syscalls: ends the group (exit_group, fatal signals) or only
   // this thread (exit(2)).
