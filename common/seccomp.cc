@@ -8,6 +8,7 @@
 #include <cstring>
 
 #include "common/log.h"
+#include "common/signal_safe.h"
 
 namespace runsc::seccomp {
 namespace {
@@ -15,22 +16,8 @@ namespace {
 // Kept for the SIGSYS handler, which may only read plain memory.
 const char* g_who = "runsc";
 
-// Appends `text` to buf at *len, within `cap` bytes.
-void append(char* buf, size_t* len, size_t cap, const char* text) {
-  while (*text && *len < cap) buf[(*len)++] = *text++;
-}
-
-void append_number(char* buf, size_t* len, size_t cap, long value) {
-  char digits[24];
-  int n = 0;
-  unsigned long v = value < 0 ? static_cast<unsigned long>(-value) : static_cast<unsigned long>(value);
-  do {
-    digits[n++] = static_cast<char>('0' + v % 10);
-    v /= 10;
-  } while (v && n < 23);
-  if (value < 0) append(buf, len, cap, "-");
-  while (n > 0 && *len < cap) buf[(*len)++] = digits[--n];
-}
+using signal_safe::append;
+using signal_safe::append_number;
 
 // Async-signal-safe: no allocation, no locks, only write(2) and _exit(2),
 // both of which every allowlist permits.

@@ -23,6 +23,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "common/crash.h"
 #include "common/cpus.h"
 #include "common/log.h"
 #include "common/unique_fd.h"
@@ -780,6 +781,7 @@ int gofer_main(const GoferConfig& config) {
     (void)::setrlimit(RLIMIT_NOFILE, &nofile);
   }
   const auto allow = gofer_host_syscalls(!config.read_only);
+  crash::install_handlers("gofer");
   if (auto r = seccomp::install_allowlist(allow, "gofer"); !r) {
     log::error("gofer: cannot install the seccomp allowlist: {}", std::strerror(r.error()));
     return 1;

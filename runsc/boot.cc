@@ -20,6 +20,7 @@
 #include <thread>
 
 #include "common/host_fds.h"
+#include "common/crash.h"
 #include "common/log.h"
 
 #include <fmt/core.h>
@@ -102,6 +103,9 @@ int run_boot(int gofer_fd, int config_fd) {
     std::fprintf(stderr, "runsc: cannot open log file %s: %s\n", config->debug_log.c_str(), std::strerror(r.error()));
     return 128;
   }
+
+  // A failure of the Sentry's own code is reported as one (common/crash.h).
+  crash::install_handlers("sentry");
 
   // Signals from runsc (forwarded SIGINT, SIGTERM...) are taken by a
   // dedicated thread; every other thread keeps them blocked.

@@ -6,7 +6,9 @@
 #include <sys/syscall.h>
 #include <sys/epoll.h>
 #include <sys/ioctl.h>
+#include <signal.h>
 #include <sys/socket.h>
+#include <unistd.h>
 #include <linux/netlink.h>
 
 #include "netstack/hostinet/host_socket.h"
@@ -58,6 +60,10 @@ std::vector<seccomp::Rule> sentry_host_syscalls() {
       // Threads and their synchronisation (glibc's pthreads).
       Rule{SYS_futex}, Rule{SYS_clone3}, Rule{SYS_set_robust_list}, Rule{SYS_rseq}, Rule{SYS_sched_yield},
       Rule{SYS_gettid}, Rule{SYS_getpid}, Rule{SYS_exit}, Rule{SYS_exit_group},
+      // abort() (a failed assertion in the Sentry) raises SIGABRT at its
+      // own thread, so that common/crash.cc reports the failure rather
+      // than this filter: only that signal, only in this process.
+      Rule{SYS_tgkill, {{0, static_cast<uint64_t>(::getpid())}, {2, SIGABRT}}},
       // Signals: the forwarding thread (sigwait) and masks.
       Rule{SYS_rt_sigprocmask}, Rule{SYS_rt_sigtimedwait}, Rule{SYS_rt_sigreturn}, Rule{SYS_rt_sigaction},
       // A sleep or poll the freezer (runsc pause) interrupted resumes

@@ -10,6 +10,7 @@
 #include <thread>
 
 #include "common/interrupt.h"
+#include "common/crash.h"
 #include "common/log.h"
 #include "sentry/kernel/strace.h"
 #include "sentry/kernel/syscall_table.h"
@@ -248,6 +249,7 @@ void Task::handle_syscall() {
   }
   const uint64_t nr = regs_.orig_rax;
   SyscallArgs args{{regs_.rdi, regs_.rsi, regs_.rdx, regs_.r10, regs_.r8, regs_.r9}};
+  crash::set_serving(tid_, static_cast<long>(nr));
   const SyscallInfo* info = nr < static_cast<uint64_t>(kMaxSyscall) ? &kernel_.syscalls().entries[nr] : nullptr;
   const bool strace = kernel_.options().strace;
   std::string entry_text;
@@ -273,6 +275,7 @@ void Task::handle_syscall() {
     }
   }
   if (strace) log_syscall_exit(*this, entry_text, info, result, regs_replaced_);
+  crash::set_serving(tid_, -1);
 }
 
 void Task::handle_fault(const siginfo_t& host_info) {
