@@ -11,6 +11,7 @@
 #include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
+#include <sys/sysinfo.h>
 #include <sys/syscall.h>
 #include <termios.h>
 #include <unistd.h>
@@ -176,6 +177,15 @@ int run_boot(int gofer_fd, int config_fd) {
     std::fprintf(stderr, "runsc: cannot create the memory file: %s\n", std::strerror(memfile.error()));
     return 128;
   }
+  // The sandbox's memory: the configured limit, else the host's RAM (a
+  // sandbox cannot hold more than the machine has without the host's OOM
+  // killer choosing whom to end).
+  uint64_t total_memory = config->total_memory;
+  if (total_memory == 0) {
+    struct sysinfo si {};
+    total_memory = ::sysinfo(&si) == 0 ? static_cast<uint64_t>(si.totalram) * si.mem_unit : kMemoryFileCapacity;
+  }
+  (*memfile)->set_limit(total_memory);
   auto platform = platform::make_ptrace_platform((*memfile)->fd());
   if (!platform) {
     std::fprintf(stderr, "runsc: cannot start the ptrace platform: %s\n", std::strerror(platform.error()));
@@ -183,7 +193,9 @@ int run_boot(int gofer_fd, int config_fd) {
   }
   std::shared_ptr<mm::MemoryFile> shared_memfile = std::move(*memfile);
   auto client = std::make_shared<gofer::Client>(UniqueFd(gofer_fd));
-  auto root = build_root(client, shared_memfile, config->overlay, config->root_read_only);
+  auto root = build_root(client, shared_memfile, config->overlay,
+                         config->overlay_size ? config->overlay_size : default_tmpfs_size(*shared_memfile),
+                         config->root_read_only);
   if (!root) {
     std::fprintf(stderr, "runsc: cannot build the sandbox's filesystem: %s\n", std::strerror(root.error()));
     return 128;

@@ -2,7 +2,26 @@
 
 #include <nlohmann/json.hpp>
 
+#include <cctype>
+
 namespace runsc::cli {
+
+Result<uint64_t> parse_size(const std::string& text) {
+  if (text.empty()) return Err(EINVAL);
+  uint64_t multiplier = 1;
+  std::string digits = text;
+  switch (std::tolower(static_cast<unsigned char>(digits.back()))) {
+    case 'k': multiplier = 1ull << 10; break;
+    case 'm': multiplier = 1ull << 20; break;
+    case 'g': multiplier = 1ull << 30; break;
+    case 't': multiplier = 1ull << 40; break;
+    default: break;
+  }
+  if (multiplier != 1) digits.pop_back();
+  if (digits.empty() || digits.find_first_not_of("0123456789") != std::string::npos || digits.size() > 15)
+    return Err(EINVAL);
+  return std::stoull(digits) * multiplier;
+}
 
 std::string to_json(const BootConfig& c) {
   nlohmann::json j;
@@ -17,6 +36,8 @@ std::string to_json(const BootConfig& c) {
   j["strace"] = c.strace;
   j["overlay"] = c.overlay;
   j["root_read_only"] = c.root_read_only;
+  j["total_memory"] = c.total_memory;
+  j["overlay_size"] = c.overlay_size;
   j["start_fifo"] = c.start_fifo;
   j["control_fd"] = c.control_fd;
   j["capabilities_set"] = c.capabilities_set;
@@ -59,6 +80,8 @@ Result<BootConfig> boot_config_from_json(const std::string& text) {
     c.strace = j.at("strace").get<bool>();
     c.overlay = j.value("overlay", true);
     c.root_read_only = j.value("root_read_only", false);
+    c.total_memory = j.value("total_memory", uint64_t{0});
+    c.overlay_size = j.value("overlay_size", uint64_t{0});
     c.start_fifo = j.value("start_fifo", std::string());
     c.control_fd = j.value("control_fd", -1);
     c.capabilities_set = j.value("capabilities_set", false);

@@ -22,13 +22,20 @@ struct GlobalFlags {
   // "root:memory": the root is an overlay with its upper layer in sandbox
   // memory (the default); "none": the root is the gofer's tree itself.
   std::string overlay2 = "root:memory";
+  // Sandbox memory (bytes, 0: the host's RAM) and the root overlay's size
+  // (0: half of that, as a tmpfs without size= is half of RAM).
+  uint64_t total_memory = 0;
+  uint64_t overlay_size = 0;
 };
+
+// "512m", "2g", "65536k", "4096": bytes; EINVAL for anything else.
+Result<uint64_t> parse_size(const std::string& text);
 
 // A tmpfs the Sentry mounts for the container (an OCI mount of type tmpfs).
 struct TmpfsMount {
   std::string destination;
   uint32_t mode = 01777;
-  uint64_t size = 0;  // bytes; 0: no limit
+  uint64_t size = 0;  // bytes; 0: half of the sandbox's memory, as Linux's default
 };
 
 // A host file or directory the container sees at `destination` (an OCI
@@ -52,6 +59,8 @@ struct BootConfig {
   bool strace = false;
   bool overlay = true;  // root overlay with an in-memory upper layer
   bool root_read_only = false;  // without the overlay: the gofer refuses writes
+  uint64_t total_memory = 0;    // the memory file's limit; 0: the host's RAM
+  uint64_t overlay_size = 0;    // the root overlay's upper layer; 0: half of total_memory
   std::vector<TmpfsMount> tmpfs_mounts;
   std::vector<BindMount> bind_mounts;  // in the order the bundle lists them
   // linux.namespaces' network path (a pod's network namespace): the Sentry

@@ -82,14 +82,16 @@ Result<void> mount_at(const std::shared_ptr<vfs::Dentry>& root, const std::strin
 
 // The sandbox's mount table: the root (an overlay of the gofer's tree, or
 // that tree read-only), /dev made by the Sentry, and /dev/shm.
+uint64_t default_tmpfs_size(const mm::MemoryFile& memfile) { return memfile.limit() / 2 & ~uint64_t{4095}; }
+
 Result<std::shared_ptr<vfs::Dentry>> build_root(const std::shared_ptr<gofer::Client>& client,
                                                   const std::shared_ptr<mm::MemoryFile>& memfile, bool overlay,
-                                                  bool read_only) {
+                                                  uint64_t overlay_size, bool read_only) {
   auto lower = vfs::make_gofer_root(client, /*writable=*/!overlay && !read_only, memfile);
   if (!lower) return Err(lower.error());
   std::shared_ptr<vfs::Dentry> root;
   if (overlay) {
-    auto inode = vfs::make_overlay_root((*lower)->inode_ptr(), memfile);
+    auto inode = vfs::make_overlay_root((*lower)->inode_ptr(), memfile, overlay_size);
     if (!inode) return Err(inode.error());
     root = std::make_shared<vfs::Dentry>("", nullptr, std::move(*inode));
     vfs::mount(root, nullptr, "overlay", "overlay", "", false);
@@ -104,7 +106,7 @@ Result<std::shared_ptr<vfs::Dentry>> build_root(const std::shared_ptr<gofer::Cli
     if (r.error() == EROFS) return root;
     return Err(r.error());
   }
-  auto shm_fs = vfs::TmpfsFilesystem::create(memfile);
+  auto shm_fs = vfs::TmpfsFilesystem::create(memfile, default_tmpfs_size(*memfile));
   auto shm = std::make_shared<vfs::Dentry>("", nullptr, shm_fs->make_root(01777, vfs::Owner{}));
   if (auto r = mount_at(root, "/dev/shm", shm, "tmpfs", "mode=1777"); !r) return Err(r.error());
   // The sandbox's own ptys, with the options a container's /dev/pts has.
@@ -117,7 +119,7 @@ Result<void> add_container_mounts(kernel::Kernel& kernel, const std::shared_ptr<
                                   const BootConfig& config, std::string& error) {
   // The container's own tmpfs mounts (/tmp, /run...).
   for (const auto& m : config.tmpfs_mounts) {
-    auto fs = vfs::TmpfsFilesystem::create(kernel.memfile_ptr(), m.size);
+    auto fs = vfs::TmpfsFilesystem::create(kernel.memfile_ptr(), m.size ? m.size : default_tmpfs_size(kernel.memfile()));
     auto fs_root = std::make_shared<vfs::Dentry>("", nullptr, fs->make_root(m.mode & 07777, vfs::Owner{}));
     if (auto r = mount_at(root, m.destination, fs_root, "tmpfs", fmt::format("mode={:o}", m.mode & 07777)); !r) {
       error = "cannot mount tmpfs on " + m.destination + ": " + std::strerror(r.error());

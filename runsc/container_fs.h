@@ -26,10 +26,15 @@ class Dentry;
 namespace runsc::cli {
 
 // The root from the gofer at `client` (read-only lower layer under an
-// in-memory overlay, or the tree itself), with /dev and /dev/shm.
+// in-memory overlay of `overlay_size` bytes, or the tree itself), with
+// /dev and /dev/shm.
 Result<std::shared_ptr<vfs::Dentry>> build_root(const std::shared_ptr<gofer::Client>& client,
                                                 const std::shared_ptr<mm::MemoryFile>& memfile, bool overlay,
-                                                bool read_only);
+                                                uint64_t overlay_size, bool read_only);
+
+// A tmpfs's size when no size= is given: half of the sandbox's memory,
+// as Linux's default is half of RAM (Documentation/filesystems/tmpfs).
+uint64_t default_tmpfs_size(const mm::MemoryFile& memfile);
 
 // The rest of `config`'s mounts on `root`: tmpfs, bind mounts (their
 // gofer_fd taken over), /proc and /sys. `error` says which failed.

@@ -214,6 +214,8 @@ int run_sandbox(const GlobalFlags& flags, BootConfig config, const std::string& 
   std::vector<UniqueFd>& sentry_ends = gofers->sentry_ends;
   const int root_gofer = sentry_ends.front().get();
 
+  if (config.total_memory == 0) config.total_memory = flags.total_memory;
+  if (config.overlay_size == 0) config.overlay_size = flags.overlay_size;
   // The configuration travels in a sealed-off memfd, read by the Sentry.
   UniqueFd config_fd(::memfd_create("runsc-config", MFD_CLOEXEC));
   std::string json = to_json(config);

@@ -43,6 +43,24 @@ int main(int argc, char** argv) {
                  "root overlay: root:memory (writes stay in sandbox memory) or none (the root as the gofer serves it)")
       ->check(CLI::IsMember({"root:memory", "none"}))
       ->capture_default_str();
+  // Sizes as tmpfs takes them (512m, 2g): parsed here so a bad one is a
+  // usage error before anything starts.
+  auto size_option = [&app](const char* name, uint64_t& target, const char* help) {
+    app.add_option_function<std::string>(
+           name,
+           [&target](const std::string& v) {
+             auto size = parse_size(v);
+             if (!size || *size == 0) throw CLI::ValidationError("not a size (e.g. 512m, 2g): " + v);
+             target = *size;
+           },
+           help)
+        ->type_name("SIZE");
+  };
+  size_option("--total-memory", g.total_memory,
+              "the sandbox's memory; past it a page fault is the OOM killer's SIGKILL and tmpfs writes ENOSPC "
+              "(default: the host's RAM, or linux.resources.memory.limit)");
+  size_option("--overlay-size", g.overlay_size,
+              "the root overlay's upper layer; past it writes are ENOSPC (default: half of the sandbox's memory)");
   app.add_flag("--systemd-cgroup", g.systemd_cgroup, "accepted for compatibility with runc");
 
   DoOptions do_opts;

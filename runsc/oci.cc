@@ -312,13 +312,9 @@ Result<BootConfig> load_bundle(const std::string& bundle, std::string& root_dir,
         for (const auto& o : m.value("options", std::vector<std::string>{})) {
           if (o.rfind("mode=", 0) == 0) t.mode = static_cast<uint32_t>(std::stoul(o.substr(5), nullptr, 8));
           if (o.rfind("size=", 0) == 0) {
-            std::string v = o.substr(5);
-            uint64_t mult = 1;
-            if (!v.empty() && (v.back() == 'k' || v.back() == 'm' || v.back() == 'g')) {
-              mult = v.back() == 'k' ? 1024 : v.back() == 'm' ? 1024 * 1024 : 1024ull * 1024 * 1024;
-              v.pop_back();
-            }
-            t.size = std::stoull(v) * mult;
+            auto size = parse_size(o.substr(5));
+            if (!size) throw std::runtime_error("mount " + destination + ": bad tmpfs option " + o);
+            t.size = *size;
           }
         }
         c.tmpfs_mounts.push_back(t);
@@ -378,7 +374,10 @@ Result<BootConfig> load_bundle(const std::string& bundle, std::string& root_dir,
         if (::stat(path.c_str(), &st) != 0) throw std::runtime_error("network namespace " + path + ": " + std::strerror(errno));
         c.network_namespace = path;
       }
-      (void)read_resources(linux_spec);
+      // The container's memory limit is the sandbox's, inside as well as
+      // by the host's cgroup: the OOM killer acts within the sandbox.
+      if (auto memory = read_resources(linux_spec).memory_limit; memory && *memory > 0)
+        c.total_memory = static_cast<uint64_t>(*memory);
       // An OCI seccomp profile would filter the application's system calls
       // on the host; here none reach the host, and the Sentry's own filter
       // is fixed. Said in the log rather than refused: Docker always sends

@@ -1,4 +1,5 @@
 // Process identity and lifecycle: exit, IDs, limits, uname, syslog, exec.
+#include <algorithm>
 #include <asm/prctl.h>
 #include <sys/prctl.h>
 #include <sys/random.h>
@@ -212,9 +213,13 @@ Result<uint64_t> sys_sysinfo(Task& t, const SyscallArgs& a) {
   ::sysinfo(&host);
   struct sysinfo info {};
   info.uptime = t.kernel().monotonic_ns() / 1000000000;
-  info.totalram = host.totalram;
-  info.freeram = host.freeram;
-  info.mem_unit = host.mem_unit;
+  // The sandbox's memory limit is its RAM (as /proc/meminfo says).
+  const uint64_t unit = host.mem_unit ? host.mem_unit : 1;
+  const uint64_t total = std::min<uint64_t>(host.totalram, t.kernel().memfile().limit() / unit);
+  const uint64_t used = t.kernel().memfile().allocated_bytes() / unit;
+  info.totalram = total;
+  info.freeram = std::min<uint64_t>(host.freeram, total > used ? total - used : 0);
+  info.mem_unit = static_cast<uint32_t>(unit);
   info.procs = 1;
   if (auto r = t.mm().copy_out(a.u(0), &info, sizeof(info)); !r) return Err(r.error());
   return ok();

@@ -447,12 +447,13 @@ class OverlayInode final : public Inode, public std::enable_shared_from_this<Ove
 
 }  // namespace
 
-Result<std::shared_ptr<Inode>> make_overlay_root(std::shared_ptr<Inode> lower, std::shared_ptr<mm::MemoryFile> memfile) {
+Result<std::shared_ptr<Inode>> make_overlay_root(std::shared_ptr<Inode> lower, std::shared_ptr<mm::MemoryFile> memfile,
+                                                 uint64_t upper_size) {
   if (!S_ISDIR(lower->file_type())) return Err(ENOTDIR);
   auto st = lower->stat();
   if (!st) return Err(st.error());
   auto fs = std::make_shared<OverlayFs>();
-  fs->upper_fs = TmpfsFilesystem::create(std::move(memfile));
+  fs->upper_fs = TmpfsFilesystem::create(std::move(memfile), upper_size);
   fs->upper_fs->set_first_ino(kUpperInoBase);
   fs->dev = fs->upper_fs->dev();
   auto upper_root = fs->upper_fs->make_root(st->st_mode & 07777, Owner{st->st_uid, st->st_gid});

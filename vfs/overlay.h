@@ -18,6 +18,9 @@ namespace runsc::vfs {
 
 // The root inode of an overlay of `lower` (a directory) under a fresh
 // tmpfs upper layer whose pages come from `memfile`.
-Result<std::shared_ptr<Inode>> make_overlay_root(std::shared_ptr<Inode> lower, std::shared_ptr<mm::MemoryFile> memfile);
+// `upper_size`: bytes the upper layer may hold (copy-ups and new files);
+// past it writes are ENOSPC. 0: no limit but the memory file's.
+Result<std::shared_ptr<Inode>> make_overlay_root(std::shared_ptr<Inode> lower, std::shared_ptr<mm::MemoryFile> memfile,
+                                                 uint64_t upper_size = 0);
 
 }  // namespace runsc::vfs

@@ -2,6 +2,7 @@
 
 #include "common/cpus.h"
 
+#include <algorithm>
 #include <cpuid.h>
 #include <dirent.h>
 #include <sched.h>
@@ -652,7 +653,8 @@ std::string Procfs::proc_stat_text() {
 }
 
 std::string Procfs::meminfo_text() {
-  const uint64_t total = facts_.mem_total_kb;
+  // The sandbox's memory limit is its RAM, as a container's free(1) shows.
+  const uint64_t total = std::min(facts_.mem_total_kb, kernel_.memfile().limit() / 1024);
   const uint64_t used = kernel_.memfile().allocated_bytes() / 1024;
   const uint64_t free = total > used ? total - used : 0;
   return fmt::format(

@@ -9,6 +9,8 @@
 #include <system_error>
 #include <thread>
 
+#include <fmt/format.h>
+
 #include "common/interrupt.h"
 #include "common/crash.h"
 #include "common/log.h"
@@ -278,6 +280,20 @@ void Task::handle_syscall() {
   crash::set_serving(tid_, -1);
 }
 
+void Task::out_of_memory() {
+  // Linux's OOM killer: SIGKILL, and a line in the kernel log that dmesg
+  // shows. Linux picks the process with the largest badness score; here
+  // it is the process whose fault the limit refused, which keeps the
+  // choice local and cannot pick a process that is not using memory now.
+  const int pid = this->pid();
+  kernel_.boot_log().add(fmt::format("Out of memory: Killed process {} ({})", pid, comm_), 3);
+  log::warn("task {}: out of sandbox memory; SIGKILL to process {}", tid_, pid);
+  siginfo_t info{};
+  info.si_signo = SIGKILL;
+  info.si_code = SI_KERNEL;
+  send_group_signal(kernel_, group(), info);
+}
+
 void Task::handle_fault(const siginfo_t& host_info) {
   siginfo_t info = host_info;
   if (info.si_signo == SIGSEGV || info.si_signo == SIGBUS) {
@@ -294,6 +310,10 @@ void Task::handle_fault(const siginfo_t& host_info) {
       // raised: retry once; the same fault again is a real violation.
       if (r.error() == EAGAIN && last_mapped_fault_ != addr) {
         last_mapped_fault_ = addr;
+        return;
+      }
+      if (r.error() == ENOMEM) {
+        out_of_memory();
         return;
       }
       if (r.error() == EIO) {

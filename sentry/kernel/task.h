@@ -255,6 +255,8 @@ class Task : public vfs::UserMemory, public std::enable_shared_from_this<Task> {
   void handle_syscall();
   bool entered_by_int80();
   void handle_fault(const siginfo_t& info);
+  // A page fault the sandbox's memory limit cannot serve.
+  void out_of_memory();
   void check_pending();
   // Applies the disposition of every pending, unblocked signal: runs
   // handlers by building their frames, or the default action.

@@ -4,6 +4,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <iterator>
 #include <vector>
 
@@ -20,8 +21,19 @@ Result<std::unique_ptr<MemoryFile>> MemoryFile::create(uint64_t capacity) {
 
 MemoryFile::~MemoryFile() { ::munmap(base_, capacity_); }
 
+void MemoryFile::set_limit(uint64_t bytes) {
+  std::lock_guard lock(mu_);
+  limit_ = std::min(bytes, capacity_);
+}
+
+uint64_t MemoryFile::limit() const {
+  std::lock_guard lock(mu_);
+  return limit_;
+}
+
 Result<uint64_t> MemoryFile::allocate(uint64_t length) {
   std::lock_guard lock(mu_);
+  if (in_use_ > limit_ || length > limit_ - in_use_) return Err(ENOMEM);
   for (auto it = free_.begin(); it != free_.end(); ++it) {
     if (it->second < length) continue;
     uint64_t offset = it->first;

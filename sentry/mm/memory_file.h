@@ -35,9 +35,14 @@ class MemoryFile {
   // Whether more than one reference holds the page at `offset`.
   bool is_shared(uint64_t offset) const;
   uint64_t allocated_bytes() const;
+  // The sandbox's memory limit: an allocation that would take the pages in
+  // use past `bytes` is ENOMEM (the application's page fault becomes the
+  // OOM killer's SIGKILL, a tmpfs write ENOSPC), never the host's OOM.
+  void set_limit(uint64_t bytes);
+  uint64_t limit() const;
 
  private:
-  MemoryFile(UniqueFd fd, uint8_t* base, uint64_t capacity) : fd_(std::move(fd)), base_(base), capacity_(capacity) {}
+  MemoryFile(UniqueFd fd, uint8_t* base, uint64_t capacity) : fd_(std::move(fd)), base_(base), capacity_(capacity), limit_(capacity) {}
 
   UniqueFd fd_;
   uint8_t* base_;
@@ -46,6 +51,7 @@ class MemoryFile {
   uint64_t bump_ = 0;                       // everything above is never used
   std::map<uint64_t, uint64_t> free_;       // offset -> length, below bump_
   uint64_t in_use_ = 0;
+  uint64_t limit_;  // capacity_ unless set_limit
   // Page offset -> references beyond the first, for shared pages only.
   std::map<uint64_t, uint32_t> extra_refs_;
 
