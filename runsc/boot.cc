@@ -204,6 +204,7 @@ int run_boot(int gofer_fd, int config_fd) {
   kernel::KernelOptions options;
   options.hostname = config->hostname;
   options.strace = config->strace;
+  options.max_tasks = config->total_tasks;
   kernel::Kernel kernel(options, shared_memfile, std::move(*platform), *root, syscalls::syscall_table());
   kernel.boot_log().add("Starting runsc-cpp, an application kernel in user space...");
   kernel.boot_log().add("Linux version 4.4.0 as presented to the application; x86_64");

@@ -38,6 +38,7 @@ std::string to_json(const BootConfig& c) {
   j["root_read_only"] = c.root_read_only;
   j["total_memory"] = c.total_memory;
   j["overlay_size"] = c.overlay_size;
+  j["total_tasks"] = c.total_tasks;
   j["start_fifo"] = c.start_fifo;
   j["control_fd"] = c.control_fd;
   j["capabilities_set"] = c.capabilities_set;
@@ -82,6 +83,7 @@ Result<BootConfig> boot_config_from_json(const std::string& text) {
     c.root_read_only = j.value("root_read_only", false);
     c.total_memory = j.value("total_memory", uint64_t{0});
     c.overlay_size = j.value("overlay_size", uint64_t{0});
+    c.total_tasks = j.value("total_tasks", 0);
     c.start_fifo = j.value("start_fifo", std::string());
     c.control_fd = j.value("control_fd", -1);
     c.capabilities_set = j.value("capabilities_set", false);

@@ -26,6 +26,7 @@ struct GlobalFlags {
   // (0: half of that, as a tmpfs without size= is half of RAM).
   uint64_t total_memory = 0;
   uint64_t overlay_size = 0;
+  int total_tasks = 0;  // the sandbox's task limit, threads included (0: none)
 };
 
 // "512m", "2g", "65536k", "4096": bytes; EINVAL for anything else.
@@ -61,6 +62,7 @@ struct BootConfig {
   bool root_read_only = false;  // without the overlay: the gofer refuses writes
   uint64_t total_memory = 0;    // the memory file's limit; 0: the host's RAM
   uint64_t overlay_size = 0;    // the root overlay's upper layer; 0: half of total_memory
+  int total_tasks = 0;          // tasks (threads included) in the sandbox; 0: no limit
   std::vector<TmpfsMount> tmpfs_mounts;
   std::vector<BindMount> bind_mounts;  // in the order the bundle lists them
   // linux.namespaces' network path (a pod's network namespace): the Sentry

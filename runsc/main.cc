@@ -61,6 +61,10 @@ int main(int argc, char** argv) {
               "(default: the host's RAM, or linux.resources.memory.limit)");
   size_option("--overlay-size", g.overlay_size,
               "the root overlay's upper layer; past it writes are ENOSPC (default: half of the sandbox's memory)");
+  app.add_option("--total-tasks", g.total_tasks,
+                 "the sandbox's task limit, threads included: past it clone and fork are EAGAIN "
+                 "(default: none, or linux.resources.pids.limit)")
+      ->check(CLI::PositiveNumber);
   app.add_flag("--systemd-cgroup", g.systemd_cgroup, "accepted for compatibility with runc");
 
   DoOptions do_opts;

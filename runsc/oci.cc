@@ -376,8 +376,13 @@ Result<BootConfig> load_bundle(const std::string& bundle, std::string& root_dir,
       }
       // The container's memory limit is the sandbox's, inside as well as
       // by the host's cgroup: the OOM killer acts within the sandbox.
-      if (auto memory = read_resources(linux_spec).memory_limit; memory && *memory > 0)
-        c.total_memory = static_cast<uint64_t>(*memory);
+      const Resources resources = read_resources(linux_spec);
+      if (resources.memory_limit && *resources.memory_limit > 0)
+        c.total_memory = static_cast<uint64_t>(*resources.memory_limit);
+      // pids.limit, likewise: a fork bomb gets EAGAIN from the Sentry
+      // before the host's pids cgroup has to refuse it a thread.
+      if (resources.pids_limit && *resources.pids_limit > 0 && *resources.pids_limit < (1 << 30))
+        c.total_tasks = static_cast<int>(*resources.pids_limit);
       // An OCI seccomp profile would filter the application's system calls
       // on the host; here none reach the host, and the Sentry's own filter
       // is fixed. Said in the log rather than refused: Docker always sends

@@ -59,8 +59,15 @@ Result<void> set_ids(Credentials& c, bool uid, uint32_t r, uint32_t e, uint32_t 
   return {};
 }
 
+// The task's count in RLIMIT_NPROC follows its real uid.
+void recount_user(Task& t) {
+  std::lock_guard lock(t.kernel().tree_mutex());
+  t.kernel().set_task_uid_locked(t, t.creds().ruid);
+}
+
 Result<uint64_t> do_setresid(Task& t, bool uid, uint32_t r, uint32_t e, uint32_t s) {
   if (auto res = set_ids(t.creds(), uid, r, e, s); !res) return Err(res.error());
+  if (uid) recount_user(t);
   return ok();
 }
 
@@ -88,6 +95,7 @@ Result<uint64_t> do_setreid(Task& t, bool uid, uint32_t r, uint32_t e) {
   uint32_t s = kUnchanged;
   if (r != kUnchanged || (e != kUnchanged && e != cr)) s = new_e;
   apply_ids(c, uid, r, new_e, s);
+  if (uid) recount_user(t);
   return ok();
 }
 

@@ -71,11 +71,35 @@ int64_t Kernel::monotonic_ns() const {
 }
 
 void Kernel::add_task_locked(const std::shared_ptr<Task>& task) {
-  tasks_[task->tid()] = task;
+  if (tasks_.emplace(task->tid(), task).second) {
+    task->counted_uid_ = task->creds().ruid;
+    ++tasks_of_uid_[task->counted_uid_];
+  }
   processes_.emplace(task->pid(), task->group_ptr());
 }
 
-void Kernel::remove_task_locked(int tid) { tasks_.erase(tid); }
+void Kernel::remove_task_locked(int tid) {
+  auto it = tasks_.find(tid);
+  if (it == tasks_.end()) return;
+  if (auto task = it->second.lock()) {
+    auto count = tasks_of_uid_.find(task->counted_uid_);
+    if (count != tasks_of_uid_.end() && --count->second <= 0) tasks_of_uid_.erase(count);
+  }
+  tasks_.erase(it);
+}
+
+int Kernel::tasks_of_uid_locked(uint32_t uid) const {
+  auto it = tasks_of_uid_.find(uid);
+  return it == tasks_of_uid_.end() ? 0 : it->second;
+}
+
+void Kernel::set_task_uid_locked(Task& task, uint32_t ruid) {
+  if (task.counted_uid_ == ruid || !tasks_.contains(task.tid())) return;
+  auto count = tasks_of_uid_.find(task.counted_uid_);
+  if (count != tasks_of_uid_.end() && --count->second <= 0) tasks_of_uid_.erase(count);
+  task.counted_uid_ = ruid;
+  ++tasks_of_uid_[ruid];
+}
 
 void Kernel::wait_for_exit(const ThreadGroup& group) {
   std::unique_lock lock(tree_mu_);

@@ -60,6 +60,10 @@ struct Credentials {
 struct KernelOptions {
   std::string hostname = "runsc";
   bool strace = false;
+  // The sandbox's task limit (threads included; 0: none): clone past it
+  // is EAGAIN, as a pids cgroup makes it (--total-tasks,
+  // linux.resources.pids.limit).
+  int max_tasks = 0;
 };
 
 class Kernel {
@@ -94,6 +98,11 @@ class Kernel {
   // With tree_mutex() held.
   void add_task_locked(const std::shared_ptr<Task>& task);
   void remove_task_locked(int tid);
+  // Live tasks whose real uid is `uid` (RLIMIT_NPROC counts them) and in
+  // all. A task's count moves with its real uid (set_task_uid_locked).
+  int tasks_of_uid_locked(uint32_t uid) const;
+  int task_count_locked() const { return static_cast<int>(tasks_.size()); }
+  void set_task_uid_locked(Task& task, uint32_t ruid);
   void remove_process_locked(int pid);
   std::shared_ptr<ThreadGroup> find_process_locked(int pid) const;
   std::shared_ptr<Task> find_task_locked(int tid) const;
@@ -144,6 +153,7 @@ class Kernel {
   std::condition_variable exit_cv_;
   std::map<int, std::shared_ptr<ThreadGroup>> processes_;
   std::map<int, std::weak_ptr<Task>> tasks_;
+  std::map<uint32_t, int> tasks_of_uid_;
   // The kernel's side of the sandbox's ptys (process.cc), registered with
   // vfs while the kernel lives.
   std::unique_ptr<vfs::TerminalControl> terminal_control_;

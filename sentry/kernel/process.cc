@@ -176,6 +176,14 @@ Result<int> Task::clone(const CloneRequest& req) {
 
   {
     std::lock_guard lock(kernel_.tree_mutex());
+    // RLIMIT_NPROC counts the real user's tasks, threads included; root
+    // and CAP_SYS_RESOURCE or CAP_SYS_ADMIN holders go past it (Linux's
+    // copy_process). The sandbox's own task limit binds everyone.
+    const bool exempt = creds_.ruid == 0 || ((creds_.cap_effective >> 24) & 1) || ((creds_.cap_effective >> 21) & 1);
+    if (!exempt && static_cast<uint64_t>(kernel_.tasks_of_uid_locked(creds_.ruid)) >= rlimits_[RLIMIT_NPROC].rlim_cur)
+      return Err(EAGAIN);
+    if (kernel_.options().max_tasks > 0 && kernel_.task_count_locked() >= kernel_.options().max_tasks)
+      return Err(EAGAIN);
     if (thread) {
       if (group_->group_exiting) return Err(EAGAIN);
       group_->tasks.push_back(child);

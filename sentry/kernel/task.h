@@ -252,6 +252,7 @@ class Task : public vfs::UserMemory, public std::enable_shared_from_this<Task> {
   Result<void> copy_in(uint64_t addr, void* dst, size_t length) override { return mm_->copy_in(addr, dst, length); }
 
  private:
+  friend class Kernel;  // its per-user task count (counted_uid_)
   void handle_syscall();
   bool entered_by_int80();
   void handle_fault(const siginfo_t& info);
@@ -291,6 +292,7 @@ class Task : public vfs::UserMemory, public std::enable_shared_from_this<Task> {
   std::shared_ptr<FdTable> fds_;
   std::shared_ptr<FsContext> fs_;
   Credentials creds_;
+  uint32_t counted_uid_ = 0;  // the uid the kernel's per-user task count holds this task under (tree lock)
   platform::Registers regs_{};
   std::unique_ptr<platform::Context> context_;
   std::shared_ptr<SignalHandlers> sighand_ = std::make_shared<SignalHandlers>();

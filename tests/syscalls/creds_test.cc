@@ -4,6 +4,8 @@
 // forked child, since they cannot be changed back. Needs to start as root.
 #include <grp.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
 #include <linux/capability.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -143,6 +145,71 @@ TEST_F(CredsTest, ChildInheritsCredentials) {
     pid_t pid = ForkChild([] { return getuid() == 1000 && geteuid() == 1000 ? 0 : 1; });
     CHILD_CHECK(pid > 0);
     return syscall_test::WaitStatus(pid) == 0 ? 0 : kChildFailed;
+  });
+  EXPECT_EXITED_WITH(status, 0);
+}
+
+// Forks up to `most` children that wait for `release` to close, until
+// fork fails; the number made, with the errno of the failure in `err`.
+int fork_until_refused(const int release[2], int most, int& err) {
+  int made = 0;
+  for (; made < most; ++made) {
+    pid_t pid = fork();
+    if (pid == 0) {
+      close(release[1]);
+      char b;
+      (void)read(release[0], &b, 1);
+      _exit(0);
+    }
+    if (pid < 0) {
+      err = errno;
+      break;
+    }
+  }
+  return made;
+}
+
+// setrlimit(2) RLIMIT_NPROC: the real user's tasks (the caller counts)
+// are limited; fork past it is EAGAIN. An uncommon uid, so that no other
+// process on the machine is counted with the test's when run natively.
+TEST_F(CredsTest, RlimitNprocBoundsTheRealUsersTasks) {
+  int status = RunInChild([] {
+    int release[2];
+    CHILD_CHECK(pipe(release) == 0);
+    rlimit three{3, 3};
+    CHILD_CHECK(setrlimit(RLIMIT_NPROC, &three) == 0);
+    CHILD_CHECK(setresuid(54321, 54321, 54321) == 0);
+    int err = 0;
+    const int made = fork_until_refused(release, 64, err);
+    close(release[1]);
+    while (wait(nullptr) > 0) {
+    }
+    CHILD_CHECK(made == 2);  // the caller and two children: three tasks
+    CHILD_CHECK(err == EAGAIN);
+    // Once they are gone, there is room again.
+    pid_t pid = ForkChild([] { return 0; });
+    CHILD_CHECK(pid > 0);
+    return syscall_test::WaitStatus(pid) == 0 ? 0 : kChildFailed;
+  });
+  EXPECT_EXITED_WITH(status, 0);
+}
+
+// Root (uid 0) is not held by RLIMIT_NPROC (Linux's copy_process exempts
+// the initial user and CAP_SYS_RESOURCE/CAP_SYS_ADMIN).
+TEST_F(CredsTest, RlimitNprocDoesNotBindRoot) {
+  int status = RunInChild([] {
+    int release[2];
+    CHILD_CHECK(pipe(release) == 0);
+    rlimit one{1, 1};
+    CHILD_CHECK(setrlimit(RLIMIT_NPROC, &one) == 0);
+    int err = 0;
+    const int made = fork_until_refused(release, 4, err);
+    close(release[1]);
+    while (wait(nullptr) > 0) {
+    }
+    CHILD_CHECK(err == 0);
+    CHILD_CHECK(made == 4);
+    return 0;
   });
   EXPECT_EXITED_WITH(status, 0);
 }
