@@ -545,7 +545,15 @@ Result<void> MemoryManager::handle_fault(uint64_t addr) {
   if (pit != pmas_.end() && pit->second.value.mapped) return Err(EAGAIN);
   uint64_t win_start = std::max(vit->first, addr & ~(kFaultWindow - 1));
   uint64_t win_end = std::min(vit->second.end, (addr & ~(kFaultWindow - 1)) + kFaultWindow);
-  if (auto r = populate_locked(win_start, win_end, vma, vit->first); !r) return r;
+  auto populated = populate_locked(win_start, win_end, vma, vit->first);
+  if (!populated && populated.error() == ENOMEM && win_end - win_start > kPageSize) {
+    // Near the memory limit the window shrinks to the faulting page, so
+    // the OOM kill comes only when that one page cannot be had.
+    win_start = page_down(addr);
+    win_end = win_start + kPageSize;
+    populated = populate_locked(win_start, win_end, vma, vit->first);
+  }
+  if (!populated) return populated;
   // A shared file mapping past the file's end has no page: EIO tells the
   // task to raise SIGBUS.
   if (pmas_.find(addr) == pmas_.end()) return Err(EIO);
