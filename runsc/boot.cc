@@ -193,9 +193,7 @@ int run_boot(int gofer_fd, int config_fd) {
   }
   std::shared_ptr<mm::MemoryFile> shared_memfile = std::move(*memfile);
   auto client = std::make_shared<gofer::Client>(UniqueFd(gofer_fd));
-  auto root = build_root(client, shared_memfile, config->overlay,
-                         config->overlay_size ? config->overlay_size : default_tmpfs_size(*shared_memfile),
-                         config->root_read_only);
+  auto root = build_root(client, shared_memfile, *config);
   if (!root) {
     std::fprintf(stderr, "runsc: cannot build the sandbox's filesystem: %s\n", std::strerror(root.error()));
     return 128;

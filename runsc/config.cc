@@ -20,7 +20,9 @@ Result<uint64_t> parse_size(const std::string& text) {
   if (multiplier != 1) digits.pop_back();
   if (digits.empty() || digits.find_first_not_of("0123456789") != std::string::npos || digits.size() > 15)
     return Err(EINVAL);
-  return std::stoull(digits) * multiplier;
+  const uint64_t value = std::stoull(digits);
+  if (value > UINT64_MAX / multiplier / 2) return Err(EINVAL);  // far past any memory, and no overflow
+  return value * multiplier;
 }
 
 std::string to_json(const BootConfig& c) {
@@ -82,7 +84,7 @@ Result<BootConfig> boot_config_from_json(const std::string& text) {
     c.overlay = j.value("overlay", true);
     c.root_read_only = j.value("root_read_only", false);
     c.total_memory = j.value("total_memory", uint64_t{0});
-    c.overlay_size = j.value("overlay_size", uint64_t{0});
+    c.overlay_size = j.value("overlay_size", TmpfsMount::kHalfOfMemory);
     c.total_tasks = j.value("total_tasks", 0);
     c.start_fifo = j.value("start_fifo", std::string());
     c.control_fd = j.value("control_fd", -1);

@@ -23,20 +23,23 @@ struct GlobalFlags {
   // memory (the default); "none": the root is the gofer's tree itself.
   std::string overlay2 = "root:memory";
   // Sandbox memory (bytes, 0: the host's RAM) and the root overlay's size
-  // (0: half of that, as a tmpfs without size= is half of RAM).
+  // (unset: half of that, as a tmpfs without size= is half of RAM).
   uint64_t total_memory = 0;
-  uint64_t overlay_size = 0;
+  uint64_t overlay_size = ~uint64_t{0};  // TmpfsMount::kHalfOfMemory
   int total_tasks = 0;  // the sandbox's task limit, threads included (0: none)
 };
 
-// "512m", "2g", "65536k", "4096": bytes; EINVAL for anything else.
+// "512m", "2G", "65536k", "4096": bytes, with tmpfs's suffixes k, m, g, t
+// in either case; EINVAL for anything else.
 Result<uint64_t> parse_size(const std::string& text);
 
 // A tmpfs the Sentry mounts for the container (an OCI mount of type tmpfs).
 struct TmpfsMount {
+  // No size= given: half of the sandbox's memory, Linux's default.
+  static constexpr uint64_t kHalfOfMemory = ~uint64_t{0};
   std::string destination;
   uint32_t mode = 01777;
-  uint64_t size = 0;  // bytes; 0: half of the sandbox's memory, as Linux's default
+  uint64_t size = kHalfOfMemory;  // bytes; 0 (size=0): no limit, as Linux
 };
 
 // A host file or directory the container sees at `destination` (an OCI
@@ -61,7 +64,7 @@ struct BootConfig {
   bool overlay = true;  // root overlay with an in-memory upper layer
   bool root_read_only = false;  // without the overlay: the gofer refuses writes
   uint64_t total_memory = 0;    // the memory file's limit; 0: the host's RAM
-  uint64_t overlay_size = 0;    // the root overlay's upper layer; 0: half of total_memory
+  uint64_t overlay_size = TmpfsMount::kHalfOfMemory;  // the root overlay's upper layer, as a tmpfs size
   int total_tasks = 0;          // tasks (threads included) in the sandbox; 0: no limit
   std::vector<TmpfsMount> tmpfs_mounts;
   std::vector<BindMount> bind_mounts;  // in the order the bundle lists them

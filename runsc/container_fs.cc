@@ -80,18 +80,26 @@ Result<void> mount_at(const std::shared_ptr<vfs::Dentry>& root, const std::strin
 
 }  // namespace
 
+// A tmpfs's size in bytes (0: no limit) from what its mount asked for:
+// none is half of the sandbox's memory, as Linux's default is half of RAM;
+// sizes are whole pages (Documentation/filesystems/tmpfs).
+uint64_t tmpfs_size(const mm::MemoryFile& memfile, uint64_t asked) {
+  constexpr uint64_t kPage = 4096;
+  if (asked == TmpfsMount::kHalfOfMemory) return memfile.limit() / 2 & ~(kPage - 1);
+  return (asked + kPage - 1) & ~(kPage - 1);
+}
+
 // The sandbox's mount table: the root (an overlay of the gofer's tree, or
 // that tree read-only), /dev made by the Sentry, and /dev/shm.
-uint64_t default_tmpfs_size(const mm::MemoryFile& memfile) { return memfile.limit() / 2 & ~uint64_t{4095}; }
-
 Result<std::shared_ptr<vfs::Dentry>> build_root(const std::shared_ptr<gofer::Client>& client,
-                                                  const std::shared_ptr<mm::MemoryFile>& memfile, bool overlay,
-                                                  uint64_t overlay_size, bool read_only) {
+                                                  const std::shared_ptr<mm::MemoryFile>& memfile,
+                                                  const BootConfig& config) {
+  const bool overlay = config.overlay, read_only = config.root_read_only;
   auto lower = vfs::make_gofer_root(client, /*writable=*/!overlay && !read_only, memfile);
   if (!lower) return Err(lower.error());
   std::shared_ptr<vfs::Dentry> root;
   if (overlay) {
-    auto inode = vfs::make_overlay_root((*lower)->inode_ptr(), memfile, overlay_size);
+    auto inode = vfs::make_overlay_root((*lower)->inode_ptr(), memfile, tmpfs_size(*memfile, config.overlay_size));
     if (!inode) return Err(inode.error());
     root = std::make_shared<vfs::Dentry>("", nullptr, std::move(*inode));
     vfs::mount(root, nullptr, "overlay", "overlay", "", false);
@@ -106,7 +114,7 @@ Result<std::shared_ptr<vfs::Dentry>> build_root(const std::shared_ptr<gofer::Cli
     if (r.error() == EROFS) return root;
     return Err(r.error());
   }
-  auto shm_fs = vfs::TmpfsFilesystem::create(memfile, default_tmpfs_size(*memfile));
+  auto shm_fs = vfs::TmpfsFilesystem::create(memfile, tmpfs_size(*memfile, TmpfsMount::kHalfOfMemory));
   auto shm = std::make_shared<vfs::Dentry>("", nullptr, shm_fs->make_root(01777, vfs::Owner{}));
   if (auto r = mount_at(root, "/dev/shm", shm, "tmpfs", "mode=1777"); !r) return Err(r.error());
   // The sandbox's own ptys, with the options a container's /dev/pts has.
@@ -119,7 +127,7 @@ Result<void> add_container_mounts(kernel::Kernel& kernel, const std::shared_ptr<
                                   const BootConfig& config, std::string& error) {
   // The container's own tmpfs mounts (/tmp, /run...).
   for (const auto& m : config.tmpfs_mounts) {
-    auto fs = vfs::TmpfsFilesystem::create(kernel.memfile_ptr(), m.size ? m.size : default_tmpfs_size(kernel.memfile()));
+    auto fs = vfs::TmpfsFilesystem::create(kernel.memfile_ptr(), tmpfs_size(kernel.memfile(), m.size));
     auto fs_root = std::make_shared<vfs::Dentry>("", nullptr, fs->make_root(m.mode & 07777, vfs::Owner{}));
     if (auto r = mount_at(root, m.destination, fs_root, "tmpfs", fmt::format("mode={:o}", m.mode & 07777)); !r) {
       error = "cannot mount tmpfs on " + m.destination + ": " + std::strerror(r.error());

@@ -25,16 +25,12 @@ class Dentry;
 
 namespace runsc::cli {
 
-// The root from the gofer at `client` (read-only lower layer under an
-// in-memory overlay of `overlay_size` bytes, or the tree itself), with
-// /dev and /dev/shm.
+// The root from the gofer at `client` as `config` says (read-only lower
+// layer under an in-memory overlay of config.overlay_size bytes, or the
+// tree itself), with /dev and /dev/shm.
 Result<std::shared_ptr<vfs::Dentry>> build_root(const std::shared_ptr<gofer::Client>& client,
-                                                const std::shared_ptr<mm::MemoryFile>& memfile, bool overlay,
-                                                uint64_t overlay_size, bool read_only);
-
-// A tmpfs's size when no size= is given: half of the sandbox's memory,
-// as Linux's default is half of RAM (Documentation/filesystems/tmpfs).
-uint64_t default_tmpfs_size(const mm::MemoryFile& memfile);
+                                                const std::shared_ptr<mm::MemoryFile>& memfile,
+                                                const BootConfig& config);
 
 // The rest of `config`'s mounts on `root`: tmpfs, bind mounts (their
 // gofer_fd taken over), /proc and /sys. `error` says which failed.

@@ -246,9 +246,7 @@ void add_container(kernel::Kernel& kernel, int conn, const json& request, std::v
   }
   for (size_t i = 0; i < config->bind_mounts.size(); ++i) config->bind_mounts[i].gofer_fd = fds[4 + i].release();
   auto client = std::make_shared<gofer::Client>(std::move(fds[3]));
-  auto root = build_root(client, kernel.memfile_ptr(), config->overlay,
-                         config->overlay_size ? config->overlay_size : default_tmpfs_size(kernel.memfile()),
-                         config->root_read_only);
+  auto root = build_root(client, kernel.memfile_ptr(), *config);
   std::string error;
   if (!root) {
     send(conn, {{"error", std::string("cannot build the container's filesystem: ") + std::strerror(root.error())}});

@@ -215,7 +215,7 @@ int run_sandbox(const GlobalFlags& flags, BootConfig config, const std::string& 
   const int root_gofer = sentry_ends.front().get();
 
   if (config.total_memory == 0) config.total_memory = flags.total_memory;
-  if (config.overlay_size == 0) config.overlay_size = flags.overlay_size;
+  if (config.overlay_size == TmpfsMount::kHalfOfMemory) config.overlay_size = flags.overlay_size;
   if (config.total_tasks == 0) config.total_tasks = flags.total_tasks;
   // The configuration travels in a sealed-off memfd, read by the Sentry.
   UniqueFd config_fd(::memfd_create("runsc-config", MFD_CLOEXEC));

@@ -19,8 +19,6 @@ constexpr uint32_t kUnchanged = static_cast<uint32_t>(-1);
 constexpr int kCapSetuid = 7, kCapSetgid = 6;
 constexpr size_t kNgroupsMax = 65536;
 
-bool capable(const Credentials& c, int cap) { return (c.cap_effective >> cap) & 1; }
-
 // "Effect of user ID changes on capabilities" in capabilities(7).
 void fix_capabilities(Credentials& c, uint32_t old_ruid, uint32_t old_euid, uint32_t old_suid) {
   const bool had_root = old_ruid == 0 || old_euid == 0 || old_suid == 0;
@@ -50,7 +48,7 @@ void apply_ids(Credentials& c, bool uid, uint32_t r, uint32_t e, uint32_t s) {
 // setresuid/setresgid: each new ID (or kUnchanged) must be one of the
 // current three unless the task has the capability.
 Result<void> set_ids(Credentials& c, bool uid, uint32_t r, uint32_t e, uint32_t s) {
-  if (!capable(c, uid ? kCapSetuid : kCapSetgid)) {
+  if (!c.has_capability(uid ? kCapSetuid : kCapSetgid)) {
     const uint32_t cr = uid ? c.ruid : c.rgid, ce = uid ? c.euid : c.egid, cs = uid ? c.suid : c.sgid;
     auto allowed = [&](uint32_t id) { return id == kUnchanged || id == cr || id == ce || id == cs; };
     if (!allowed(r) || !allowed(e) || !allowed(s)) return Err(EPERM);
@@ -76,7 +74,7 @@ Result<uint64_t> do_setresid(Task& t, bool uid, uint32_t r, uint32_t e, uint32_t
 Result<uint64_t> do_setid(Task& t, bool uid, uint32_t id) {
   if (id == kUnchanged) return Err(EINVAL);
   Credentials& c = t.creds();
-  if (capable(c, uid ? kCapSetuid : kCapSetgid)) return do_setresid(t, uid, id, id, id);
+  if (c.has_capability(uid ? kCapSetuid : kCapSetgid)) return do_setresid(t, uid, id, id, id);
   const uint32_t r = uid ? c.ruid : c.rgid, s = uid ? c.suid : c.sgid;
   if (id != r && id != s) return Err(EPERM);
   return do_setresid(t, uid, kUnchanged, id, kUnchanged);
@@ -87,7 +85,7 @@ Result<uint64_t> do_setid(Task& t, bool uid, uint32_t id) {
 Result<uint64_t> do_setreid(Task& t, bool uid, uint32_t r, uint32_t e) {
   Credentials& c = t.creds();
   const uint32_t cr = uid ? c.ruid : c.rgid, ce = uid ? c.euid : c.egid, cs = uid ? c.suid : c.sgid;
-  if (!capable(c, uid ? kCapSetuid : kCapSetgid)) {
+  if (!c.has_capability(uid ? kCapSetuid : kCapSetgid)) {
     if (r != kUnchanged && r != cr && r != ce) return Err(EPERM);
     if (e != kUnchanged && e != cr && e != ce && e != cs) return Err(EPERM);
   }
@@ -104,7 +102,7 @@ Result<uint64_t> do_setfsid(Task& t, bool uid, uint32_t id) {
   Credentials& c = t.creds();
   uint32_t& f = uid ? c.fsuid : c.fsgid;
   const uint32_t old = f;
-  const bool allowed = capable(c, uid ? kCapSetuid : kCapSetgid) ||
+  const bool allowed = c.has_capability(uid ? kCapSetuid : kCapSetgid) ||
                        id == (uid ? c.ruid : c.rgid) || id == (uid ? c.euid : c.egid) ||
                        id == (uid ? c.suid : c.sgid) || id == old;
   if (allowed && id != kUnchanged) f = id;
@@ -133,7 +131,7 @@ Result<uint64_t> sys_setfsgid(Task& t, const SyscallArgs& a) { return do_setfsid
 Result<uint64_t> sys_setgroups(Task& t, const SyscallArgs& a) {
   const int size = a.i(0);
   if (size < 0 || static_cast<size_t>(size) > kNgroupsMax) return Err(EINVAL);
-  if (!capable(t.creds(), kCapSetgid)) return Err(EPERM);
+  if (!t.creds().has_capability(kCapSetgid)) return Err(EPERM);
   std::vector<uint32_t> groups(static_cast<size_t>(size));
   if (size > 0) {
     if (auto r = t.mm().copy_in(a.u(1), groups.data(), groups.size() * 4); !r) return Err(r.error());
@@ -210,7 +208,7 @@ Result<uint64_t> sys_capset(Task& t, const SyscallArgs& a) {
   // inheritable within old inheritable | permitted (without CAP_SETPCAP).
   if (perm & ~c.cap_permitted) return Err(EPERM);
   if (eff & ~perm) return Err(EPERM);
-  if (!capable(c, kCapSetpcap) && (inh & ~(c.cap_inheritable | c.cap_permitted))) return Err(EPERM);
+  if (!c.has_capability(kCapSetpcap) && (inh & ~(c.cap_inheritable | c.cap_permitted))) return Err(EPERM);
   c.cap_effective = eff;
   c.cap_permitted = perm;
   c.cap_inheritable = inh;

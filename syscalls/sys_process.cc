@@ -209,18 +209,20 @@ Result<uint64_t> sys_uname(Task& t, const SyscallArgs& a) {
 }
 
 Result<uint64_t> sys_sysinfo(Task& t, const SyscallArgs& a) {
-  struct sysinfo host {};
-  ::sysinfo(&host);
   struct sysinfo info {};
   info.uptime = t.kernel().monotonic_ns() / 1000000000;
-  // The sandbox's memory limit is its RAM (as /proc/meminfo says).
-  const uint64_t unit = host.mem_unit ? host.mem_unit : 1;
-  const uint64_t total = std::min<uint64_t>(host.totalram, t.kernel().memfile().limit() / unit);
-  const uint64_t used = t.kernel().memfile().allocated_bytes() / unit;
+  // The sandbox's memory limit (the host's RAM unless configured) is its
+  // RAM, as /proc/meminfo says; nothing of it is asked of the host.
+  const mm::MemoryFile& memory = t.kernel().memfile();
+  const uint64_t total = memory.limit(), used = memory.allocated_bytes();
   info.totalram = total;
-  info.freeram = std::min<uint64_t>(host.freeram, total > used ? total - used : 0);
-  info.mem_unit = static_cast<uint32_t>(unit);
-  info.procs = 1;
+  info.freeram = total > used ? total - used : 0;
+  info.mem_unit = 1;
+  {
+    // Linux reports nr_threads: every task, threads included.
+    std::lock_guard lock(t.kernel().tree_mutex());
+    info.procs = static_cast<uint16_t>(std::min(t.kernel().task_count_locked(), 0xffff));
+  }
   if (auto r = t.mm().copy_out(a.u(0), &info, sizeof(info)); !r) return Err(r.error());
   return ok();
 }

@@ -69,10 +69,10 @@ std::vector<seccomp::Rule> sentry_host_syscalls() {
       // A sleep or poll the freezer (runsc pause) interrupted resumes
       // through restart_syscall(2) when thawed.
       Rule{SYS_restart_syscall},
-      // Time and host facts some syscalls report (sysinfo, getrandom,
-      // sched_getaffinity).
+      // Time and host facts some syscalls report (getrandom,
+      // sched_getaffinity). sysinfo(2) is answered from the Sentry's state.
       Rule{SYS_clock_gettime}, Rule{SYS_gettimeofday}, Rule{SYS_clock_nanosleep}, Rule{SYS_nanosleep},
-      Rule{SYS_getrandom}, Rule{SYS_sysinfo}, Rule{SYS_sched_getaffinity},
+      Rule{SYS_getrandom}, Rule{SYS_sched_getaffinity},
       // Never run: glibc's malloc opens /proc/sys/vm/overcommit_memory when
       // it shrinks a thread's heap and takes the default if that fails.
       Rule{SYS_openat, {}, ENOENT},

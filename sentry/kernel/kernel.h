@@ -55,6 +55,8 @@ struct Credentials {
   // PR_SET_KEEPCAPS (SECBIT_KEEP_CAPS): leaving uid 0 keeps the permitted
   // set; execve(2) clears it.
   bool keep_caps = false;
+
+  bool has_capability(int cap) const { return (cap_effective >> cap) & 1; }
 };
 
 struct KernelOptions {

@@ -1,5 +1,6 @@
 // Creating and ending processes: clone(2) for a new process and the exit
 // path of kernel/exit.c (zombie, orphans to pid 1, the parent's SIGCHLD).
+#include <linux/capability.h>
 #include <linux/futex.h>
 #include <sched.h>
 
@@ -115,9 +116,30 @@ void account_reaped_child_locked(ThreadGroup& parent, const ThreadGroup& child) 
   parent.children_max_rss_kb = std::max({parent.children_max_rss_kb, child.max_rss_kb, child.children_max_rss_kb});
 }
 
+// RLIMIT_NPROC counts the real user's live tasks, threads included; the
+// initial user (uid 0) and holders of CAP_SYS_RESOURCE or CAP_SYS_ADMIN
+// go past it (Linux's copy_process). The sandbox's own task limit, like a
+// pids cgroup, binds everyone.
+Result<void> Task::check_task_limits_locked() const {
+  const bool exempt =
+      creds_.ruid == 0 || creds_.has_capability(CAP_SYS_RESOURCE) || creds_.has_capability(CAP_SYS_ADMIN);
+  if (!exempt && static_cast<uint64_t>(kernel_.tasks_of_uid_locked(creds_.ruid)) >= rlimits_[RLIMIT_NPROC].rlim_cur)
+    return Err(EAGAIN);
+  const int max_tasks = kernel_.options().max_tasks;
+  if (max_tasks > 0 && kernel_.task_count_locked() >= max_tasks) return Err(EAGAIN);
+  return {};
+}
+
 Result<int> Task::clone(const CloneRequest& req) {
   const bool share_vm = (req.flags & CLONE_VM) != 0;
   const bool thread = (req.flags & CLONE_THREAD) != 0;
+  // Refused at once when at a limit, before an address space is copied
+  // and a Sentry thread made only to be thrown away (a fork bomb retries
+  // this path); checked again below where the task is added.
+  {
+    std::lock_guard lock(kernel_.tree_mutex());
+    if (auto r = check_task_limits_locked(); !r) return Err(r.error());
+  }
   std::shared_ptr<mm::MemoryManager> child_mm;
   if (share_vm) {
     // Threads and vfork children run in this very address space; the
@@ -176,14 +198,7 @@ Result<int> Task::clone(const CloneRequest& req) {
 
   {
     std::lock_guard lock(kernel_.tree_mutex());
-    // RLIMIT_NPROC counts the real user's tasks, threads included; root
-    // and CAP_SYS_RESOURCE or CAP_SYS_ADMIN holders go past it (Linux's
-    // copy_process). The sandbox's own task limit binds everyone.
-    const bool exempt = creds_.ruid == 0 || ((creds_.cap_effective >> 24) & 1) || ((creds_.cap_effective >> 21) & 1);
-    if (!exempt && static_cast<uint64_t>(kernel_.tasks_of_uid_locked(creds_.ruid)) >= rlimits_[RLIMIT_NPROC].rlim_cur)
-      return Err(EAGAIN);
-    if (kernel_.options().max_tasks > 0 && kernel_.task_count_locked() >= kernel_.options().max_tasks)
-      return Err(EAGAIN);
+    if (auto r = check_task_limits_locked(); !r) return Err(r.error());
     if (thread) {
       if (group_->group_exiting) return Err(EAGAIN);
       group_->tasks.push_back(child);

@@ -2,13 +2,11 @@
 
 #include "common/cpus.h"
 
-#include <algorithm>
 #include <cpuid.h>
 #include <dirent.h>
 #include <sched.h>
 #include <sys/mount.h>
 #include <sys/random.h>
-#include <sys/sysinfo.h>
 #include <sys/sysmacros.h>
 
 #include <spdlog/fmt/fmt.h>
@@ -52,7 +50,6 @@ std::optional<int> parse_id(std::string_view name) {
 // (before its seccomp filter) from CPUID and its own view of the host.
 struct MachineFacts {
   int cpus = 1;
-  uint64_t mem_total_kb = 0;
   std::string boot_id;
   std::string cpuinfo;
 };
@@ -122,8 +119,6 @@ std::string cpu_flags() {
 MachineFacts gather_facts() {
   MachineFacts f;
   f.cpus = sandbox_cpu_count();
-  struct sysinfo si {};
-  if (::sysinfo(&si) == 0) f.mem_total_kb = static_cast<uint64_t>(si.totalram) * si.mem_unit / 1024;
   uint8_t r[16];
   if (::getrandom(r, sizeof(r), 0) != sizeof(r)) std::memset(r, 0x5a, sizeof(r));
   r[6] = (r[6] & 0x0f) | 0x40;  // a version-4 UUID, as the kernel makes
@@ -653,8 +648,9 @@ std::string Procfs::proc_stat_text() {
 }
 
 std::string Procfs::meminfo_text() {
-  // The sandbox's memory limit is its RAM, as a container's free(1) shows.
-  const uint64_t total = std::min(facts_.mem_total_kb, kernel_.memfile().limit() / 1024);
+  // The sandbox's memory limit (the host's RAM unless configured) is its
+  // RAM, as free(1) inside shows it.
+  const uint64_t total = kernel_.memfile().limit() / 1024;
   const uint64_t used = kernel_.memfile().allocated_bytes() / 1024;
   const uint64_t free = total > used ? total - used : 0;
   return fmt::format(

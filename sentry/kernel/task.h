@@ -258,6 +258,9 @@ class Task : public vfs::UserMemory, public std::enable_shared_from_this<Task> {
   void handle_fault(const siginfo_t& info);
   // A page fault the sandbox's memory limit cannot serve.
   void out_of_memory();
+  // EAGAIN if one more task would pass RLIMIT_NPROC or the sandbox's task
+  // limit (tree lock held).
+  Result<void> check_task_limits_locked() const;
   void check_pending();
   // Applies the disposition of every pending, unblocked signal: runs
   // handlers by building their frames, or the default action.

@@ -149,9 +149,18 @@ TEST_F(CredsTest, ChildInheritsCredentials) {
   EXPECT_EXITED_WITH(status, 0);
 }
 
-// Forks up to `most` children that wait for `release` to close, until
-// fork fails; the number made, with the errno of the failure in `err`.
-int fork_until_refused(const int release[2], int most, int& err) {
+// In a child: RLIMIT_NPROC set to `limit` and the real, effective and
+// saved uid to `uid` (0 keeps root), then up to `most` children forked,
+// each waiting to be released, until fork fails; all are released and
+// reaped before it returns. The number made (-1 if the setup failed), and
+// the errno of the fork that failed (0 if none) in `err`.
+int forks_under_nproc_limit(rlim_t limit, uid_t uid, int most, int& err) {
+  int release[2];
+  if (pipe(release) != 0) return -1;
+  rlimit r{limit, limit};
+  if (setrlimit(RLIMIT_NPROC, &r) != 0) return -1;
+  if (uid != 0 && setresuid(uid, uid, uid) != 0) return -1;
+  err = 0;
   int made = 0;
   for (; made < most; ++made) {
     pid_t pid = fork();
@@ -166,6 +175,9 @@ int fork_until_refused(const int release[2], int most, int& err) {
       break;
     }
   }
+  close(release[1]);
+  while (wait(nullptr) > 0) {
+  }
   return made;
 }
 
@@ -174,17 +186,8 @@ int fork_until_refused(const int release[2], int most, int& err) {
 // process on the machine is counted with the test's when run natively.
 TEST_F(CredsTest, RlimitNprocBoundsTheRealUsersTasks) {
   int status = RunInChild([] {
-    int release[2];
-    CHILD_CHECK(pipe(release) == 0);
-    rlimit three{3, 3};
-    CHILD_CHECK(setrlimit(RLIMIT_NPROC, &three) == 0);
-    CHILD_CHECK(setresuid(54321, 54321, 54321) == 0);
     int err = 0;
-    const int made = fork_until_refused(release, 64, err);
-    close(release[1]);
-    while (wait(nullptr) > 0) {
-    }
-    CHILD_CHECK(made == 2);  // the caller and two children: three tasks
+    CHILD_CHECK(forks_under_nproc_limit(3, 54321, 64, err) == 2);  // the caller and two children: three tasks
     CHILD_CHECK(err == EAGAIN);
     // Once they are gone, there is room again.
     pid_t pid = ForkChild([] { return 0; });
@@ -198,17 +201,9 @@ TEST_F(CredsTest, RlimitNprocBoundsTheRealUsersTasks) {
 // the initial user and CAP_SYS_RESOURCE/CAP_SYS_ADMIN).
 TEST_F(CredsTest, RlimitNprocDoesNotBindRoot) {
   int status = RunInChild([] {
-    int release[2];
-    CHILD_CHECK(pipe(release) == 0);
-    rlimit one{1, 1};
-    CHILD_CHECK(setrlimit(RLIMIT_NPROC, &one) == 0);
     int err = 0;
-    const int made = fork_until_refused(release, 4, err);
-    close(release[1]);
-    while (wait(nullptr) > 0) {
-    }
+    CHILD_CHECK(forks_under_nproc_limit(1, 0, 4, err) == 4);
     CHILD_CHECK(err == 0);
-    CHILD_CHECK(made == 4);
     return 0;
   });
   EXPECT_EXITED_WITH(status, 0);
