@@ -1,5 +1,6 @@
 #include "common/log.h"
 
+#include <spdlog/sinks/base_sink.h>
 #include <spdlog/sinks/basic_file_sink.h>
 #include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/spdlog.h>
@@ -9,6 +10,7 @@
 
 #include <atomic>
 #include <memory>
+#include <mutex>
 
 namespace runsc::log {
 namespace {
@@ -58,10 +60,38 @@ std::shared_ptr<spdlog::logger>& logger() {
   return instance;
 }
 
+// Lines to a file opened by someone else (the Sentry's log, which runsc
+// opens for it): each line one write(2) to an O_APPEND FD, so processes
+// sharing the file never interleave within a line.
+class FdSink final : public spdlog::sinks::base_sink<std::mutex> {
+ public:
+  explicit FdSink(int fd) : fd_(fd) {}
+
+ protected:
+  void sink_it_(const spdlog::details::log_msg& msg) override {
+    spdlog::memory_buf_t line;
+    formatter_->format(msg, line);
+    const char* p = line.data();
+    size_t left = line.size();
+    while (left > 0) {
+      ssize_t n = ::write(fd_.get(), p, left);
+      if (n < 0 && errno == EINTR) continue;
+      if (n <= 0) return;  // nowhere to say it: the line is lost
+      p += n;
+      left -= static_cast<size_t>(n);
+    }
+  }
+  void flush_() override {}
+
+ private:
+  UniqueFd fd_;
+};
+
+Result<void> install(Level level, std::shared_ptr<spdlog::sinks::sink> sink, bool to_file, bool json);
+
 }  // namespace
 
 Result<void> init(Level level, const std::string& file, bool json) {
-  std::shared_ptr<spdlog::logger> next;
   if (!file.empty()) {
     // spdlog reports a failed open as an exception without the errno: try
     // the open ourselves first so the caller can say what went wrong.
@@ -69,15 +99,22 @@ Result<void> init(Level level, const std::string& file, bool json) {
     if (fd < 0) return ErrFromErrno();
     ::close(fd);
   }
+  if (file.empty()) return install(level, std::make_shared<spdlog::sinks::stderr_sink_mt>(), false, json);
+  return install(level, std::make_shared<spdlog::sinks::basic_file_sink_mt>(file, /*truncate=*/false), true, json);
+}
+
+Result<void> init_fd(Level level, UniqueFd fd, bool json) {
+  if (!fd) return Err(EBADF);
+  return install(level, std::make_shared<FdSink>(fd.release()), true, json);
+}
+
+namespace {
+
+Result<void> install(Level level, std::shared_ptr<spdlog::sinks::sink> sink, bool to_file, bool json) {
   g_level = static_cast<int>(level);
-  g_to_file = !file.empty();
+  g_to_file = to_file;
   g_json = json;
-  if (file.empty()) {
-    next = std::make_shared<spdlog::logger>("runsc", std::make_shared<spdlog::sinks::stderr_sink_mt>());
-  } else {
-    next = std::make_shared<spdlog::logger>(
-        "runsc", std::make_shared<spdlog::sinks::basic_file_sink_mt>(file, /*truncate=*/false));
-  }
+  auto next = std::make_shared<spdlog::logger>("runsc", std::move(sink));
   if (json) {
     // runc's JSON log lines, which containerd's shim parses.
     next->set_pattern(R"({"level":"%l","msg":"%v","time":"%Y-%m-%dT%H:%M:%S.%fZ"})", spdlog::pattern_time_type::utc);
@@ -89,6 +126,8 @@ Result<void> init(Level level, const std::string& file, bool json) {
   logger() = next;
   return {};
 }
+
+}  // namespace
 
 bool enabled(Level level) { return static_cast<int>(level) >= g_level.load(std::memory_order_relaxed); }
 

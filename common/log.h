@@ -9,6 +9,7 @@
 #include <utility>
 
 #include "common/result.h"
+#include "common/unique_fd.h"
 
 namespace runsc::log {
 
@@ -19,6 +20,8 @@ enum class Level { kTrace = 0, kDebug, kInfo, kWarn, kError, kOff };
 // ({"level":..,"msg":..,"time":..}). Fails with the errno of opening the
 // file, keeping the old sink.
 Result<void> init(Level level, const std::string& file, bool json);
+// The same, to a file already open for appending (taken over).
+Result<void> init_fd(Level level, UniqueFd fd, bool json);
 bool enabled(Level level);
 // Whether lines go to a file (init() was given one) rather than stderr.
 bool to_file();

@@ -2,6 +2,7 @@
 
 #include <dirent.h>
 #include <fcntl.h>
+#include <linux/capability.h>
 #include <sched.h>
 #include <sys/mount.h>
 #include <sys/resource.h>
@@ -26,6 +27,7 @@
 #include "common/crash.h"
 #include "common/cpus.h"
 #include "common/log.h"
+#include "common/privileges.h"
 #include "common/unique_fd.h"
 #include "gofer/protocol.h"
 #include "gofer/transport.h"
@@ -519,8 +521,18 @@ class Server {
       if ((q.mask & kSetSize) && !S_ISREG(st->st_mode)) return Err(S_ISDIR(st->st_mode) ? EISDIR : EINVAL);
       auto fd = reopen(*node, (q.mask & kSetSize) ? O_WRONLY : (S_ISDIR(st->st_mode) ? O_RDONLY | O_DIRECTORY : O_RDONLY));
       if (!fd) return Err(fd.error());
-      if ((q.mask & kSetMode) && ::fchmod(fd->get(), q.mode & 07777) != 0) return ErrFromErrno();
       if ((q.mask & kSetSize) && ::ftruncate(fd->get(), q.size) != 0) return ErrFromErrno();
+      // The Sentry decides whether a truncation drops set-user-ID and
+      // set-group-ID (its caller's CAP_FSETID, Linux's should_remove_suid())
+      // and sends the mode it chose. The host drops them on our truncation
+      // regardless: it counts CAP_FSETID only in its initial user namespace,
+      // and the gofer's is its own. So the mode is set after the size, and
+      // the bits the Sentry kept are put back.
+      mode_t mode = st->st_mode & 07777;
+      if (q.mask & kSetMode) mode = q.mode & 07777;
+      if ((q.mask & kSetMode) || ((q.mask & kSetSize) && (mode & (S_ISUID | S_ISGID)))) {
+        if (::fchmod(fd->get(), mode) != 0) return ErrFromErrno();
+      }
       if (q.mask & (kSetAtime | kSetMtime)) {
         timespec times[2] = {{0, UTIME_OMIT}, {0, UTIME_OMIT}};
         if (q.mask & kSetAtime) times[0] = {q.atime_sec, q.atime_nsec};
@@ -764,6 +776,17 @@ int gofer_main(const GoferConfig& config) {
   ::tzset();
   if (int e = confine(config.root, config.read_only)) {
     log::error("gofer: cannot confine to {}: {}", config.root, std::strerror(e));
+    return 1;
+  }
+  // Confined, the gofer keeps only what it needs to read (and, writable,
+  // write) files of any owner. Its user namespace maps every host ID to
+  // itself (runsc/launch.h), so these count for every file; the rest
+  // (CAP_SYS_ADMIN above all) goes, from the bounding set too.
+  using privileges::cap_bit;
+  uint64_t keep = cap_bit(CAP_DAC_OVERRIDE) | cap_bit(CAP_DAC_READ_SEARCH);
+  if (!config.read_only) keep |= cap_bit(CAP_FOWNER) | cap_bit(CAP_CHOWN) | cap_bit(CAP_FSETID);
+  if (auto r = privileges::drop_capabilities(keep); !r) {
+    log::error("gofer: cannot drop capabilities: {}", std::strerror(r.error()));
     return 1;
   }
   // Modes come from the Sentry with the application's umask applied.

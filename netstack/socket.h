@@ -31,6 +31,7 @@ struct Caller {
   uint32_t gid = 0;
   uint64_t nofile_limit = 1024;
   bool cap_net_admin = false;
+  bool cap_net_bind_service = false;
   bool cap_net_raw = false;
   bool cap_sys_admin = false;
   bool cap_setuid = false;

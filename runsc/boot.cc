@@ -2,6 +2,8 @@
 // pivoted to an empty read-only tmpfs), builds the kernel, and runs the
 // first program as pid 1 until it exits.
 #include <fcntl.h>
+#include <grp.h>
+#include <linux/capability.h>
 #include <malloc.h>
 #include <signal.h>
 #include <poll.h>
@@ -22,14 +24,17 @@
 
 #include "common/host_fds.h"
 #include "common/crash.h"
+#include "common/privileges.h"
 #include "common/log.h"
 
 #include <fmt/core.h>
 #include "gofer/client.h"
+#include "netstack/hostinet/host_socket.h"
 #include "platform/ptrace/ptrace.h"
 #include "runsc/commands.h"
 #include "runsc/container_fs.h"
 #include "runsc/control.h"
+#include "runsc/launch.h"
 #include "runsc/sandbox_process.h"
 #include "sentry/kernel/host_syscalls.h"
 #include "sentry/kernel/task.h"
@@ -77,17 +82,35 @@ Result<void> pivot_to_empty_root() {
   return {};
 }
 
-// A network namespace of the sandbox's own starts with `lo` down; Linux
-// containers (and gVisor's netstack) give the application a loopback that
-// works, so it is brought up here, before the allowlist forbids it.
-void bring_loopback_up() {
-  UniqueFd fd(::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0));
-  if (!fd) return;
-  ifreq req{};
-  std::strncpy(req.ifr_name, "lo", IFNAMSIZ - 1);
-  if (::ioctl(fd.get(), SIOCGIFFLAGS, &req) != 0 || (req.ifr_flags & IFF_UP)) return;
-  req.ifr_flags = static_cast<short>(req.ifr_flags | IFF_UP);
-  if (::ioctl(fd.get(), SIOCSIFFLAGS, &req) != 0) log::warn("boot: cannot bring lo up: {}", std::strerror(errno));
+// The Sentry's host privileges, once it has confined itself: in its own
+// user namespace, none at all; for the host network, nobody's IDs and the
+// two capabilities the host's network checks (raw sockets, ports below
+// ip_unprivileged_port_start), which the Sentry grants the application
+// only as Linux would. Stubs, forked later, inherit the result.
+Result<void> drop_privileges(SentryPrivileges privileges) {
+  using privileges::cap_bit;
+  uint64_t keep = 0;
+  if (privileges == SentryPrivileges::kHostNobody) {
+    keep = cap_bit(CAP_NET_RAW) | cap_bit(CAP_NET_BIND_SERVICE);
+    // Keep the permitted set across the change of IDs, then take nobody's.
+    if (::prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) != 0) return ErrFromErrno();
+    if (::setgroups(0, nullptr) != 0 || ::setresgid(privileges::kSandboxHostGid, privileges::kSandboxHostGid,
+                                                     privileges::kSandboxHostGid) != 0 ||
+        ::setresuid(privileges::kSandboxHostUid, privileges::kSandboxHostUid, privileges::kSandboxHostUid) != 0)
+      return ErrFromErrno();
+    // KEEPCAPS kept the permitted set only: the effective one, which the
+    // drop below needs (CAP_SETPCAP), is raised from it again.
+    if (auto r = privileges::raise_effective(); !r) return r;
+  }
+  if (auto r = privileges::drop_capabilities(keep); !r) return r;
+  if (privileges == SentryPrivileges::kHostNobody) {
+    // A change of IDs makes the process undumpable, and then its stubs
+    // (forks of it) cannot be traced by the Sentry's other threads
+    // (ptrace(2), "Ptrace access mode checking"). The two capabilities it
+    // keeps still keep a same-uid process without them from tracing it.
+    if (::prctl(PR_SET_DUMPABLE, 1, 0, 0, 0) != 0) return ErrFromErrno();
+  }
+  return {};
 }
 
 }  // namespace
@@ -100,7 +123,10 @@ int run_boot(int gofer_fd, int config_fd) {
     return 128;
   }
   log::Level level = config->debug ? log::Level::kDebug : (config->strace ? log::Level::kInfo : log::Level::kWarn);
-  if (auto r = log::init(level, config->debug_log, config->log_format == "json"); !r) {
+  auto logged = config->debug_log_fd >= 0
+                    ? log::init_fd(level, UniqueFd(config->debug_log_fd), config->log_format == "json")
+                    : log::init(level, config->debug_log, config->log_format == "json");
+  if (auto& r = logged; !r) {
     std::fprintf(stderr, "runsc: cannot open log file %s: %s\n", config->debug_log.c_str(), std::strerror(r.error()));
     return 128;
   }
@@ -130,45 +156,28 @@ int run_boot(int gofer_fd, int config_fd) {
 
   // Local time for log lines is read now, while /etc/localtime is reachable.
   ::tzset();
-  // `runsc create`: the FIFO `runsc start` will write to, opened while the
-  // host path is still reachable. Holding a write end too keeps it from
-  // reporting end-of-file before anyone wrote.
-  UniqueFd start_read, start_write;
-  if (!config->start_fifo.empty()) {
-    start_read.reset(::open(config->start_fifo.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC));
-    if (start_read) start_write.reset(::open(config->start_fifo.c_str(), O_WRONLY | O_NONBLOCK | O_CLOEXEC));
-    if (!start_read || !start_write) {
-      std::fprintf(stderr, "runsc: cannot open %s: %s\n", config->start_fifo.c_str(), std::strerror(errno));
+  // `runsc create`: the FIFO `runsc start` will write to, opened by runsc.
+  UniqueFd start_read(config->start_read_fd), start_write(config->start_write_fd);
+  // Rootless, the network namespace is the Sentry's user namespace's, and
+  // the Sentry prepares it (as root, runsc did: runsc/launch.h).
+  if (config->setup_network) {
+    std::string error;
+    if (auto r = prepare_network_namespace(*config, ::getegid(), error); !r) {
+      std::fprintf(stderr, "runsc: the sandbox's network: %s\n", error.c_str());
       return 128;
     }
   }
-  bring_loopback_up();
+  netstack::set_unprivileged_port_start(config->unprivileged_port_start);
   // The application's host objects stay below a ceiling; the rest of the
   // Sentry's FDs are its own reserve (common/host_fds.h).
   log::debug("boot: application host FDs below {}", init_application_fd_ceiling());
-  // OCI net.* sysctls, in the namespace the inet sockets live in, as runc
-  // writes them in the container's (/proc/sys/net/..., checked names).
-  for (const auto& [key, value] : config->net_sysctls) {
-    std::string path = "/proc/sys/" + key;
-    std::replace(path.begin(), path.end(), '.', '/');
-    UniqueFd f(::open(path.c_str(), O_WRONLY | O_CLOEXEC));
-    if (!f || ::write(f.get(), value.data(), value.size()) != static_cast<ssize_t>(value.size())) {
-      std::fprintf(stderr, "runsc: sysctl %s=%s: %s\n", key.c_str(), value.c_str(), std::strerror(errno));
-      return 128;
-    }
-  }
-  // process.oomScoreAdj: the host's OOM killer weighs the whole sandbox by
-  // it (the Sentry holds the container's memory), as runc sets it on the
-  // container's process.
-  if (config->oom_score_adj != 0) {
-    UniqueFd adj(::open("/proc/self/oom_score_adj", O_WRONLY | O_CLOEXEC));
-    const std::string value = std::to_string(config->oom_score_adj);
-    if (!adj || ::write(adj.get(), value.data(), value.size()) < 0)
-      log::warn("boot: cannot set oom_score_adj {}: {}", value, std::strerror(errno));
-  }
   if (auto r = pivot_to_empty_root(); !r) {
     log::error("boot: cannot confine the Sentry's filesystem view: {}", std::strerror(r.error()));
     std::fprintf(stderr, "runsc: cannot confine the sandbox: %s\n", std::strerror(r.error()));
+    return 128;
+  }
+  if (auto r = drop_privileges(config->privileges); !r) {
+    std::fprintf(stderr, "runsc: cannot drop the Sentry's privileges: %s\n", std::strerror(r.error()));
     return 128;
   }
 

@@ -47,6 +47,12 @@ std::string to_json(const BootConfig& c) {
   j["no_new_privileges"] = c.no_new_privileges;
   j["oom_score_adj"] = c.oom_score_adj;
   j["net_sysctls"] = c.net_sysctls;
+  j["privileges"] = c.privileges == SentryPrivileges::kUserNamespace ? "userns" : "host-nobody";
+  j["setup_network"] = c.setup_network;
+  j["unprivileged_port_start"] = c.unprivileged_port_start;
+  j["debug_log_fd"] = c.debug_log_fd;
+  j["start_read_fd"] = c.start_read_fd;
+  j["start_write_fd"] = c.start_write_fd;
   j["terminal"] = c.terminal;
   j["cap_effective"] = c.cap_effective;
   j["cap_permitted"] = c.cap_permitted;
@@ -92,6 +98,13 @@ Result<BootConfig> boot_config_from_json(const std::string& text) {
     c.no_new_privileges = j.value("no_new_privileges", false);
     c.oom_score_adj = j.value("oom_score_adj", 0);
     c.net_sysctls = j.value("net_sysctls", decltype(c.net_sysctls){});
+    c.privileges = j.value("privileges", std::string("userns")) == "userns" ? SentryPrivileges::kUserNamespace
+                                                                           : SentryPrivileges::kHostNobody;
+    c.setup_network = j.value("setup_network", false);
+    c.unprivileged_port_start = j.value("unprivileged_port_start", 1024);
+    c.debug_log_fd = j.value("debug_log_fd", -1);
+    c.start_read_fd = j.value("start_read_fd", -1);
+    c.start_write_fd = j.value("start_write_fd", -1);
     c.terminal = j.value("terminal", false);
     c.cap_effective = j.value("cap_effective", uint64_t{0});
     c.cap_permitted = j.value("cap_permitted", uint64_t{0});

@@ -52,6 +52,17 @@ struct BindMount {
   int gofer_fd = -1;   // the Sentry's end of that gofer's socket (set by run_sandbox)
 };
 
+// How the Sentry sheds its host privileges once it has set up.
+enum class SentryPrivileges {
+  // In a user namespace of its own (nobody on the host): every
+  // capability dropped.
+  kUserNamespace,
+  // In the host's user namespace, for the host's network (whose
+  // privileged operations only the host's capabilities allow): it becomes
+  // nobody and keeps CAP_NET_RAW and CAP_NET_BIND_SERVICE alone.
+  kHostNobody,
+};
+
 struct BootConfig {
   std::vector<std::string> argv;
   std::string program;  // the file to run; empty: argv[0], searched in PATH
@@ -90,9 +101,24 @@ struct BootConfig {
   // where the sandbox's inet sockets live (hostinet), as runc writes them
   // in the container's.
   std::vector<std::pair<std::string, std::string>> net_sysctls;
+  SentryPrivileges privileges = SentryPrivileges::kUserNamespace;
+  // The Sentry prepares its network namespace itself (lo up, net_sysctls):
+  // rootless, where the namespace is its user namespace's. Otherwise runsc
+  // did (runsc/launch.h).
+  bool setup_network = false;
+  // net.ipv4.ip_unprivileged_port_start as the application sees it: a bind
+  // below it needs CAP_NET_BIND_SERVICE (the host's check is opened to the
+  // Sentry, which makes this one for the application).
+  int unprivileged_port_start = 1024;
+  // The debug log, opened by runsc (the Sentry, nobody on the host, may
+  // not be allowed to open the path itself); -1: `debug_log` or stderr.
+  int debug_log_fd = -1;
   // `runsc create`: a FIFO the Sentry waits on before running the
   // program, until `runsc start` writes to it. Empty: run at once.
   std::string start_fifo;
+  // Its two ends, opened by runsc for the Sentry (which, nobody on the
+  // host, may not open the path): -1 when there is none.
+  int start_read_fd = -1, start_write_fd = -1;
   // The listening control socket (runsc/control.h) the Sentry serves; -1
   // for `runsc do`, which nobody else talks to.
   int control_fd = -1;

@@ -17,11 +17,13 @@
 #include <climits>
 #include <cstring>
 #include <functional>
+#include <optional>
 #include <string>
 
 #include "common/log.h"
 #include "common/unique_fd.h"
 #include "runsc/commands.h"
+#include "runsc/launch.h"
 
 extern char** environ;
 
@@ -32,60 +34,6 @@ volatile sig_atomic_t g_sentry_pid = 0;
 
 void forward_signal(int sig) {
   if (g_sentry_pid > 0) ::kill(g_sentry_pid, sig);
-}
-
-std::string self_exe() {
-  char buf[PATH_MAX];
-  ssize_t n = ::readlink("/proc/self/exe", buf, sizeof(buf) - 1);
-  if (n <= 0) return {};
-  return std::string(buf, static_cast<size_t>(n));
-}
-
-// Starts `argv` (our own binary) in a child with `clone_flags` namespaces,
-// keeping `keep_fds` open across exec. Returns the child's pid.
-Result<pid_t> spawn_self(const std::string& exe, const std::vector<std::string>& argv, int clone_flags,
-                         const std::vector<int>& keep_fds, bool detached = false, bool own_process_group = true,
-                         int netns_fd = -1, bool quiet = false) {
-  std::vector<char*> cargv;
-  for (const auto& a : argv) cargv.push_back(const_cast<char*>(a.c_str()));
-  cargv.push_back(nullptr);
-  long pid = ::syscall(SYS_clone, SIGCHLD | clone_flags, 0, 0, 0, 0);
-  if (pid < 0) return ErrFromErrno();
-  if (pid == 0) {
-    if (detached) {
-      // `runsc create`: the sandbox outlives the command, in a session of
-      // its own (containerd's shim, a subreaper, becomes its parent).
-      ::setsid();
-    } else {
-      // Die with runsc: nothing of the sandbox outlives the command.
-      ::prctl(PR_SET_PDEATHSIG, SIGKILL);
-      // Out of our terminal's foreground process group: what its ^C means
-      // reaches the sandbox through us (or, sharing the terminal, the
-      // Sentry), never a gofer.
-      if (own_process_group) ::setpgid(0, 0);
-    }
-    if (netns_fd >= 0 && ::setns(netns_fd, CLONE_NEWNET) != 0) {
-      std::fprintf(stderr, "runsc: cannot join the network namespace: %s\n", std::strerror(errno));
-      ::_exit(128);
-    }
-    if (quiet) {
-      // A detached gofer must not hold the container's stdio (a pipe its
-      // reader waits on to close): it may outlive the container's process.
-      const int null_fd = ::open("/dev/null", O_RDWR | O_CLOEXEC);
-      for (int fd = 0; fd < 3 && null_fd >= 0; ++fd) ::dup2(null_fd, fd);
-    }
-    for (int fd : keep_fds) {
-      int flags = ::fcntl(fd, F_GETFD);
-      ::fcntl(fd, F_SETFD, flags & ~FD_CLOEXEC);
-    }
-    sigset_t none;
-    sigemptyset(&none);
-    ::sigprocmask(SIG_SETMASK, &none, nullptr);
-    ::execve(exe.c_str(), cargv.data(), environ);
-    std::fprintf(stderr, "runsc: cannot re-execute %s: %s\n", exe.c_str(), std::strerror(errno));
-    ::_exit(128);
-  }
-  return static_cast<pid_t>(pid);
 }
 
 std::vector<std::string> merged_env(const std::vector<std::string>& overrides) {
@@ -104,10 +52,10 @@ std::vector<std::string> merged_env(const std::vector<std::string>& overrides) {
 
 Result<Gofers> start_gofers(const GlobalFlags& flags, BootConfig& config, const std::string& root, bool detach,
                             std::string& error) {
-  const std::string exe = self_exe();
-  if (exe.empty()) {
+  auto exe = open_self();
+  if (!exe) {
     error = "cannot find its own executable";
-    return Err(ENOENT);
+    return Err(exe.error());
   }
   Gofers g;
   auto start_gofer = [&](const std::string& served, bool writable) -> Result<int> {
@@ -121,7 +69,16 @@ Result<Gofers> start_gofers(const GlobalFlags& flags, BootConfig& config, const 
     }
     gofer_argv.insert(gofer_argv.end(), {"gofer", "--root", served, "--socket-fd", std::to_string(gofer_end.get())});
     if (writable) gofer_argv.push_back("--writable");
-    auto pid = spawn_self(exe, gofer_argv, CLONE_NEWNS, {gofer_end.get()}, detach, true, -1, /*quiet=*/detach);
+    // Its own user namespace (the capabilities it keeps count only there),
+    // mount namespace (it sees only what it serves), an empty network
+    // namespace and a PID namespace where it is alone.
+    SpawnOptions spawn;
+    spawn.clone_flags = CLONE_NEWNS | CLONE_NEWNET | CLONE_NEWPID | CLONE_NEWIPC | CLONE_NEWUTS;
+    spawn.keep_fds = {gofer_end.get()};
+    spawn.detached = detach;
+    spawn.quiet = detach;
+    spawn.user_ns = gofer_user_namespace();
+    auto pid = spawn_self(exe->get(), gofer_argv, spawn);
     if (!pid) return Err(pid.error());
     g.pids.push_back(*pid);
     const int fd = sentry_end.get();
@@ -143,10 +100,6 @@ Result<Gofers> start_gofers(const GlobalFlags& flags, BootConfig& config, const 
   }
   return g;
 }
-
-namespace {
-
-}  // namespace
 
 int run_do(const GlobalFlags& flags, const DoOptions& options) {
   std::string root = options.root_dir.empty() ? "/" : options.root_dir;
@@ -195,9 +148,9 @@ int run_do(const GlobalFlags& flags, const DoOptions& options) {
 
 int run_sandbox(const GlobalFlags& flags, BootConfig config, const std::string& root,
                 const std::function<void(pid_t)>& started, bool detach, const std::string* reason) {
-  std::string exe = self_exe();
-  if (exe.empty()) {
-    std::fprintf(stderr, "runsc: cannot find its own executable\n");
+  auto exe = open_self();
+  if (!exe) {
+    std::fprintf(stderr, "runsc: cannot find its own executable: %s\n", std::strerror(exe.error()));
     return 1;
   }
   // One gofer for the root and one per bind mount, each confined to what
@@ -217,6 +170,77 @@ int run_sandbox(const GlobalFlags& flags, BootConfig config, const std::string& 
   if (config.total_memory == 0) config.total_memory = flags.total_memory;
   if (config.overlay_size == TmpfsMount::kHalfOfMemory) config.overlay_size = flags.overlay_size;
   if (config.total_tasks == 0) config.total_tasks = flags.total_tasks;
+  // The Sentry's namespaces: its own user namespace (nobody on the host,
+  // every capability dropped once it has set up), mount, PID, IPC and UTS.
+  // The network is the host's with --network=host; otherwise the bundle's
+  // namespace (a pod's, Docker's) or a new one, which runsc, as root,
+  // prepares before the Sentry starts, since the Sentry will hold no
+  // capability over it. Rootless, the namespace is made with the Sentry's
+  // user namespace, which owns it, and the Sentry prepares it itself.
+  SpawnOptions spawn;
+  spawn.clone_flags = CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC;
+  spawn.user_ns = sentry_user_namespace();
+  const bool host_network = flags.network == "host" && config.network_namespace.empty();
+  std::optional<NetworkNamespaceScope> network_scope;
+  if (host_network) {
+    if (!rootless()) {
+      // The host network's privileged operations (raw sockets, low ports)
+      // need the host's capabilities: no user namespace, as gVisor's host
+      // network mode; the Sentry becomes nobody with just those two.
+      spawn.user_ns.reset();
+      config.privileges = SentryPrivileges::kHostNobody;
+    }
+    if (auto start = read_unprivileged_port_start()) config.unprivileged_port_start = *start;
+  } else if (rootless()) {
+    if (!config.network_namespace.empty()) {
+      kill_gofers();
+      std::fprintf(stderr, "runsc: joining network namespace %s needs root\n", config.network_namespace.c_str());
+      return 1;
+    }
+    spawn.clone_flags |= CLONE_NEWNET;
+    config.setup_network = true;
+  } else {
+    auto scope = NetworkNamespaceScope::enter(config.network_namespace);
+    if (!scope) {
+      kill_gofers();
+      std::fprintf(stderr, "runsc: network namespace %s: %s\n",
+                   config.network_namespace.empty() ? "(new)" : config.network_namespace.c_str(),
+                   std::strerror(scope.error()));
+      return 1;
+    }
+    network_scope.emplace(std::move(*scope));
+    std::string net_error;
+    if (auto r = prepare_network_namespace(config, sentry_host_gid(), net_error); !r) {
+      kill_gofers();
+      std::fprintf(stderr, "runsc: the sandbox's network: %s\n", net_error.c_str());
+      return 1;
+    }
+  }
+  // The debug log, which the Sentry (nobody) may not be allowed to open.
+  UniqueFd log_fd;
+  if (!config.debug_log.empty()) {
+    log_fd.reset(::open(config.debug_log.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644));
+    if (!log_fd) {
+      kill_gofers();
+      std::fprintf(stderr, "runsc: cannot open log file %s: %s\n", config.debug_log.c_str(), std::strerror(errno));
+      return 1;
+    }
+    config.debug_log_fd = log_fd.get();
+  }
+  // `runsc create`'s FIFO, which the Sentry waits on. Holding a write end
+  // too keeps it from reporting end-of-file before anyone wrote.
+  UniqueFd start_read, start_write;
+  if (!config.start_fifo.empty()) {
+    start_read.reset(::open(config.start_fifo.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC));
+    if (start_read) start_write.reset(::open(config.start_fifo.c_str(), O_WRONLY | O_NONBLOCK | O_CLOEXEC));
+    if (!start_read || !start_write) {
+      kill_gofers();
+      std::fprintf(stderr, "runsc: cannot open %s: %s\n", config.start_fifo.c_str(), std::strerror(errno));
+      return 1;
+    }
+    config.start_read_fd = start_read.get();
+    config.start_write_fd = start_write.get();
+  }
   // The configuration travels in a sealed-off memfd, read by the Sentry.
   UniqueFd config_fd(::memfd_create("runsc-config", MFD_CLOEXEC));
   std::string json = to_json(config);
@@ -226,25 +250,12 @@ int run_sandbox(const GlobalFlags& flags, BootConfig config, const std::string& 
     std::fprintf(stderr, "runsc: cannot pass the configuration: %s\n", std::strerror(errno));
     return 1;
   }
-
-  int ns = CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC;
-  // A network namespace of its own, or the one the bundle names (a pod's),
-  // or the host's with --network=host.
-  UniqueFd netns;
-  if (!config.network_namespace.empty()) {
-    netns.reset(::open(config.network_namespace.c_str(), O_RDONLY | O_CLOEXEC));
-    if (!netns) {
-      kill_gofers();
-      std::fprintf(stderr, "runsc: network namespace %s: %s\n", config.network_namespace.c_str(), std::strerror(errno));
-      return 1;
-    }
-  } else if (flags.network != "host") {
-    ns |= CLONE_NEWNET;
-  }
   std::vector<std::string> boot_argv{"runsc-sentry", "boot", "--gofer-fd", std::to_string(root_gofer),
                                      "--config-fd", std::to_string(config_fd.get())};
   std::vector<int> sentry_fds{config_fd.get()};
   if (config.control_fd >= 0) sentry_fds.push_back(config.control_fd);
+  for (const UniqueFd* fd : {&log_fd, &start_read, &start_write})
+    if (*fd) sentry_fds.push_back(fd->get());
   for (const auto& end : sentry_ends) sentry_fds.push_back(end.get());
   // Forward the signals a user sends to `runsc do` to the Sentry, which
   // passes them to the application.
@@ -271,7 +282,28 @@ int run_sandbox(const GlobalFlags& flags, BootConfig config, const std::string& 
   ::sigprocmask(SIG_BLOCK, &block, &old);
   // A Sentry sharing our terminal stays in its foreground process group,
   // to read from it and get its signals.
-  auto sentry = spawn_self(exe, boot_argv, ns, sentry_fds, detach, /*own_process_group=*/!config.terminal, netns.get());
+  spawn.keep_fds = sentry_fds;
+  spawn.detached = detach;
+  spawn.own_process_group = !config.terminal;
+  // process.oomScoreAdj: the host's OOM killer weighs the whole sandbox by
+  // it (the Sentry holds the container's memory), as runc sets it on the
+  // container's process. runsc writes it: lowering it takes a capability
+  // the Sentry does not have.
+  const int oom_score_adj = config.oom_score_adj;
+  spawn.prepare = [oom_score_adj](pid_t pid) -> Result<void> {
+    if (oom_score_adj == 0) return {};
+    const std::string path = "/proc/" + std::to_string(pid) + "/oom_score_adj";
+    const std::string value = std::to_string(oom_score_adj);
+    UniqueFd adj(::open(path.c_str(), O_WRONLY | O_CLOEXEC));
+    if (!adj || ::write(adj.get(), value.data(), value.size()) < 0)
+      log::warn("cannot set the sandbox's oom_score_adj to {}: {}", value, std::strerror(errno));
+    return {};
+  };
+  auto sentry = spawn_self(exe->get(), boot_argv, spawn);
+  network_scope.reset();
+  log_fd.reset();
+  start_read.reset();
+  start_write.reset();
   if (!sentry) {
     kill_gofers();
     std::fprintf(stderr, "runsc: cannot start the sandbox: %s\n", std::strerror(sentry.error()));

@@ -43,6 +43,7 @@ netstack::Caller caller_of_socket(Task& t) {
   out.nofile_limit = t.rlimits()[RLIMIT_NOFILE].rlim_cur;
   out.cap_setgid = has(6);
   out.cap_setuid = has(7);
+  out.cap_net_bind_service = has(10);
   out.cap_net_admin = has(12);
   out.cap_net_raw = has(13);
   out.cap_sys_admin = has(21);

@@ -14,6 +14,7 @@
 #include <sys/ioctl.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cstring>
 
 #include <fmt/core.h>
@@ -45,7 +46,7 @@ constexpr SocketOption kOptions[] = {
     {IPPROTO_IP, IP_MULTICAST_TTL, true}, {IPPROTO_IP, IP_MULTICAST_LOOP, true},
     {IPPROTO_IP, IP_ADD_MEMBERSHIP, true}, {IPPROTO_IP, IP_DROP_MEMBERSHIP, true},
     {IPPROTO_IP, IP_FREEBIND, true},    {IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT, true},
-    {IPPROTO_IP, IP_RECVORIGDSTADDR, true},
+    {IPPROTO_IP, IP_RECVORIGDSTADDR, true}, {IPPROTO_IP, IP_RETOPTS, true},
     {IPPROTO_IPV6, IPV6_V6ONLY, true},  {IPPROTO_IPV6, IPV6_UNICAST_HOPS, true},
     {IPPROTO_IPV6, IPV6_MULTICAST_IF, true}, {IPPROTO_IPV6, IPV6_MULTICAST_HOPS, true},
     {IPPROTO_IPV6, IPV6_MULTICAST_LOOP, true}, {IPPROTO_IPV6, IPV6_ADD_MEMBERSHIP, true},
@@ -84,6 +85,8 @@ const SocketOption* find_option(int level, int name) {
 // The sockaddr_in6 of RFC 2133, without sin6_scope_id: Linux accepts it.
 constexpr socklen_t kSin6LenRfc2133 = 24;
 
+std::atomic<int> g_unprivileged_port_start{1024};
+
 int wait_result(int rc) { return rc == ETIMEDOUT ? EAGAIN : rc; }
 
 }  // namespace
@@ -91,6 +94,8 @@ int wait_result(int rc) { return rc == ETIMEDOUT ? EAGAIN : rc; }
 std::span<const SocketOption> host_socket_options() { return kOptions; }
 std::span<const HostSocketKind> host_socket_kinds() { return kKinds; }
 std::span<const unsigned long> host_socket_ioctls() { return kIoctls; }
+void set_unprivileged_port_start(int port) { g_unprivileged_port_start = port; }
+int unprivileged_port_start() { return g_unprivileged_port_start.load(std::memory_order_relaxed); }
 
 Result<std::shared_ptr<HostSocket>> HostSocket::create(int family, int type, int protocol, int flags,
                                                         const Caller& caller) {
@@ -139,7 +144,6 @@ Result<void> HostSocket::check_address(const Address& addr, bool allow_unspec) c
 }
 
 Result<void> HostSocket::bind(const Address& addr, const Caller& caller) {
-  (void)caller;
   // inet_bind(): AF_UNSPEC is taken as AF_INET for INADDR_ANY only.
   if (family() == AF_INET && addr.length >= sizeof(sockaddr_in) && addr.family() == AF_UNSPEC) {
     const auto* sin = reinterpret_cast<const sockaddr_in*>(&addr.storage);
@@ -147,6 +151,13 @@ Result<void> HostSocket::bind(const Address& addr, const Caller& caller) {
   } else if (auto r = check_address(addr, false); !r) {
     return r;
   }
+  // inet_bind(): a port below ip_unprivileged_port_start needs
+  // CAP_NET_BIND_SERVICE (sin_port and sin6_port are at the same offset).
+  uint16_t port_be;
+  std::memcpy(&port_be, reinterpret_cast<const char*>(&addr.storage) + offsetof(sockaddr_in, sin_port), sizeof(port_be));
+  const int port = ntohs(port_be);
+  if (port != 0 && port < g_unprivileged_port_start.load(std::memory_order_relaxed) && !caller.cap_net_bind_service)
+    return Err(EACCES);
   if (::bind(fd_.get(), addr.sa(), addr.length) != 0) return ErrFromErrno();
   return {};
 }

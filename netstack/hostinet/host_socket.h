@@ -33,6 +33,13 @@ std::span<const HostSocketKind> host_socket_kinds();
 // the Sentry copies).
 std::span<const unsigned long> host_socket_ioctls();
 
+// net.ipv4.ip_unprivileged_port_start as the application sees it (Linux's
+// default 1024): binding a port below it takes CAP_NET_BIND_SERVICE. The
+// Sentry makes that check itself: the host's is opened to the Sentry,
+// which holds no capability (runsc/launch.h).
+void set_unprivileged_port_start(int port);
+int unprivileged_port_start();
+
 class HostSocket final : public Socket {
  public:
   // EAFNOSUPPORT/EPROTONOSUPPORT/ESOCKTNOSUPPORT as Linux for what is

@@ -7,6 +7,7 @@
 #include <sys/mman.h>
 #include <sched.h>
 #include <sys/prctl.h>
+#include <linux/capability.h>
 #include <sys/ptrace.h>
 #include <sys/rseq.h>
 #include <sys/syscall.h>
@@ -308,9 +309,14 @@ class PtraceAddressSpace final : public AddressSpace {
     // signature that glibc registered (glibc registers at least 32 bytes).
     void* rseq_area = __rseq_size > 0 ? static_cast<char*>(__builtin_thread_pointer()) + __rseq_offset : nullptr;
     const unsigned rseq_len = __rseq_size < 32 ? 32 : __rseq_size;
+    // No capabilities for the stub (the Sentry may keep two, for the
+    // host's network): prepared here, set by the child.
+    __user_cap_header_struct cap_header{_LINUX_CAPABILITY_VERSION_3, 0};
+    __user_cap_data_struct no_caps[2] = {};
     long pid = ::syscall(SYS_clone, SIGCHLD, 0, 0, 0, 0);
     if (pid < 0) return ErrFromErrno();
     if (pid == 0) {
+      if (::syscall(SYS_capset, &cap_header, no_caps) != 0) ::syscall(SYS_exit_group, 125);
       ::syscall(SYS_ptrace, PTRACE_TRACEME, 0, 0, 0);
       if (rseq_area != nullptr && ::syscall(SYS_rseq, rseq_area, rseq_len, RSEQ_FLAG_UNREGISTER, RSEQ_SIG) != 0)
         ::syscall(SYS_exit_group, 126);
@@ -477,6 +483,7 @@ class PtracePlatform final : public Platform {
         Rule{SYS_tgkill, {{2, static_cast<uint64_t>(kInterruptSignal)}}},
         // The new stub, before it jumps to the stub page (create_stub).
         Rule{SYS_rseq, {{2, RSEQ_FLAG_UNREGISTER}}},
+        Rule{SYS_capset},  // to none (a capset can only lower what is held)
         Rule{SYS_close_range},
         Rule{SYS_setpgid, {{0, 0}, {1, 0}}},  // its own process group
         Rule{SYS_prctl, {{0, PR_SET_NAME}}},

@@ -708,8 +708,17 @@ std::shared_ptr<Inode> Procfs::sys_dir() {
        {"inotify", vfs::make_static_dir(ids(), vfs::synthetic_ino("/sys/fs/inotify"),
                                         {{"max_user_watches", constant("/sys/fs/inotify/max_user_watches", "8192\n")},
                                          {"max_user_instances", constant("/sys/fs/inotify/max_user_instances", "128\n")}})}});
+  // net: what the Sentry itself answers by (the rest of /proc/sys/net
+  // comes with the sandbox's own network stack).
+  auto net_dir = vfs::make_static_dir(
+      ids(), vfs::synthetic_ino("/sys/net"),
+      {{"ipv4", vfs::make_static_dir(ids(), vfs::synthetic_ino("/sys/net/ipv4"),
+                                     {{"ip_unprivileged_port_start",
+                                       file("/sys/net/ipv4/ip_unprivileged_port_start", []() -> Result<std::string> {
+                                         return fmt::format("{}\n", netstack::unprivileged_port_start());
+                                       })}})}});
   return vfs::make_static_dir(ids(), vfs::synthetic_ino("/sys"),
-                              {{"kernel", kernel_dir}, {"vm", vm_dir}, {"fs", fs_dir}});
+                              {{"kernel", kernel_dir}, {"vm", vm_dir}, {"fs", fs_dir}, {"net", net_dir}});
 }
 
 // /proc/net: the sandbox's sockets (unix, and the inet sockets it holds

@@ -15,6 +15,7 @@
 // checked against the host kernel. The tests create no threads: concurrency
 // is done with fork().
 #include <arpa/inet.h>
+#include <grp.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <gtest/gtest.h>
@@ -633,6 +634,44 @@ TEST(TcpSocketTest, BindErrors) {
   errno = 0;
   EXPECT_EQ(bind(fd.get(), SA(&a), sizeof a), -1) << "a socket binds once";
   EXPECT_EQ(errno, EINVAL);
+}
+
+TEST(TcpSocketTest, PortsBelowIpUnprivilegedPortStartNeedCapNetBindService) {
+  // ip(7), ip_unprivileged_port_start: binding a lower port needs
+  // CAP_NET_BIND_SERVICE; root has it, nobody (after setuid) does not.
+  FILE* f = fopen("/proc/sys/net/ipv4/ip_unprivileged_port_start", "r");
+  ASSERT_NE(f, nullptr) << strerror(errno);
+  int start = 0;
+  ASSERT_EQ(fscanf(f, "%d", &start), 1);
+  fclose(f);
+  if (start <= 1) GTEST_SKIP() << "ip_unprivileged_port_start is " << start << ": no port needs the capability";
+  if (geteuid() != 0) GTEST_SKIP() << "needs root, to bind a low port and to become nobody";
+  // A low port free here: root binds it, then lets it go for the child.
+  sockaddr_in a = Loopback4();
+  int port = 0;
+  for (int p = start - 1; p > 0 && port == 0; --p) {
+    ScopedFd fd(socket(AF_INET, SOCK_STREAM, 0));
+    ASSERT_TRUE(fd.ok());
+    a.sin_port = htons(static_cast<uint16_t>(p));
+    if (bind(fd.get(), SA(&a), sizeof a) == 0) port = p;
+    else ASSERT_EQ(errno, EADDRINUSE) << "root binding port " << p;
+  }
+  ASSERT_NE(port, 0) << "no free port below " << start;
+  int status = RunInChild([&] {
+    CHILD_CHECK(setgroups(0, nullptr) == 0);
+    CHILD_CHECK(setgid(65534) == 0);
+    CHILD_CHECK(setuid(65534) == 0);
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    CHILD_CHECK(fd >= 0);
+    errno = 0;
+    CHILD_CHECK(bind(fd, SA(&a), sizeof a) == -1 && errno == EACCES);
+    // Port 0 (any port) and ports from the start on need nothing.
+    sockaddr_in any = Loopback4();
+    any.sin_port = 0;
+    CHILD_CHECK(bind(fd, SA(&any), sizeof any) == 0);
+    return 0;
+  });
+  EXPECT_EXITED_WITH(status, 0);
 }
 
 TEST(TcpSocketTest, AcceptOnANonblockingListenerWithNothingPendingIsEagain) {

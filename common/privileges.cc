@@ -1,0 +1,97 @@
+#include "common/privileges.h"
+
+#include <fcntl.h>
+#include <linux/capability.h>
+#include <linux/securebits.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdlib>
+
+#include "common/unique_fd.h"
+
+namespace runsc::privileges {
+namespace {
+
+Result<void> write_file(const std::string& path, const std::string& text) {
+  UniqueFd fd(::open(path.c_str(), O_WRONLY | O_CLOEXEC));
+  if (!fd) return ErrFromErrno();
+  // One write: the kernel parses the whole map at once and refuses a
+  // second write to it.
+  if (::write(fd.get(), text.data(), text.size()) != static_cast<ssize_t>(text.size())) return ErrFromErrno();
+  return {};
+}
+
+// The highest capability number this kernel knows; the bounding set has
+// one bit per number up to it.
+int last_capability() {
+  int last = CAP_LAST_CAP;
+  UniqueFd fd(::open("/proc/sys/kernel/cap_last_cap", O_RDONLY | O_CLOEXEC));
+  char buf[16] = {};
+  if (fd && ::read(fd.get(), buf, sizeof(buf) - 1) > 0) last = std::atoi(buf);
+  return last > 0 && last < 64 ? last : CAP_LAST_CAP;
+}
+
+}  // namespace
+
+std::string IdMap::line() const {
+  return std::to_string(inside) + " " + std::to_string(outside) + " " + std::to_string(count) + "\n";
+}
+
+Result<void> write_id_maps(pid_t pid, const IdMap& uid, const IdMap& gid, bool deny_setgroups) {
+  const std::string dir = "/proc/" + std::to_string(pid) + "/";
+  if (auto r = write_file(dir + "uid_map", uid.line()); !r) return r;
+  if (deny_setgroups) {
+    if (auto r = write_file(dir + "setgroups", "deny"); !r) return r;
+  }
+  return write_file(dir + "gid_map", gid.line());
+}
+
+Result<void> drop_capabilities(uint64_t keep, bool lock_root) {
+  // The bounding set first (it needs CAP_SETPCAP, which goes below).
+  const int last = last_capability();
+  for (int cap = 0; cap <= last; ++cap) {
+    if (keep & cap_bit(cap)) continue;
+    if (::prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) != 0 && errno != EINVAL) return ErrFromErrno();
+  }
+  if (lock_root) {
+    // Without SECBIT_NOROOT an execve by uid 0 would fill the permitted set
+    // again from the bounding set (capabilities(7), "Capabilities and
+    // execution of programs by root"); locked, nothing may undo it.
+    const unsigned long bits = SECBIT_NOROOT | SECBIT_NOROOT_LOCKED | SECBIT_NO_SETUID_FIXUP |
+                               SECBIT_NO_SETUID_FIXUP_LOCKED | SECBIT_KEEP_CAPS_LOCKED |
+                               SECBIT_NO_CAP_AMBIENT_RAISE | SECBIT_NO_CAP_AMBIENT_RAISE_LOCKED;
+    if (::prctl(PR_SET_SECUREBITS, bits, 0, 0, 0) != 0) return ErrFromErrno();
+  }
+  if (::prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) != 0 && errno != EINVAL) return ErrFromErrno();
+  __user_cap_header_struct header{_LINUX_CAPABILITY_VERSION_3, 0};
+  __user_cap_data_struct data[2] = {};
+  for (int i = 0; i < 2; ++i) {
+    const auto word = static_cast<uint32_t>(keep >> (32 * i));
+    data[i].effective = word;
+    data[i].permitted = word;
+    data[i].inheritable = 0;
+  }
+  if (::syscall(SYS_capset, &header, data) != 0) return ErrFromErrno();
+  return {};
+}
+
+Result<void> raise_effective() {
+  __user_cap_header_struct header{_LINUX_CAPABILITY_VERSION_3, 0};
+  __user_cap_data_struct data[2] = {};
+  if (::syscall(SYS_capget, &header, data) != 0) return ErrFromErrno();
+  for (auto& d : data) d.effective = d.permitted;
+  if (::syscall(SYS_capset, &header, data) != 0) return ErrFromErrno();
+  return {};
+}
+
+Result<uint64_t> effective_capabilities() {
+  __user_cap_header_struct header{_LINUX_CAPABILITY_VERSION_3, 0};
+  __user_cap_data_struct data[2] = {};
+  if (::syscall(SYS_capget, &header, data) != 0) return ErrFromErrno();
+  return uint64_t{data[0].effective} | (uint64_t{data[1].effective} << 32);
+}
+
+}  // namespace runsc::privileges
