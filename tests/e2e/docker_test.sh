@@ -134,6 +134,18 @@ echo "$out" | grep -q "sleep 77" && echo "$out" | grep -q "sleep 1000" && pass "
   || fail "exec -d / ps: $out"
 out=$(D top "$id" 2>&1)
 echo "$out" | grep -q "runsc-sentry" && pass "docker top shows the sandbox's host process" || fail "top: $out"
+# The container's host process is the Sentry: nobody on the host, in a user
+# namespace of its own, with no capability left (proc(5) status fields).
+sentry_pid=$(D inspect -f '{{.State.Pid}}' "$id" 2>/dev/null)
+if [ -n "$sentry_pid" ] && [ -r "/proc/$sentry_pid/status" ]; then
+  creds=$(awk '$1 == "Uid:" || $1 == "CapEff:" || $1 == "CapPrm:" || $1 == "CapBnd:" { print $2 }' "/proc/$sentry_pid/status" | tr '\n' ' ')
+  userns=$(readlink "/proc/$sentry_pid/ns/user")
+  [ "$creds" = "65534 0000000000000000 0000000000000000 0000000000000000 " ] && [ "$userns" != "$(readlink /proc/self/ns/user)" ] &&
+    pass "the container's Sentry is nobody in its own user namespace, with no capability" ||
+    fail "the container's Sentry (pid $sentry_pid): uid and caps $creds, user namespace $userns"
+else
+  fail "docker inspect gave no host pid for the container ($sentry_pid)"
+fi
 D exec "$id" /nonexistent >/dev/null 2>&1
 st=$?
 [ "$st" != 0 ] && pass "docker exec of a missing program fails ($st)" || fail "exec missing program succeeded"
