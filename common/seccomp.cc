@@ -1,6 +1,11 @@
 #include "common/seccomp.h"
 
+#include <linux/futex.h>
+#include <linux/mman.h>
+#include <sched.h>
 #include <seccomp.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
 #include <signal.h>
 #include <unistd.h>
 
@@ -35,7 +40,7 @@ void on_sigsys(int, siginfo_t* info, void*) {
 
 }  // namespace
 
-Result<void> install_allowlist(std::span<const Rule> allow, const char* who) {
+Result<void> install_allowlist(std::span<const Rule> allow, const char* who, Enforcement enforcement) {
   g_who = who;
   struct sigaction sa {};
   sa.sa_sigaction = on_sigsys;
@@ -47,7 +52,9 @@ Result<void> install_allowlist(std::span<const Rule> allow, const char* who) {
   sigaddset(&sys, SIGSYS);
   ::pthread_sigmask(SIG_UNBLOCK, &sys, nullptr);
 
-  scmp_filter_ctx ctx = ::seccomp_init(SCMP_ACT_TRAP);
+  if (enforcement == Enforcement::kLog)
+    log::warn("seccomp: {}: host syscalls outside the allowlist are logged (dmesg), not refused", who);
+  scmp_filter_ctx ctx = ::seccomp_init(enforcement == Enforcement::kLog ? SCMP_ACT_LOG : SCMP_ACT_TRAP);
   if (ctx == nullptr) return Err(ENOMEM);
   struct Release {
     scmp_filter_ctx ctx;
@@ -72,6 +79,57 @@ Result<void> install_allowlist(std::span<const Rule> allow, const char* who) {
   }
   if (int rc = ::seccomp_load(ctx); rc < 0) return Err(-rc);
   return {};
+}
+
+std::vector<Rule> memory_rules(bool stub_mappings) {
+  // prot and flags are unsigned long to the kernel: every bit is checked.
+  constexpr uint64_t kReadWrite = PROT_READ | PROT_WRITE;
+  constexpr uint64_t kAnyProt = PROT_READ | PROT_WRITE | PROT_EXEC;
+  constexpr uint64_t kOwnMapFlags = MAP_PRIVATE | MAP_SHARED | MAP_ANONYMOUS | MAP_NORESERVE | MAP_STACK | MAP_FIXED;
+  std::vector<Rule> rules = {
+      // malloc's arenas and large blocks, pthread stacks (PROT_NONE, then
+      // read-write), the memory file (MAP_SHARED | MAP_NORESERVE): never
+      // executable.
+      Rule{SYS_mmap, {{2, 0, ~kReadWrite}, {3, 0, ~kOwnMapFlags}}},
+      Rule{SYS_mprotect, {{2, 0, ~(stub_mappings ? kAnyProt : kReadWrite)}}},
+      Rule{SYS_munmap},
+      // realloc of a large block.
+      Rule{SYS_mremap, {{3, 0}}},
+      Rule{SYS_mremap, {{3, MREMAP_MAYMOVE}}},
+      // free() returning pages (DONTNEED, FREE), a tmpfs filling its pages
+      // (POPULATE_WRITE), transparent huge pages (glibc's tunable).
+      Rule{SYS_madvise, {{2, MADV_DONTNEED}}},
+      Rule{SYS_madvise, {{2, MADV_FREE}}},
+      Rule{SYS_madvise, {{2, MADV_POPULATE_WRITE}}},
+      Rule{SYS_madvise, {{2, MADV_HUGEPAGE}}},
+      Rule{SYS_madvise, {{2, MADV_NOHUGEPAGE}}},
+      Rule{SYS_brk},
+  };
+  // A stub mapping the application's memory from the memory file, at the
+  // application's address, with the application's protection.
+  if (stub_mappings) rules.push_back(Rule{SYS_mmap, {{2, 0, ~kAnyProt}, {3, MAP_SHARED | MAP_FIXED}}});
+  return rules;
+}
+
+std::vector<Rule> futex_rules() {
+  // The op is an int: only its low 32 bits count.
+  constexpr uint64_t kOpMask = 0xffffffffULL & ~uint64_t{FUTEX_PRIVATE_FLAG | FUTEX_CLOCK_REALTIME};
+  std::vector<Rule> rules;
+  for (int op : {FUTEX_WAIT, FUTEX_WAKE, FUTEX_WAIT_BITSET, FUTEX_WAKE_BITSET, FUTEX_WAKE_OP, FUTEX_CMP_REQUEUE})
+    rules.push_back(Rule{SYS_futex, {{1, static_cast<uint64_t>(op), kOpMask}}});
+  return rules;
+}
+
+std::vector<Rule> thread_rules() {
+  // glibc 2.36's create_thread() flags.
+  constexpr uint64_t kPthreadFlags = CLONE_VM | CLONE_FS | CLONE_FILES | CLONE_SYSVSEM | CLONE_SIGHAND | CLONE_THREAD |
+                                     CLONE_SETTLS | CLONE_PARENT_SETTID | CLONE_CHILD_CLEARTID;
+  return {
+      Rule{SYS_clone, {{0, kPthreadFlags}}},
+      Rule{SYS_clone3, {}, ENOSYS},
+      Rule{SYS_set_robust_list},
+      Rule{SYS_rseq},
+  };
 }
 
 }  // namespace runsc::seccomp

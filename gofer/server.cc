@@ -745,20 +745,24 @@ std::vector<seccomp::Rule> gofer_host_syscalls(bool writable) {
   std::vector<Rule> rules = {
       // Requests and replies; FDs travel with SCM_RIGHTS.
       Rule{SYS_recvmsg}, Rule{SYS_sendmsg}, Rule{SYS_poll},
-      // Walking and opening, always relative to a directory FD (openat with
-      // O_NOFOLLOW; see walk() and reopen()).
-      Rule{SYS_openat}, Rule{SYS_close}, Rule{SYS_fstat}, Rule{SYS_newfstatat, {{3, AT_EMPTY_PATH}}},
+      // Walking and opening, always relative to a directory FD and with
+      // O_NOFOLLOW (walk(), reopen()); a read-only gofer never for writing.
+      Rule{SYS_openat, {{2, O_NOFOLLOW, writable ? O_NOFOLLOW : (O_NOFOLLOW | kWriteFlags)}}},
+      // serve() opening the root, once confined.
+      Rule{SYS_openat, {{2, O_PATH | O_DIRECTORY | O_CLOEXEC}}},
+      Rule{SYS_close}, Rule{SYS_fstat}, Rule{SYS_newfstatat, {{3, AT_EMPTY_PATH}}},
       // A file other than a directory, by name under its parent (node_stat).
       Rule{SYS_newfstatat, {{3, AT_SYMLINK_NOFOLLOW}}},
       Rule{SYS_fstatfs}, Rule{SYS_readlinkat}, Rule{SYS_getdents64}, Rule{SYS_lseek},
       Rule{SYS_fcntl, {{1, F_GETFL}}}, Rule{SYS_fcntl, {{1, F_SETFL}}},
       // malloc, logging, time stamps, exit.
-      Rule{SYS_mmap}, Rule{SYS_munmap}, Rule{SYS_mprotect}, Rule{SYS_mremap}, Rule{SYS_madvise}, Rule{SYS_brk},
-      Rule{SYS_futex}, Rule{SYS_write}, Rule{SYS_writev}, Rule{SYS_clock_gettime}, Rule{SYS_gettid}, Rule{SYS_getpid},
+      Rule{SYS_write}, Rule{SYS_writev}, Rule{SYS_clock_gettime}, Rule{SYS_gettid}, Rule{SYS_getpid},
       Rule{SYS_rt_sigreturn}, Rule{SYS_rt_sigprocmask}, Rule{SYS_exit}, Rule{SYS_exit_group},
       // A poll the freezer (runsc pause) interrupted resumes through it.
       Rule{SYS_restart_syscall},
   };
+  for (auto& r : seccomp::memory_rules(/*stub_mappings=*/false)) rules.push_back(std::move(r));
+  for (auto& r : seccomp::futex_rules()) rules.push_back(std::move(r));
   if (writable) {
     // Changes: each names one component under a directory FD, or works on
     // an FD the server opened. A read-only gofer cannot make them at all.
@@ -805,7 +809,8 @@ int gofer_main(const GoferConfig& config) {
   }
   const auto allow = gofer_host_syscalls(!config.read_only);
   crash::install_handlers("gofer");
-  if (auto r = seccomp::install_allowlist(allow, "gofer"); !r) {
+  const auto enforcement = config.seccomp_log ? seccomp::Enforcement::kLog : seccomp::Enforcement::kKill;
+  if (auto r = seccomp::install_allowlist(allow, "gofer", enforcement); !r) {
     log::error("gofer: cannot install the seccomp allowlist: {}", std::strerror(r.error()));
     return 1;
   }

@@ -26,6 +26,7 @@ struct GoferConfig {
   std::string root;
   int socket_fd = -1;
   bool read_only = true;
+  bool seccomp_log = false;  // log, not refuse, host syscalls outside the allowlist
 };
 
 // The `runsc gofer` process: confines itself to `config.root` (own mount

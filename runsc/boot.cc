@@ -93,6 +93,10 @@ Result<void> drop_privileges(SentryPrivileges privileges) {
   if (privileges == SentryPrivileges::kHostNobody) {
     keep = cap_bit(CAP_NET_RAW) | cap_bit(CAP_NET_BIND_SERVICE);
     // Keep the permitted set across the change of IDs, then take nobody's.
+    // The change also clears the parent-death signal (PR_SET_PDEATHSIG),
+    // by which the Sentry of `runsc do` dies with runsc: it is set again.
+    int death_signal = 0;
+    if (::prctl(PR_GET_PDEATHSIG, &death_signal, 0, 0, 0) != 0) return ErrFromErrno();
     if (::prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) != 0) return ErrFromErrno();
     if (::setgroups(0, nullptr) != 0 || ::setresgid(privileges::kSandboxHostGid, privileges::kSandboxHostGid,
                                                      privileges::kSandboxHostGid) != 0 ||
@@ -101,6 +105,7 @@ Result<void> drop_privileges(SentryPrivileges privileges) {
     // KEEPCAPS kept the permitted set only: the effective one, which the
     // drop below needs (CAP_SETPCAP), is raised from it again.
     if (auto r = privileges::raise_effective(); !r) return r;
+    if (death_signal != 0 && ::prctl(PR_SET_PDEATHSIG, death_signal, 0, 0, 0) != 0) return ErrFromErrno();
   }
   if (auto r = privileges::drop_capabilities(keep); !r) return r;
   if (privileges == SentryPrivileges::kHostNobody) {
@@ -289,7 +294,8 @@ int run_boot(int gofer_fd, int config_fd) {
   // thread (the signal thread too) is covered.
   auto allow = kernel::sentry_host_syscalls();
   for (auto& rule : kernel.platform().host_syscalls()) allow.push_back(std::move(rule));
-  if (auto r = seccomp::install_allowlist(allow, "sentry"); !r) {
+  const auto enforcement = config->seccomp_log ? seccomp::Enforcement::kLog : seccomp::Enforcement::kKill;
+  if (auto r = seccomp::install_allowlist(allow, "sentry", enforcement); !r) {
     std::fprintf(stderr, "runsc: cannot install the Sentry's seccomp allowlist: %s\n", std::strerror(r.error()));
     return 128;
   }

@@ -46,7 +46,7 @@ int run_sandbox(const GlobalFlags& flags, BootConfig config, const std::string& 
 int run_boot(int gofer_fd, int config_fd);
 
 // The gofer: `runsc gofer --root DIR --socket-fd N`.
-int run_gofer(const std::string& root, int socket_fd, bool read_only);
+int run_gofer(const std::string& root, int socket_fd, bool read_only, bool seccomp_log);
 
 // `runsc install` / `runsc uninstall`: this binary as a Docker runtime in
 // daemon.json.

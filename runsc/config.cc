@@ -51,6 +51,7 @@ std::string to_json(const BootConfig& c) {
   j["setup_network"] = c.setup_network;
   j["unprivileged_port_start"] = c.unprivileged_port_start;
   j["debug_log_fd"] = c.debug_log_fd;
+  j["seccomp_log"] = c.seccomp_log;
   j["start_read_fd"] = c.start_read_fd;
   j["start_write_fd"] = c.start_write_fd;
   j["terminal"] = c.terminal;
@@ -103,6 +104,7 @@ Result<BootConfig> boot_config_from_json(const std::string& text) {
     c.setup_network = j.value("setup_network", false);
     c.unprivileged_port_start = j.value("unprivileged_port_start", 1024);
     c.debug_log_fd = j.value("debug_log_fd", -1);
+    c.seccomp_log = j.value("seccomp_log", false);
     c.start_read_fd = j.value("start_read_fd", -1);
     c.start_write_fd = j.value("start_write_fd", -1);
     c.terminal = j.value("terminal", false);

@@ -16,6 +16,7 @@ struct GlobalFlags {
   bool debug = false;
   std::string debug_log;
   bool strace = false;
+  bool seccomp_log = false;  // log, not refuse, host syscalls outside the allowlists
   std::string platform = "ptrace";
   std::string network = "sandbox";
   bool systemd_cgroup = false;
@@ -125,6 +126,7 @@ struct BootConfig {
   bool debug = false;
   std::string debug_log;
   std::string log_format = "text";
+  bool seccomp_log = false;  // --seccomp-log
 };
 
 std::string to_json(const BootConfig& config);

@@ -67,6 +67,7 @@ Result<Gofers> start_gofers(const GlobalFlags& flags, BootConfig& config, const 
       gofer_argv.push_back("--debug");
       if (!flags.debug_log.empty()) gofer_argv.insert(gofer_argv.end(), {"--debug-log", flags.debug_log});
     }
+    if (flags.seccomp_log) gofer_argv.push_back("--seccomp-log");
     gofer_argv.insert(gofer_argv.end(), {"gofer", "--root", served, "--socket-fd", std::to_string(gofer_end.get())});
     if (writable) gofer_argv.push_back("--writable");
     // Its own user namespace (the capabilities it keeps count only there),
@@ -170,6 +171,7 @@ int run_sandbox(const GlobalFlags& flags, BootConfig config, const std::string& 
   if (config.total_memory == 0) config.total_memory = flags.total_memory;
   if (config.overlay_size == TmpfsMount::kHalfOfMemory) config.overlay_size = flags.overlay_size;
   if (config.total_tasks == 0) config.total_tasks = flags.total_tasks;
+  config.seccomp_log = flags.seccomp_log;
   // The Sentry's namespaces: its own user namespace (nobody on the host,
   // every capability dropped once it has set up), mount, PID, IPC and UTS.
   // The network is the host's with --network=host; otherwise the bundle's

@@ -36,6 +36,9 @@ int main(int argc, char** argv) {
   app.add_flag("--debug", g.debug, "enable debug logging");
   app.add_option("--debug-log", g.debug_log, "file for debug logs (default: stderr)");
   app.add_flag("--strace", g.strace, "print every system call the application makes");
+  app.add_flag("--seccomp-log", g.seccomp_log,
+               "debugging only: host syscalls outside the Sentry's and gofers' seccomp allowlists are logged "
+               "(dmesg) and run, instead of stopping the sandbox");
   app.add_option("--platform", g.platform, "platform: ptrace")->check(CLI::IsMember({"ptrace"}));
   app.add_option("--network", g.network, "network: sandbox, host or none")
       ->check(CLI::IsMember({"sandbox", "host", "none"}));
@@ -282,6 +285,6 @@ int main(int argc, char** argv) {
   if (*delete_cmd) return run_delete(g, delete_id, delete_force);
   if (*spec_cmd) return run_spec(spec_bundle);
   if (*boot_cmd) return run_boot(gofer_fd, config_fd);
-  if (*gofer_cmd) return run_gofer(gofer_root, socket_fd, /*read_only=*/!gofer_writable);
+  if (*gofer_cmd) return run_gofer(gofer_root, socket_fd, /*read_only=*/!gofer_writable, g.seccomp_log);
   return 1;
 }

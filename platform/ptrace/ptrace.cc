@@ -468,18 +468,21 @@ class PtracePlatform final : public Platform {
 
   std::vector<seccomp::Rule> host_syscalls() const override {
     using seccomp::Rule;
-    return {
+    std::vector<Rule> rules = {
         // The tracer: stub creation, tracing, interruption, teardown.
         Rule{SYS_clone, {{0, SIGCHLD}}},  // a plain fork, nothing shared
+        // The stub (PTRACE_TRACEME) and the tracer: only the requests
+        // this file makes.
         // The stub page: new stub threads (runsc_stub_clone), which park in
         // pause() until seized.
         Rule{SYS_clone, {{0, kStubThreadFlags}}},
         Rule{SYS_pause},
-        Rule{SYS_ptrace},
-        Rule{SYS_wait4},
+        // waitpid(tid, &status, __WALL) on a stub thread.
+        Rule{SYS_wait4, {{2, __WALL}}},
         // A Sentry thread and the stub threads it traces share one CPU.
         Rule{SYS_sched_setaffinity},
-        Rule{SYS_kill, {{1, SIGKILL}}},
+        // SIGKILL to a stub process (pid > 0: never a process group).
+        Rule{SYS_kill, {{0, 0, 0x80000000}, {1, SIGKILL}}},
         Rule{SYS_tgkill, {{2, static_cast<uint64_t>(kInterruptSignal)}}},
         // The new stub, before it jumps to the stub page (create_stub).
         Rule{SYS_rseq, {{2, RSEQ_FLAG_UNREGISTER}}},
@@ -492,12 +495,15 @@ class PtracePlatform final : public Platform {
         // The stub page: it unmaps the Sentry's memory, stops itself, and
         // runs the injected mmap/munmap/mprotect of the memory file.
         Rule{SYS_getpid},
-        Rule{SYS_kill, {{1, SIGSTOP}}},
-        Rule{SYS_mmap},
-        Rule{SYS_munmap},
-        Rule{SYS_mprotect},
+        Rule{SYS_kill, {{0, 0, 0x80000000}, {1, SIGSTOP}}},
+        // (Its mmap, munmap and mprotect: seccomp::memory_rules(true).)
         Rule{SYS_exit_group},
     };
+    for (long request : {PTRACE_TRACEME, PTRACE_SEIZE, PTRACE_INTERRUPT, PTRACE_CONT, PTRACE_SYSEMU, PTRACE_DETACH,
+                         PTRACE_SETOPTIONS, PTRACE_GETREGS, PTRACE_SETREGS, PTRACE_GETREGSET, PTRACE_SETREGSET,
+                         PTRACE_GETSIGINFO})
+      rules.push_back(Rule{SYS_ptrace, {{0, static_cast<uint64_t>(request)}}});
+    return rules;
   }
 
  private:

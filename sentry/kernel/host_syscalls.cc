@@ -21,8 +21,7 @@ namespace runsc::kernel {
 std::vector<seccomp::Rule> sentry_host_syscalls() {
   using seccomp::Rule;
   std::vector<Rule> rules = {
-      // Memory: malloc and thread stacks; the memory file's holes.
-      Rule{SYS_mmap}, Rule{SYS_munmap}, Rule{SYS_mprotect}, Rule{SYS_mremap}, Rule{SYS_madvise}, Rule{SYS_brk},
+      // The memory file's holes (memory_rules() below has the rest).
       Rule{SYS_fallocate, {{1, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE}}},
       // I/O on donated and stdio FDs, the gofer socket, task eventfds.
       Rule{SYS_read}, Rule{SYS_write}, Rule{SYS_readv}, Rule{SYS_writev}, Rule{SYS_pread64}, Rule{SYS_pwrite64},
@@ -57,9 +56,8 @@ std::vector<seccomp::Rule> sentry_host_syscalls() {
       Rule{SYS_fcntl, {{1, F_GETFL}}}, Rule{SYS_fcntl, {{1, F_SETFL}}}, Rule{SYS_fcntl, {{1, F_GETFD}}},
       Rule{SYS_fcntl, {{1, F_SETFD}}}, Rule{SYS_fcntl, {{1, F_DUPFD_CLOEXEC}}},
       Rule{SYS_fcntl, {{1, F_GETPIPE_SZ}}}, Rule{SYS_fcntl, {{1, F_SETPIPE_SZ}}},
-      // Threads and their synchronisation (glibc's pthreads).
-      Rule{SYS_futex}, Rule{SYS_clone3}, Rule{SYS_set_robust_list}, Rule{SYS_rseq}, Rule{SYS_sched_yield},
-      Rule{SYS_gettid}, Rule{SYS_getpid}, Rule{SYS_exit}, Rule{SYS_exit_group},
+      // Threads (thread_rules() and futex_rules() below have the rest).
+      Rule{SYS_sched_yield}, Rule{SYS_gettid}, Rule{SYS_getpid}, Rule{SYS_exit}, Rule{SYS_exit_group},
       // abort() (a failed assertion in the Sentry) raises SIGABRT at its
       // own thread, so that common/crash.cc reports the failure rather
       // than this filter: only that signal, only in this process.
@@ -77,6 +75,13 @@ std::vector<seccomp::Rule> sentry_host_syscalls() {
       // it shrinks a thread's heap and takes the default if that fails.
       Rule{SYS_openat, {}, ENOENT},
   };
+  // Memory (malloc, thread stacks, the memory file; and, for the ptrace
+  // stubs, which are forks of the Sentry under this same filter, the
+  // application's mappings), futexes and pthread_create, each narrowed to
+  // the arguments their code uses (common/seccomp.cc).
+  for (auto& r : seccomp::memory_rules(/*stub_mappings=*/true)) rules.push_back(std::move(r));
+  for (auto& r : seccomp::futex_rules()) rules.push_back(std::move(r));
+  for (auto& r : seccomp::thread_rules()) rules.push_back(std::move(r));
   // Sockets (netstack/). AF_INET/AF_INET6 through the host (hostinet):
   // only the kinds it offers, always non-blocking; the options and ioctls
   // it passes on, each by level and name. Host netlink sockets only for

@@ -41,9 +41,19 @@ start() {
   done
   return 1
 }
+# Kills runsc: the Sentry must die with it (its parent-death signal,
+# which a change of IDs would clear).
 stop() {
   kill -KILL "$runsc_pid" 2>/dev/null
   wait "$runsc_pid" 2>/dev/null
+  [ -n "$sentry" ] || return
+  for _ in $(seq 50); do
+    state=$(awk '$1 == "State:" { print $2 }' "/proc/$sentry/status" 2>/dev/null)
+    [ -z "$state" ] || [ "$state" = Z ] && return
+    sleep 0.1
+  done
+  fail "the Sentry ($sentry) outlived runsc"
+  kill -KILL "$sentry"
 }
 
 # Checks pid $1 ($2 names it): uid and gid all $3, effective, permitted

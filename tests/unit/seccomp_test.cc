@@ -9,6 +9,10 @@
 #include <net/if.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <sys/mman.h>
+#include <linux/futex.h>
+#include <pthread.h>
+#include <sched.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -33,13 +37,14 @@ struct ChildResult {
 };
 
 // Forks; the child installs `allow`, runs `body` and exits 0.
-ChildResult run_confined(const std::vector<seccomp::Rule>& allow, const std::function<void()>& body) {
+ChildResult run_confined(const std::vector<seccomp::Rule>& allow, const std::function<void()>& body,
+                         seccomp::Enforcement enforcement = seccomp::Enforcement::kKill) {
   int err[2];
   EXPECT_EQ(::pipe2(err, O_CLOEXEC), 0);
   pid_t pid = ::fork();
   if (pid == 0) {
     ::dup2(err[1], STDERR_FILENO);
-    if (!seccomp::install_allowlist(allow, "test")) ::_exit(100);
+    if (!seccomp::install_allowlist(allow, "test", enforcement)) ::_exit(100);
     body();
     ::_exit(0);
   }
@@ -145,6 +150,61 @@ TEST(SentryAllowlist, HostSocketsOnlyInTheirOfferedForms) {
   }
 }
 
+// Memory, futexes and threads in the forms the Sentry's code (and its
+// stubs, forks under the same filter) uses, and nothing else.
+TEST(SentryAllowlist, MemoryFutexAndThreadRulesAreNarrowed) {
+  const int memfd = static_cast<int>(::syscall(SYS_memfd_create, "seccomp-test", MFD_CLOEXEC));
+  ASSERT_GE(memfd, 0);
+  ASSERT_EQ(::ftruncate(memfd, 4096), 0);
+  auto ok = run_confined(kernel::sentry_host_syscalls(), [memfd] {
+    void* anon = ::mmap(nullptr, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (anon == MAP_FAILED) ::_exit(1);
+    // A stub's mapping of application code: MAP_SHARED | MAP_FIXED from the memory file.
+    if (::mmap(anon, 4096, PROT_READ | PROT_EXEC, MAP_SHARED | MAP_FIXED, memfd, 0) == MAP_FAILED) ::_exit(2);
+    int word = 0;
+    if (::syscall(SYS_futex, &word, FUTEX_WAKE_PRIVATE, 1, nullptr, nullptr, 0) < 0) ::_exit(3);
+    // clone3 is refused with ENOSYS, and glibc falls back to clone.
+    if (::syscall(SYS_clone3, nullptr, 0) != -1 || errno != ENOSYS) ::_exit(4);
+    pthread_t thread;
+    if (::pthread_create(&thread, nullptr, [](void*) -> void* { return nullptr; }, nullptr) != 0) ::_exit(5);
+    if (::pthread_join(thread, nullptr) != 0) ::_exit(6);
+  });
+  EXPECT_EQ(ok.exit_code, 0) << ok.stderr_text;
+  const std::vector<std::function<void()>> refused = {
+      // Executable memory of the Sentry's own (shellcode's first need).
+      [] { ::mmap(nullptr, 4096, PROT_READ | PROT_EXEC, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0); },
+      [] { ::mmap(nullptr, 4096, PROT_READ | PROT_WRITE | PROT_EXEC, MAP_SHARED | MAP_ANONYMOUS, -1, 0); },
+      [] { ::mmap(nullptr, 4096, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS | MAP_GROWSDOWN, -1, 0); },
+      [] { ::mprotect(nullptr, 4096, PROT_READ | PROT_GROWSDOWN); },
+      [] { ::madvise(nullptr, 4096, MADV_HWPOISON); },
+      [] {
+        int word = 0;
+        ::syscall(SYS_futex, &word, FUTEX_LOCK_PI, 0, nullptr, nullptr, 0);
+      },
+      [] { ::syscall(SYS_clone, CLONE_NEWUSER | SIGCHLD, 0, 0, 0, 0); },
+      [] { ::syscall(SYS_clone, CLONE_VM | CLONE_VFORK | SIGCHLD, 0, 0, 0, 0); },
+  };
+  for (size_t i = 0; i < refused.size(); ++i) {
+    auto r = run_confined(kernel::sentry_host_syscalls(), refused[i]);
+    EXPECT_EQ(r.exit_code, 128 + SIGSYS) << "case " << i << ": " << r.stderr_text;
+  }
+  ::close(memfd);
+}
+
+// runsc --seccomp-log: a call outside the list runs (and the kernel logs
+// it) instead of stopping the process.
+TEST(SentryAllowlist, LogEnforcementLetsAnUnlistedCallRun) {
+  auto r = run_confined(
+      kernel::sentry_host_syscalls(),
+      [] {
+        if (::syscall(SYS_getppid) <= 0) ::_exit(1);
+      },
+      seccomp::Enforcement::kLog);
+  EXPECT_EQ(r.exit_code, 0) << r.stderr_text;
+  auto killed = run_confined(kernel::sentry_host_syscalls(), [] { ::syscall(SYS_getppid); });
+  EXPECT_EQ(killed.exit_code, 128 + SIGSYS) << "getppid is not listed, so the check above means something";
+}
+
 TEST(GoferAllowlist, ServesButCannotExecOrConnect) {
   auto ok = run_confined(gofer::gofer_host_syscalls(), [] {
     int fd = static_cast<int>(::syscall(SYS_openat, AT_FDCWD, "/", O_PATH | O_DIRECTORY | O_NOFOLLOW));
@@ -152,6 +212,18 @@ TEST(GoferAllowlist, ServesButCannotExecOrConnect) {
     ::close(fd);
   });
   EXPECT_EQ(ok.exit_code, 0) << ok.stderr_text;
+  // Opens follow no symlink, and a read-only gofer opens nothing for writing.
+  const std::vector<std::function<void()>> refused_opens = {
+      [] { ::syscall(SYS_openat, AT_FDCWD, "/", O_RDONLY | O_DIRECTORY); },
+      [] { ::syscall(SYS_openat, AT_FDCWD, "x", O_WRONLY | O_NOFOLLOW); },
+      [] { ::syscall(SYS_openat, AT_FDCWD, "x", O_RDONLY | O_CREAT | O_NOFOLLOW, 0600); },
+      [] { ::mmap(nullptr, 4096, PROT_READ | PROT_EXEC, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0); },
+      [] { ::mprotect(nullptr, 4096, PROT_READ | PROT_EXEC); },
+  };
+  for (size_t i = 0; i < refused_opens.size(); ++i) {
+    auto r = run_confined(gofer::gofer_host_syscalls(), refused_opens[i]);
+    EXPECT_EQ(r.exit_code, 128 + SIGSYS) << "case " << i << ": " << r.stderr_text;
+  }
   // A read-only gofer (the overlay's lower layer) cannot change the tree.
   for (long nr : {SYS_execve, SYS_socket, SYS_connect, SYS_ptrace, SYS_unlinkat, SYS_mkdirat, SYS_renameat2}) {
     auto r = run_confined(gofer::gofer_host_syscalls(), [nr] { ::syscall(nr, 0, 0, 0, 0, 0); });
