@@ -1,4 +1,5 @@
 // Process identity and lifecycle: exit, IDs, limits, uname, syslog, exec.
+#include <sched.h>
 #include <algorithm>
 #include <asm/prctl.h>
 #include <sys/prctl.h>
@@ -368,6 +369,22 @@ Result<uint64_t> sys_sched_getaffinity(Task& t, const SyscallArgs& a) {
   return n;
 }
 
+// getcpu(2): the CPU the caller runs on, which is its Sentry thread's
+// (a task's stub thread is pinned beside it, platform/ptrace), and NUMA
+// node 0; either pointer may be NULL. The third argument is unused
+// since Linux 2.6.24.
+Result<uint64_t> sys_getcpu(Task& t, const SyscallArgs& a) {
+  const int on = ::sched_getcpu();
+  const unsigned cpu = on < 0 ? 0u : static_cast<unsigned>(on), node = 0;
+  if (a.u(0) != 0) {
+    if (auto r = t.mm().copy_out(a.u(0), &cpu, sizeof(cpu)); !r) return Err(r.error());
+  }
+  if (a.u(1) != 0) {
+    if (auto r = t.mm().copy_out(a.u(1), &node, sizeof(node)); !r) return Err(r.error());
+  }
+  return ok();
+}
+
 }  // namespace
 
 void register_process(kernel::SyscallTable& tb) {
@@ -404,6 +421,7 @@ void register_process(kernel::SyscallTable& tb) {
   tb.set(SYS_prctl, "prctl", sys_prctl, {A::kInt, A::kHex, A::kHex, A::kHex, A::kHex});
   tb.set(SYS_sched_yield, "sched_yield", sys_sched_yield);
   tb.set(SYS_sched_getaffinity, "sched_getaffinity", sys_sched_getaffinity, {A::kInt, A::kInt, A::kPtr});
+  tb.set(SYS_getcpu, "getcpu", sys_getcpu, {A::kPtr, A::kPtr, A::kPtr});
 }
 
 }  // namespace runsc::syscalls

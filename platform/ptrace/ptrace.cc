@@ -48,10 +48,11 @@ pid_t gettid_raw() { return static_cast<pid_t>(::syscall(SYS_gettid)); }
 // A seccomp filter for the stub processes: a host syscall is allowed only
 // when made from the stub page (the tracer's injections). Application
 // syscalls never reach seccomp (PTRACE_SYSEMU skips them before seccomp
-// runs), so this only matters if something bypasses the tracer, such as the
-// kernel's vsyscall emulation; then the whole stub dies.
+// runs), so this only matters if something bypasses the tracer: the
+// kernel's vsyscall emulation is trapped (the Sentry emulates the call,
+// sentry/kernel/task.cc); for anything else the whole stub dies.
 struct StubFilter {
-  sock_filter insns[9];
+  sock_filter insns[14];
   sock_fprog prog;
 };
 
@@ -59,17 +60,24 @@ StubFilter make_stub_filter() {
   const uint32_t ip_hi = static_cast<uint32_t>(kStubAddr >> 32);
   const uint32_t ip_lo = static_cast<uint32_t>(kStubAddr & 0xffffffffu);
   StubFilter f{};
-  const sock_filter insns[9] = {
+  const sock_filter insns[14] = {
       /* 0 */ BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(seccomp_data, arch)),
-      /* 1 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, AUDIT_ARCH_X86_64, 0, 6),
+      /* 1 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, AUDIT_ARCH_X86_64, 0, 11),       // else 13
       /* 2 */ BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(seccomp_data, instruction_pointer) + 4),
-      /* 3 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, ip_hi, 0, 4),
+      /* 3 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, ip_hi, 0, 4),                    // else 8
       /* 4 */ BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(seccomp_data, instruction_pointer)),
       // ip is the address after the syscall instruction: inside the page.
-      /* 5 */ BPF_JUMP(BPF_JMP | BPF_JGE | BPF_K, ip_lo, 0, 2),
-      /* 6 */ BPF_JUMP(BPF_JMP | BPF_JGE | BPF_K, ip_lo + static_cast<uint32_t>(kPageSize), 1, 0),
+      /* 5 */ BPF_JUMP(BPF_JMP | BPF_JGE | BPF_K, ip_lo, 0, 7),                    // else 13
+      /* 6 */ BPF_JUMP(BPF_JMP | BPF_JGE | BPF_K, ip_lo + static_cast<uint32_t>(kPageSize), 6, 0),  // 13 : 7
       /* 7 */ BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
-      /* 8 */ BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_KILL_PROCESS),
+      // The host's emulation of a call into the vsyscall page (ip is the
+      // entry point): a SIGSYS the Sentry turns into the emulated call.
+      /* 8 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 0xffffffffu, 0, 4),              // else 13
+      /* 9 */ BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(seccomp_data, instruction_pointer)),
+      /* 10 */ BPF_JUMP(BPF_JMP | BPF_JGE | BPF_K, 0xff600000u, 0, 2),            // else 13
+      /* 11 */ BPF_JUMP(BPF_JMP | BPF_JGE | BPF_K, 0xff601000u, 1, 0),            // 13 : 12
+      /* 12 */ BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_TRAP),
+      /* 13 */ BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_KILL_PROCESS),
   };
   std::memcpy(f.insns, insns, sizeof(insns));
   return f;

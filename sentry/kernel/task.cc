@@ -249,6 +249,10 @@ void Task::handle_syscall() {
     regs_.rax = static_cast<uint64_t>(-ENOSYS);
     return;
   }
+  dispatch_syscall();
+}
+
+void Task::dispatch_syscall() {
   const uint64_t nr = regs_.orig_rax;
   SyscallArgs args{{regs_.rdi, regs_.rsi, regs_.rdx, regs_.r10, regs_.r8, regs_.r9}};
   crash::set_serving(tid_, static_cast<long>(nr));
@@ -294,7 +298,61 @@ void Task::out_of_memory() {
   send_group_signal(kernel_, group(), info);
 }
 
+// The legacy vsyscall page (Linux's arch/x86/entry/vsyscall): three entry
+// points at fixed addresses that old static binaries call instead of
+// making the syscall.
+constexpr uint64_t kVsyscallPage = 0xffffffffff600000ULL;
+int vsyscall_number(uint64_t addr) {
+  switch (addr) {
+    case kVsyscallPage: return SYS_gettimeofday;
+    case kVsyscallPage + 0x400: return SYS_time;
+    case kVsyscallPage + 0x800: return SYS_getcpu;
+    default: return -1;
+  }
+}
+
+// Linux emulates a call to an entry (vsyscall=emulate or xonly): the
+// syscall runs and a `ret` is emulated. The stub reaches here either way
+// the host has it: with a vsyscall page, the host's own emulation meets
+// the stub's seccomp filter, which traps it (SIGSYS, SYS_SECCOMP, the
+// return already popped); without one, the call faults at the entry.
+// Any other address in the page, or a stack without a return address,
+// stays a SIGSEGV, as in Linux.
+bool Task::emulate_vsyscall(const siginfo_t& info) {
+  int nr = -1;
+  constexpr int kSysSeccomp = 1;  // SIGSYS's si_code from a seccomp filter (siginfo.h)
+  if (info.si_signo == SIGSYS && info.si_code == kSysSeccomp) {
+    const auto call = reinterpret_cast<uint64_t>(info.si_call_addr);
+    if (call < kVsyscallPage || call >= kVsyscallPage + mm::kPageSize) return false;
+    nr = info.si_syscall;
+    if (nr != SYS_gettimeofday && nr != SYS_time && nr != SYS_getcpu) return false;
+  } else if (info.si_signo == SIGSEGV && regs_.rip >= kVsyscallPage && regs_.rip < kVsyscallPage + mm::kPageSize) {
+    nr = vsyscall_number(regs_.rip);
+    uint64_t caller;
+    if (nr < 0 || !mm_->copy_in(regs_.rsp, &caller, sizeof(caller))) return false;
+    regs_.rip = caller;
+    regs_.rsp += sizeof(caller);
+  } else {
+    return false;
+  }
+  regs_.orig_rax = static_cast<uint64_t>(nr);
+  dispatch_syscall();
+  regs_.orig_rax = ~uint64_t{0};
+  // A pointer it could not write is a SIGSEGV there, not EFAULT
+  // (write_ok_or_segv() in Linux's emulation).
+  if (regs_.rax == static_cast<uint64_t>(-EFAULT)) {
+    siginfo_t segv{};
+    segv.si_signo = SIGSEGV;
+    segv.si_code = SEGV_MAPERR;
+    segv.si_addr = reinterpret_cast<void*>(regs_.rdi);
+    fault_ = FaultDetails{SIGSEGV, 14u, 6u};
+    force_signal(segv);
+  }
+  return true;
+}
+
 void Task::handle_fault(const siginfo_t& host_info) {
+  if (emulate_vsyscall(host_info)) return;
   siginfo_t info = host_info;
   if (info.si_signo == SIGSEGV || info.si_signo == SIGBUS) {
     uint64_t addr = reinterpret_cast<uint64_t>(info.si_addr);

@@ -254,7 +254,13 @@ class Task : public vfs::UserMemory, public std::enable_shared_from_this<Task> {
  private:
   friend class Kernel;  // its per-user task count (counted_uid_)
   void handle_syscall();
+  // Runs the syscall in regs_.orig_rax with the registers' arguments and
+  // puts the result in rax (what handle_syscall does after its checks).
+  void dispatch_syscall();
   bool entered_by_int80();
+  // A call into the legacy vsyscall page, emulated as Linux's
+  // vsyscall=xonly does; false if `info` is no such call.
+  bool emulate_vsyscall(const siginfo_t& info);
   void handle_fault(const siginfo_t& info);
   // A page fault the sandbox's memory limit cannot serve.
   void out_of_memory();

@@ -692,6 +692,10 @@ std::string MemoryManager::describe_maps() {
                        v.file ? major(v.dev) : 0, v.file ? minor(v.dev) : 0, v.file ? v.ino : 0,
                        v.name.empty() ? "" : "                          ", v.name);
   }
+  // The legacy vsyscall page, present in every 64-bit process and only
+  // executable (Linux's vsyscall=xonly); calls into it are emulated
+  // (Task::emulate_vsyscall).
+  out += "ffffffffff600000-ffffffffff601000 --xp 00000000 00:00 0                  [vsyscall]\n";
   return out;
 }
 

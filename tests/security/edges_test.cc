@@ -3,7 +3,8 @@
 // of the address space (where the ptrace platform's stub page lives),
 // and TLS bases outside the user half. Each case asserts what Linux does
 // natively and what the sandbox promises, which agree except where the
-// sandbox has no IA32 emulation (int 0x80 is ENOSYS there).
+// sandbox has no IA32 emulation (int 0x80 is ENOSYS there); sysenter; and
+// calls into the legacy vsyscall page, emulated as Linux does.
 #include <asm/prctl.h>
 #include <errno.h>
 #include <gtest/gtest.h>
@@ -12,7 +13,13 @@
 #include <sys/mman.h>
 #include <sys/syscall.h>
 #include <sys/uio.h>
+#include <sys/wait.h>
+#include <sys/time.h>
 #include <unistd.h>
+#include <ctime>
+#include <cstring>
+#include <cstdlib>
+#include <cstdio>
 
 #include "syscall_test_util.h"
 
@@ -45,6 +52,71 @@ TEST(EdgesTest, Int80NeverRunsTheSixtyFourBitCallOfTheSameNumber) {
   errno = 0;
   EXPECT_EQ(read(p.rd(), &got, 1), -1) << "the 64-bit writev ran";
   EXPECT_EQ(errno, EAGAIN);
+}
+
+TEST(EdgesTest, SysenterFromASixtyFourBitProcessRunsNoSyscall) {
+  // sysenter in 64-bit mode: #UD on AMD (SIGILL); on Intel, a kernel with
+  // IA32 emulation enters its 32-bit path and returns somewhere the
+  // process cannot go on from (SIGSEGV), one without it has no SYSENTER
+  // target (#GP, SIGSEGV). eax=60 is exit in the 64-bit table: were that
+  // run, the child would exit with 42.
+  int status = RunInChild([] {
+    asm volatile("mov %%rsp, %%rbp\n\tsysenter" : : "a"(60L), "D"(42L) : "rbp", "rcx", "r11", "memory");
+    return 0;
+  });
+  EXPECT_TRUE(status != -1 && WIFSIGNALED(status) && (WTERMSIG(status) == SIGSEGV || WTERMSIG(status) == SIGILL))
+      << DescribeStatus(status);
+}
+
+// The legacy vsyscall page (Linux's vsyscall=emulate and xonly): a call to
+// one of its three entry points runs that syscall and returns.
+using VsyscallGettimeofday = long (*)(struct timeval*, void*);
+using VsyscallTime = long (*)(long*);
+using VsyscallGetcpu = long (*)(unsigned*, unsigned*, void*);
+constexpr uint64_t kVsyscall = 0xffffffffff600000ULL;
+
+// Whether this kernel has the page (vsyscall=none has not): /proc/self/maps.
+bool HasVsyscallPage() {
+  FILE* f = fopen("/proc/self/maps", "r");
+  if (f == nullptr) return false;
+  char line[512];
+  bool found = false;
+  while (!found && fgets(line, sizeof(line), f)) found = strstr(line, "[vsyscall]") != nullptr;
+  fclose(f);
+  return found;
+}
+
+TEST(EdgesTest, VsyscallEntryPointsAreEmulated) {
+  if (!HasVsyscallPage()) GTEST_SKIP() << "no [vsyscall] in /proc/self/maps (vsyscall=none)";
+  struct timeval tv {};
+  EXPECT_EQ(reinterpret_cast<VsyscallGettimeofday>(kVsyscall)(&tv, nullptr), 0);
+  const long now = time(nullptr);
+  EXPECT_LE(std::labs(tv.tv_sec - now), 2) << "gettimeofday through the vsyscall page";
+  long stored = 0;
+  const long t = reinterpret_cast<VsyscallTime>(kVsyscall + 0x400)(&stored);
+  EXPECT_EQ(t, stored);
+  EXPECT_LE(std::labs(t - now), 2) << "time through the vsyscall page";
+  unsigned cpu = ~0u, node = ~0u;
+  EXPECT_EQ(reinterpret_cast<VsyscallGetcpu>(kVsyscall + 0x800)(&cpu, &node, nullptr), 0);
+  EXPECT_LT(cpu, static_cast<unsigned>(CPU_SETSIZE));
+  EXPECT_EQ(node, 0u);
+}
+
+TEST(EdgesTest, VsyscallMisuseIsASegfault) {
+  if (!HasVsyscallPage()) GTEST_SKIP() << "no [vsyscall] in /proc/self/maps (vsyscall=none)";
+  // An address in the page that is no entry point ("misaligned vsyscall").
+  EXPECT_KILLED_BY(RunInChild([] {
+                     reinterpret_cast<VsyscallTime>(kVsyscall + 0x100)(nullptr);
+                     return 0;
+                   }),
+                   SIGSEGV);
+  // An entry point with a pointer it cannot write: SIGSEGV, not EFAULT
+  // (write_ok_or_segv()).
+  EXPECT_KILLED_BY(RunInChild([] {
+                     reinterpret_cast<VsyscallGettimeofday>(kVsyscall)(reinterpret_cast<struct timeval*>(8), nullptr);
+                     return 0;
+                   }),
+                   SIGSEGV);
 }
 
 TEST(EdgesTest, UnmapPastTheTopOfTheAddressSpaceIsEinval) {
