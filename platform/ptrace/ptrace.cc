@@ -442,6 +442,17 @@ class PtraceContext final : public Context {
       int sig = WSTOPSIG(*status);
       if (sig == (SIGTRAP | 0x80)) {
         if (::ptrace(PTRACE_GETREGS, t.tid, nullptr, &regs) < 0) return {StopReason::kDied};
+        // The application jumped out of its half of the address space into
+        // the stub page (which the stub process has mapped, the
+        // application not): Linux would have faulted on the jump. Its
+        // syscall is not run; it gets that SIGSEGV.
+        if (regs.rip - 2 >= kMaxUserAddress) {
+          SwitchResult fault{StopReason::kFault};
+          fault.info.si_signo = SIGSEGV;
+          fault.info.si_code = SEGV_MAPERR;
+          fault.info.si_addr = reinterpret_cast<void*>(regs.rip - 2);
+          return fault;
+        }
         return {StopReason::kSyscall};
       }
       if (sig == kInterruptSignal) {
