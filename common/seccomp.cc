@@ -120,6 +120,23 @@ std::vector<Rule> futex_rules() {
   return rules;
 }
 
+void require_fd_first_argument(std::vector<Rule>& rules) {
+  static constexpr int kFdFirst[] = {
+      SYS_read, SYS_write, SYS_readv, SYS_writev, SYS_pread64, SYS_pwrite64, SYS_preadv, SYS_pwritev,
+      SYS_lseek, SYS_close, SYS_fstat, SYS_fstatfs, SYS_getdents64, SYS_ftruncate, SYS_fdatasync, SYS_fsync,
+      SYS_fallocate, SYS_fchmod, SYS_fcntl, SYS_ioctl, SYS_sendmsg, SYS_recvmsg, SYS_bind, SYS_listen,
+      SYS_connect, SYS_accept4, SYS_getsockname, SYS_getpeername, SYS_shutdown, SYS_getsockopt,
+      SYS_setsockopt, SYS_epoll_ctl, SYS_epoll_wait, SYS_epoll_pwait, SYS_timerfd_settime,
+      SYS_timerfd_gettime, SYS_tee};
+  for (Rule& rule : rules) {
+    if (rule.fail_with != 0) continue;
+    for (int nr : kFdFirst) {
+      // An int: bit 31 is its sign (the kernel reads the low 32 bits).
+      if (rule.nr == nr) rule.args.push_back(ArgEq{0, 0, 0x80000000ULL});
+    }
+  }
+}
+
 std::vector<Rule> thread_rules() {
   // glibc 2.36's create_thread() flags.
   constexpr uint64_t kPthreadFlags = CLONE_VM | CLONE_FS | CLONE_FILES | CLONE_SYSVSEM | CLONE_SIGHAND | CLONE_THREAD |

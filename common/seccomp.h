@@ -64,4 +64,10 @@ std::vector<Rule> futex_rules();
 // with ENOSYS so glibc falls back to clone).
 std::vector<Rule> thread_rules();
 
+// Narrows every allowing rule of a syscall whose first argument is an FD
+// (read, write, close, fcntl, ioctl, the socket calls...) to FDs that are
+// not negative: our code never passes one, so a negative FD there is a
+// forged call. (*at calls are left alone: AT_FDCWD is negative.)
+void require_fd_first_argument(std::vector<Rule>& rules);
+
 }  // namespace runsc::seccomp

@@ -772,6 +772,7 @@ std::vector<seccomp::Rule> gofer_host_syscalls(bool writable) {
     }
     rules.push_back(Rule{SYS_linkat, {{4, 0}}});  // never AT_SYMLINK_FOLLOW or AT_EMPTY_PATH
   }
+  seccomp::require_fd_first_argument(rules);
   return rules;
 }
 

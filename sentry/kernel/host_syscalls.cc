@@ -105,6 +105,7 @@ std::vector<seccomp::Rule> sentry_host_syscalls() {
   for (unsigned long cmd : netstack::host_socket_ioctls()) {
     if (cmd != FIONREAD) rules.push_back(Rule{SYS_ioctl, {{1, cmd}}});
   }
+  seccomp::require_fd_first_argument(rules);
   return rules;
 }
 

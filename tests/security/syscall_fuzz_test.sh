@@ -24,7 +24,9 @@ sentry_fds() {
   done
   return 1
 }
-coproc FUZZ { exec timeout -k 5 600 "$runsc" do -- "$fuzz" 2000 "$calls" "$seed" pause 2>&1; }
+# Bounded memory and overlay: the fuzzer's size-taking calls (mmap, brk,
+# fallocate, ftruncate...) hit the sandbox's limits, never the host's.
+coproc FUZZ { exec timeout -k 5 600 "$runsc" --total-memory 1g --overlay-size 64m do -- "$fuzz" 2000 "$calls" "$seed" pause 2>&1; }
 runsc_pid=$FUZZ_PID
 read -r line <&"${FUZZ[0]}"
 [ "$line" = "fuzz: start" ] || { echo "FAIL: expected 'fuzz: start', got '$line'"; exit 1; }

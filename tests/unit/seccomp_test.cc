@@ -191,6 +191,18 @@ TEST(SentryAllowlist, MemoryFutexAndThreadRulesAreNarrowed) {
   ::close(memfd);
 }
 
+TEST(SentryAllowlist, FdArgumentsAreNeverNegative) {
+  auto ok = run_confined(kernel::sentry_host_syscalls(), [] {
+    char c;
+    if (::read(1000, &c, 1) != -1 || errno != EBADF) ::_exit(1);  // allowed: a real EBADF
+  });
+  EXPECT_EQ(ok.exit_code, 0) << ok.stderr_text;
+  for (long nr : {SYS_read, SYS_close, SYS_fcntl}) {
+    auto r = run_confined(kernel::sentry_host_syscalls(), [nr] { ::syscall(nr, -1, 0, 0, 0, 0, 0); });
+    EXPECT_EQ(r.exit_code, 128 + SIGSYS) << "syscall " << nr << " with FD -1: " << r.stderr_text;
+  }
+}
+
 // runsc --seccomp-log: a call outside the list runs (and the kernel logs
 // it) instead of stopping the process.
 TEST(SentryAllowlist, LogEnforcementLetsAnUnlistedCallRun) {
