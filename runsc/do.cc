@@ -182,7 +182,19 @@ int run_sandbox(const GlobalFlags& flags, BootConfig config, const std::string& 
   SpawnOptions spawn;
   spawn.clone_flags = CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC;
   spawn.user_ns = sentry_user_namespace();
-  const bool host_network = flags.network == "host" && config.network_namespace.empty();
+  // The host's network: --network=host, or a bundle naming runsc's own
+  // namespace by path (Docker's --network host does). Nothing may be
+  // prepared there: its sysctls are the host's.
+  const bool host_network = (flags.network == "host" && config.network_namespace.empty()) ||
+                            is_own_network_namespace(config.network_namespace);
+  if (host_network) config.network_namespace.clear();
+  if (host_network && !config.net_sysctls.empty()) {
+    // As runc: net.* sysctls would be the host's.
+    kill_gofers();
+    std::fprintf(stderr, "runsc: sysctl %s is not allowed in the host's network namespace\n",
+                 config.net_sysctls.front().first.c_str());
+    return 1;
+  }
   std::optional<NetworkNamespaceScope> network_scope;
   if (host_network) {
     if (!rootless()) {

@@ -7,6 +7,7 @@
 #include <sys/ioctl.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -211,6 +212,12 @@ Result<void> prepare_network_namespace(BootConfig& config, gid_t sentry_gid, std
     return r;
   }
   return {};
+}
+
+bool is_own_network_namespace(const std::string& path) {
+  struct stat named, own;
+  if (path.empty() || ::stat(path.c_str(), &named) != 0 || ::stat("/proc/thread-self/ns/net", &own) != 0) return false;
+  return named.st_dev == own.st_dev && named.st_ino == own.st_ino;
 }
 
 Result<int> read_unprivileged_port_start() {

@@ -70,6 +70,10 @@ gid_t sentry_host_gid();
 // namespace sees it). Run in the namespace; `error` says what failed.
 Result<void> prepare_network_namespace(BootConfig& config, gid_t sentry_gid, std::string& error);
 
+// Whether `path` names the calling thread's own network namespace (false
+// for an empty path or one that cannot be read).
+bool is_own_network_namespace(const std::string& path);
+
 // net.ipv4.ip_unprivileged_port_start of the calling thread's network namespace.
 Result<int> read_unprivileged_port_start();
 

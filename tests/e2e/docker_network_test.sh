@@ -128,10 +128,16 @@ got=$(D run --rm --runtime=runsc --network none runsc-e2e:net sh -c 'ip -o link 
 [ "$got" = "$want" ] && echo "$got" | head -1 | grep -qx 1 && pass "--network none sees only lo" \
   || fail "--network none: runsc '$got', runc '$want'"
 
-# 6. --network host: the host's interfaces.
+# 6. --network host: the host's interfaces, and the host's network
+# settings left as they were (runsc prepares only a namespace of the
+# sandbox's own).
+host_sysctls() { cat /proc/sys/net/ipv4/ip_unprivileged_port_start /proc/sys/net/ipv4/ping_group_range | tr '\n\t' '  '; }
+sysctls_before=$(host_sysctls)
 want=$(ip -o link | wc -l)
 got=$(D run --rm --runtime=runsc --network host runsc-e2e:net sh -c 'ip -o link | wc -l' 2>&1)
 [ "$got" = "$want" ] && pass "--network host sees the host's $want interfaces" || fail "--network host: $got, want $want"
+[ "$(host_sysctls)" = "$sysctls_before" ] && pass "--network host leaves the host's net sysctls as they were" ||
+  fail "--network host changed the host's sysctls: $sysctls_before -> $(host_sysctls)"
 
 echo "$failures failed, $skipped skipped"
 [ "$failures" = 0 ] || exit 1
