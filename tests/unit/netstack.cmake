@@ -1,0 +1,4 @@
+# The sandbox's own network stack (netstack/inet), with test link endpoints.
+add_executable(netstack_inet_test ${CMAKE_CURRENT_LIST_DIR}/netstack_inet_test.cc)
+target_link_libraries(netstack_inet_test netstack GTest::gtest_main)
+gtest_discover_tests(netstack_inet_test)
