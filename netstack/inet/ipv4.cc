@@ -50,7 +50,11 @@ std::string_view drop_name(Drop reason) {
     case Drop::kBadChecksum: return "bad_checksum";
     case Drop::kBadOptions: return "bad_options";
     case Drop::kBadSourceAddress: return "bad_source_address";
-    case Drop::kFragment: return "fragment";
+    case Drop::kBadFragment: return "bad_fragment";
+    case Drop::kFragmentOverlap: return "fragment_overlap";
+    case Drop::kFragmentDuplicate: return "fragment_duplicate";
+    case Drop::kFragmentMemory: return "fragment_memory";
+    case Drop::kFragmentTimeout: return "fragment_timeout";
     case Drop::kNotForUs: return "not_for_us";
     case Drop::kUnknownProtocol: return "unknown_protocol";
     case Drop::kBadUdpLength: return "bad_udp_length";

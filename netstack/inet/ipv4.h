@@ -21,7 +21,11 @@ enum class Drop {
   kBadChecksum,       // IPv4 header checksum
   kBadOptions,        // an IPv4 option running past the header, or of length < 2
   kBadSourceAddress,  // multicast, broadcast or zero-net source (RFC 1122 3.2.1.3)
-  kFragment,          // a fragment (reassembly is not implemented yet)
+  kBadFragment,       // not a multiple of 8 bytes before the last, or past 65535
+  kFragmentOverlap,   // overlapping fragments: the whole datagram goes
+  kFragmentDuplicate, // the same fragment again
+  kFragmentMemory,    // more than the reassembly limit held
+  kFragmentTimeout,   // not completed in time
   kNotForUs,          // no interface of ours has the destination
   kUnknownProtocol,   // no handler for the IP protocol
   kBadUdpLength,      // UDP length < 8 or beyond the IP payload

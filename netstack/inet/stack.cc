@@ -1,6 +1,7 @@
 #include "netstack/inet/stack.h"
 
 #include <algorithm>
+#include <ctime>
 #include <utility>
 
 
@@ -47,7 +48,22 @@ Result<void> LoopbackEndpoint::write(std::vector<uint8_t> packet) {
   return {};
 }
 
-Stack::Stack() = default;
+Stack::Stack()
+    : clock_([] {
+        timespec ts{};
+        ::clock_gettime(CLOCK_MONOTONIC, &ts);
+        return int64_t{ts.tv_sec} * 1'000'000'000 + ts.tv_nsec;
+      }) {}
+
+void Stack::set_clock(std::function<int64_t()> now_ns) {
+  std::lock_guard lock(mu_);
+  clock_ = std::move(now_ns);
+}
+
+size_t Stack::reassembly_bytes_held() const {
+  std::lock_guard lock(mu_);
+  return reassembler_.bytes_held();
+}
 Stack::~Stack() = default;
 
 int Stack::add_interface(std::string name, std::unique_ptr<LinkEndpoint> link) {
@@ -132,21 +148,44 @@ void Stack::deliver(int nic, std::span<const uint8_t> packet) {
       count(Drop::kNotForUs);
       return;
     }
-    if (ip->more_fragments || ip->fragment_offset != 0) {
-      count(Drop::kFragment);
-      return;
-    }
-    switch (ip->protocol) {
-      case kProtoUdp: handle_udp_locked(*ip, replies, wake); break;
-      case kProtoIcmp: handle_icmp_locked(*ip, replies, wake); break;
-      default:
-        count(Drop::kUnknownProtocol);
-        icmp_error_locked(*ip, kIcmpDestUnreachable, kIcmpProtocolUnreachable, replies);
-        break;
+    if (!ip->more_fragments && ip->fragment_offset == 0) {
+      dispatch_locked(*ip, replies, wake);
+    } else {
+      const int64_t now = clock_();
+      // Datagrams that did not complete in time: each whose first
+      // fragment came gets an ICMP "fragment reassembly time exceeded"
+      // (RFC 792, code 1), as Linux's ip_expire() sends.
+      for (const auto& first : reassembler_.expire(now)) {
+        count(Drop::kFragmentTimeout);
+        if (auto quoted = parse_ipv4(first)) icmp_error_locked(*quoted, kIcmpTimeExceeded, 1, replies);
+      }
+      auto outcome = reassembler_.add(*ip, now);
+      if (outcome.dropped) {
+        count(*outcome.dropped);
+      } else if (!outcome.complete.empty()) {
+        const std::vector<uint8_t> whole = std::move(outcome.complete);
+        if (auto datagram = parse_ipv4(whole)) {
+          dispatch_locked(*datagram, replies, wake);
+        } else {
+          count(datagram.error());
+        }
+      }
     }
   }
   for (auto& fn : wake) fn();
   for (auto& out : replies) (void)send_out(std::move(out));
+}
+
+void Stack::dispatch_locked(const Ipv4Packet& ip, std::vector<OutPacket>& replies,
+                            std::vector<std::function<void()>>& wake) {
+  switch (ip.protocol) {
+    case kProtoUdp: handle_udp_locked(ip, replies, wake); break;
+    case kProtoIcmp: handle_icmp_locked(ip, replies, wake); break;
+    default:
+      count(Drop::kUnknownProtocol);
+      icmp_error_locked(ip, kIcmpDestUnreachable, kIcmpProtocolUnreachable, replies);
+      break;
+  }
 }
 
 void Stack::handle_udp_locked(const Ipv4Packet& ip, std::vector<OutPacket>& replies,
@@ -335,7 +374,7 @@ Result<void> UdpEndpoint::connect(Endpoint4 remote) {
 
 Result<size_t> UdpEndpoint::send(std::span<const uint8_t> data, std::optional<Endpoint4> to) {
   if (data.size() > kMaxUdpPayload) return Err(EMSGSIZE);
-  Stack::OutPacket out;
+  std::vector<Stack::OutPacket> outs;
   {
     std::lock_guard lock(stack_->mu_);
     Endpoint4 dst;
@@ -356,11 +395,15 @@ Result<size_t> UdpEndpoint::send(std::span<const uint8_t> data, std::optional<En
     f.src = route->second;
     f.dst = dst.addr;
     f.id = stack_->next_id_++;
-    out.packet = build_udp(f, local_.port, dst.port, data);
-    if (out.packet.size() > route->first->link->mtu()) return Err(EMSGSIZE);  // no fragmentation yet
-    out.link = route->first->link.get();
+    // Larger than the link's MTU: fragments, as Linux's UDP sends by
+    // default (IP_PMTUDISC_WANT fragments locally).
+    LinkEndpoint* link = route->first->link.get();
+    for (auto& piece : fragment_ipv4(build_udp(f, local_.port, dst.port, data), link->mtu()))
+      outs.push_back(Stack::OutPacket{link, std::move(piece)});
   }
-  if (auto r = stack_->send_out(std::move(out)); !r) return Err(r.error());
+  for (auto& out : outs) {
+    if (auto r = stack_->send_out(std::move(out)); !r) return Err(r.error());
+  }
   return data.size();
 }
 

@@ -21,6 +21,7 @@
 #include <vector>
 
 #include "common/result.h"
+#include "netstack/inet/fragments.h"
 #include "netstack/inet/ipv4.h"
 
 namespace runsc::netstack::inet {
@@ -117,6 +118,11 @@ class Stack {
 
   std::shared_ptr<UdpEndpoint> open_udp();
 
+  // The clock fragment reassembly times out by (CLOCK_MONOTONIC by
+  // default; tests set their own).
+  void set_clock(std::function<int64_t()> now_ns);
+  size_t reassembly_bytes_held() const;
+
   // Counters, for /proc/net/snmp-style reports and tests.
   uint64_t dropped(Drop reason) const { return drops_[static_cast<size_t>(reason)].load(); }
   uint64_t received() const { return received_.load(); }
@@ -151,6 +157,8 @@ class Stack {
   Result<OutPacket> prepare_locked(uint32_t src, uint32_t dst, std::vector<uint8_t> packet_without_src);
   Result<void> send_out(OutPacket out);
 
+  void dispatch_locked(const Ipv4Packet& ip, std::vector<OutPacket>& replies,
+                       std::vector<std::function<void()>>& wake);
   void handle_udp_locked(const Ipv4Packet& ip, std::vector<OutPacket>& replies,
                          std::vector<std::function<void()>>& wake);
   void handle_icmp_locked(const Ipv4Packet& ip, std::vector<OutPacket>& replies,
@@ -165,6 +173,8 @@ class Stack {
   std::map<int, Interface> interfaces_;
   std::vector<Route> routes_;
   std::multimap<uint16_t, UdpEndpoint*> udp_ports_;  // by local port
+  Reassembler reassembler_;
+  std::function<int64_t()> clock_;
   uint16_t next_ephemeral_ = 32768;
   uint16_t next_id_ = 1;
   std::array<std::atomic<uint64_t>, static_cast<size_t>(Drop::kCount)> drops_{};

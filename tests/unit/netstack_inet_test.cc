@@ -6,6 +6,7 @@
 #include <random>
 
 #include "netstack/inet/checksum.h"
+#include "netstack/inet/fragments.h"
 #include "netstack/inet/ipv4.h"
 #include "netstack/inet/stack.h"
 
@@ -294,8 +295,12 @@ TEST(StackTest, RandomAndMutatedPacketsAreDroppedWithoutHarm) {
   Ipv4Fields f;
   f.src = kPeer;
   f.dst = kOurs;
-  const std::vector<Bytes> seeds = {build_udp(f, 1000, 53, Bytes(20, 'q')), build_icmp(f, kIcmpEchoRequest, 0, 1, Bytes(16, 'p')),
-                                    build_udp(f, 1000, 9, Bytes(4, 'c'))};
+  std::vector<Bytes> seeds = {build_udp(f, 1000, 53, Bytes(20, 'q')), build_icmp(f, kIcmpEchoRequest, 0, 1, Bytes(16, 'p')),
+                              build_udp(f, 1000, 9, Bytes(4, 'c'))};
+  // Fragments, so that reassembly meets mutated ones too.
+  Ipv4Fields fragmented = f;
+  fragmented.dont_fragment = false;
+  for (auto& piece : fragment_ipv4(build_udp(fragmented, 1000, 53, Bytes(3000, 'r')), 1500)) seeds.push_back(piece);
   const int kFrames = 200000;
   for (int i = 0; i < kFrames; ++i) {
     Bytes frame;
@@ -317,11 +322,157 @@ TEST(StackTest, RandomAndMutatedPacketsAreDroppedWithoutHarm) {
   uint64_t dropped = 0;
   for (size_t r = 0; r < static_cast<size_t>(Drop::kCount); ++r) dropped += net.stack.dropped(static_cast<Drop>(r));
   EXPECT_GT(dropped, static_cast<uint64_t>(kFrames) / 2) << "most mutations are caught";
+  EXPECT_LE(net.stack.reassembly_bytes_held(), size_t{4} << 20) << "reassembly stays within its limit";
   auto client = net.stack.open_udp();
   ASSERT_TRUE(client->send(Bytes{'o', 'k'}, Endpoint4{kLocalhost, 53}));
   auto got = server->receive();
   ASSERT_TRUE(got);
   EXPECT_EQ(got->data, (Bytes{'o', 'k'}));
+}
+
+// A UDP packet of `size` data bytes, its data a counting pattern (DF
+// clear, as the fragments of a locally fragmented datagram have it).
+Bytes BigUdp(size_t size, uint16_t id = 9) {
+  Ipv4Fields f;
+  f.src = kPeer;
+  f.dst = kOurs;
+  f.id = id;
+  f.dont_fragment = false;
+  Bytes data(size);
+  for (size_t i = 0; i < size; ++i) data[i] = static_cast<uint8_t>(i * 7);
+  return build_udp(f, 1111, 2222, data);
+}
+
+TEST(FragmentTest, SplitAndReassembledInAnyOrder) {
+  const Bytes whole = BigUdp(4000);
+  auto pieces = fragment_ipv4(whole, 1500);
+  ASSERT_EQ(pieces.size(), 3u);
+  for (const auto& p : pieces) {
+    EXPECT_LE(p.size(), 1500u);
+    auto ip = parse_ipv4(p);
+    ASSERT_TRUE(ip) << "each fragment is a valid packet";
+    EXPECT_FALSE(ip->dont_fragment);
+  }
+  for (int order = 0; order < 3; ++order) {
+    std::vector<Bytes> feed = pieces;
+    if (order == 1) std::reverse(feed.begin(), feed.end());
+    if (order == 2) std::swap(feed[0], feed[1]);
+    Reassembler r;
+    Bytes done;
+    for (const auto& p : feed) {
+      auto out = r.add(*parse_ipv4(p), 0);
+      EXPECT_FALSE(out.dropped);
+      if (!out.complete.empty()) done = out.complete;
+    }
+    ASSERT_FALSE(done.empty()) << "order " << order;
+    EXPECT_EQ(done, whole) << "order " << order << ": the same bytes, header fields restored";
+    EXPECT_EQ(r.bytes_held(), 0u);
+  }
+}
+
+TEST(FragmentTest, OverlapsDuplicatesAndOversizeFollowLinux) {
+  const Bytes whole = BigUdp(4000);
+  auto pieces = fragment_ipv4(whole, 1500);
+  {
+    Reassembler r;
+    ASSERT_FALSE(r.add(*parse_ipv4(pieces[0]), 0).dropped);
+    auto dup = r.add(*parse_ipv4(pieces[0]), 0);
+    EXPECT_EQ(dup.dropped, Drop::kFragmentDuplicate) << "an exact duplicate is ignored";
+    EXPECT_EQ(r.queues(), 1u);
+    // A fragment starting 8 bytes into the first one's data: an overlap
+    // drops the whole datagram.
+    Bytes overlapping = pieces[1];
+    overlapping[6] = 0x20;
+    overlapping[7] = static_cast<uint8_t>(1);  // offset 8 bytes, MF
+    const size_t ihl = 20;
+    overlapping[10] = overlapping[11] = 0;
+    const uint16_t sum = checksum_finish(checksum_add(std::span<const uint8_t>(overlapping).first(ihl)));
+    overlapping[10] = static_cast<uint8_t>(sum >> 8), overlapping[11] = static_cast<uint8_t>(sum);
+    EXPECT_EQ(r.add(*parse_ipv4(overlapping), 0).dropped, Drop::kFragmentOverlap);
+    EXPECT_EQ(r.queues(), 0u);
+    EXPECT_EQ(r.bytes_held(), 0u);
+  }
+  {
+    // A non-final fragment whose length is not a multiple of 8.
+    Bytes odd = pieces[0];
+    odd.pop_back();
+    odd[2] = static_cast<uint8_t>(odd.size() >> 8), odd[3] = static_cast<uint8_t>(odd.size());
+    odd[10] = odd[11] = 0;
+    const uint16_t sum = checksum_finish(checksum_add(std::span<const uint8_t>(odd).first(20)));
+    odd[10] = static_cast<uint8_t>(sum >> 8), odd[11] = static_cast<uint8_t>(sum);
+    Reassembler r;
+    EXPECT_EQ(r.add(*parse_ipv4(odd), 0).dropped, Drop::kBadFragment);
+  }
+  {
+    // The last fragment at offset 65528 with 100 bytes: past 65535.
+    Bytes last = pieces[2];
+    last[6] = static_cast<uint8_t>(65528 / 8 >> 8);
+    last[7] = static_cast<uint8_t>(65528 / 8);
+    last[10] = last[11] = 0;
+    const uint16_t sum = checksum_finish(checksum_add(std::span<const uint8_t>(last).first(20)));
+    last[10] = static_cast<uint8_t>(sum >> 8), last[11] = static_cast<uint8_t>(sum);
+    Reassembler r;
+    EXPECT_EQ(r.add(*parse_ipv4(last), 0).dropped, Drop::kBadFragment);
+  }
+}
+
+TEST(FragmentTest, MemoryIsBoundedOldestFirst) {
+  Reassembler r(Reassembler::Limits{4096, 30'000'000'000});
+  // First fragments of three datagrams, 1480 bytes of data each (plus
+  // their kept copy): the oldest go to make room.
+  for (uint16_t id = 1; id <= 3; ++id) {
+    auto pieces = fragment_ipv4(BigUdp(4000, id), 1500);
+    auto out = r.add(*parse_ipv4(pieces[0]), id);
+    EXPECT_FALSE(out.dropped) << id;
+    EXPECT_LE(r.bytes_held(), 4096u);
+  }
+  EXPECT_EQ(r.queues(), 1u) << "only the newest datagram is still held";
+}
+
+TEST(FragmentTest, StackReassemblesTimesOutAndFragmentsItsOwn) {
+  Net net;
+  int64_t now = 0;
+  net.stack.set_clock([&now] { return now; });
+  auto server = net.stack.open_udp();
+  ASSERT_TRUE(server->bind({0, 2222}));
+  auto pieces = fragment_ipv4(BigUdp(4000), 1500);
+  for (const auto& p : pieces) net.stack.deliver(net.eth0, p);
+  auto got = server->receive();
+  ASSERT_TRUE(got);
+  EXPECT_EQ(got->data.size(), 4000u);
+  EXPECT_EQ(got->data[3999], static_cast<uint8_t>(3999 * 7));
+  // A datagram whose last fragment never comes: after 30 s, the next
+  // fragment to arrive finds it expired, and an ICMP time exceeded
+  // (reassembly, code 1) goes back to the sender.
+  net.stack.deliver(net.eth0, fragment_ipv4(BigUdp(4000, 42), 1500)[0]);
+  EXPECT_GT(net.stack.reassembly_bytes_held(), 0u);
+  now += 31'000'000'000;
+  net.stack.deliver(net.eth0, fragment_ipv4(BigUdp(4000, 43), 1500)[1]);
+  EXPECT_EQ(net.stack.dropped(Drop::kFragmentTimeout), 1u);
+  ASSERT_EQ(net.wire.size(), 1u);
+  auto ip = parse_ipv4(net.wire[0]);
+  ASSERT_TRUE(ip);
+  auto icmp = parse_icmp(*ip);
+  ASSERT_TRUE(icmp);
+  EXPECT_EQ(icmp->type, kIcmpTimeExceeded);
+  EXPECT_EQ(icmp->code, 1);
+  // Sending 4000 bytes out of eth0 (MTU 1500): three fragments.
+  net.wire.clear();
+  auto client = net.stack.open_udp();
+  ASSERT_TRUE(client->send(Bytes(4000, 'f'), Endpoint4{kPeer, 53}));
+  ASSERT_EQ(net.wire.size(), 3u);
+  Reassembler check;
+  Bytes whole;
+  for (const auto& p : net.wire) {
+    auto out = check.add(*parse_ipv4(p), 0);
+    if (!out.complete.empty()) whole = out.complete;
+  }
+  ASSERT_FALSE(whole.empty());
+  auto udp_ip = parse_ipv4(whole);
+  ASSERT_TRUE(udp_ip);
+  auto udp = parse_udp(*udp_ip);
+  ASSERT_TRUE(udp) << "the checksum covers the whole reassembled datagram";
+  EXPECT_EQ(udp->data.size(), 4000u);
 }
 
 }  // namespace
