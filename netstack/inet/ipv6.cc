@@ -1,0 +1,175 @@
+#include "netstack/inet/ipv6.h"
+
+#include <algorithm>
+
+#include "netstack/inet/checksum.h"
+
+namespace runsc::netstack::inet {
+namespace {
+
+constexpr size_t kIpv6Header = 40;
+
+uint16_t be16(std::span<const uint8_t> b, size_t at) { return static_cast<uint16_t>((b[at] << 8) | b[at + 1]); }
+uint32_t be32(std::span<const uint8_t> b, size_t at) {
+  return (uint32_t{b[at]} << 24) | (uint32_t{b[at + 1]} << 16) | (uint32_t{b[at + 2]} << 8) | b[at + 3];
+}
+void put16(std::vector<uint8_t>& b, size_t at, uint16_t v) {
+  b[at] = static_cast<uint8_t>(v >> 8);
+  b[at + 1] = static_cast<uint8_t>(v);
+}
+void put32(std::vector<uint8_t>& b, size_t at, uint32_t v) {
+  put16(b, at, static_cast<uint16_t>(v >> 16));
+  put16(b, at + 2, static_cast<uint16_t>(v));
+}
+
+// The options of a hop-by-hop or destination options header (RFC 8200
+// 4.2): Pad1 is one byte, every other option type, length, data; none
+// may run past the header.
+bool tlv_options_well_formed(std::span<const uint8_t> options) {
+  size_t i = 0;
+  while (i < options.size()) {
+    if (options[i] == 0) {  // Pad1
+      ++i;
+      continue;
+    }
+    if (i + 1 >= options.size()) return false;
+    const size_t length = options[i + 1];
+    if (2 + length > options.size() - i) return false;
+    i += 2 + length;
+  }
+  return true;
+}
+
+}  // namespace
+
+Parsed<Ipv6Packet> parse_ipv6(std::span<const uint8_t> packet) {
+  if (packet.size() < kIpv6Header) return std::unexpected(Drop::kTruncated);
+  if ((packet[0] >> 4) != 6) return std::unexpected(Drop::kBadVersion);
+  const size_t payload_length = be16(packet, 4);
+  // (A zero payload length with a jumbo payload option is not supported:
+  // no link here carries 64 KiB frames.)
+  if (kIpv6Header + payload_length > packet.size()) return std::unexpected(Drop::kBadTotalLength);
+  Ipv6Packet p;
+  p.traffic_class = static_cast<uint8_t>(((packet[0] & 0xf) << 4) | (packet[1] >> 4));
+  p.flow_label = be32(packet, 0) & 0xfffff;
+  p.hop_limit = packet[7];
+  std::copy(packet.begin() + 8, packet.begin() + 24, p.src.begin());
+  std::copy(packet.begin() + 24, packet.begin() + 40, p.dst.begin());
+  if (is_multicast(p.src)) return std::unexpected(Drop::kBadSourceAddress);
+  const auto body = packet.subspan(kIpv6Header, payload_length);
+  uint8_t next = packet[6];
+  size_t at = 0;
+  p.unfragmentable = packet.first(kIpv6Header);
+  for (;;) {
+    if (next != kNextHopByHop && next != kNextRouting && next != kNextFragment && next != kNextDestinationOptions)
+      break;
+    if (++p.extension_headers > kMaxExtensionHeaders) return std::unexpected(Drop::kBadOptions);
+    // Hop-by-hop options come first or not at all (RFC 8200 4.3).
+    if (next == kNextHopByHop && p.extension_headers != 1) return std::unexpected(Drop::kBadOptions);
+    if (body.size() - at < 8) return std::unexpected(Drop::kTruncated);
+    const uint8_t following = body[at];
+    size_t length;
+    if (next == kNextFragment) {
+      length = 8;
+      if (p.fragment) return std::unexpected(Drop::kBadFragment);  // two fragment headers
+      const uint16_t field = be16(body, at + 2);
+      p.fragment = true;
+      p.fragment_offset = static_cast<uint16_t>(field & 0xfff8);
+      p.more_fragments = (field & 1) != 0;
+      p.fragment_id = be32(body, at + 4);
+      p.unfragmentable = packet.first(kIpv6Header + at);
+    } else {
+      length = (size_t{body[at + 1]} + 1) * 8;
+      if (length > body.size() - at) return std::unexpected(Drop::kTruncated);
+      if (next != kNextRouting && !tlv_options_well_formed(body.subspan(at + 2, length - 2)))
+        return std::unexpected(Drop::kBadOptions);
+    }
+    at += length;
+    next = following;
+  }
+  p.protocol = next;
+  p.payload = body.subspan(at);
+  return p;
+}
+
+uint32_t pseudo_header_sum_v6(const Ipv6Address& src, const Ipv6Address& dst, uint8_t next_header,
+                              uint32_t length) {
+  uint32_t sum = checksum_add(src);
+  sum = checksum_add(dst, sum);
+  const uint8_t tail[8] = {static_cast<uint8_t>(length >> 24), static_cast<uint8_t>(length >> 16),
+                           static_cast<uint8_t>(length >> 8), static_cast<uint8_t>(length), 0, 0, 0, next_header};
+  return checksum_add(tail, sum);
+}
+
+Parsed<UdpDatagram> parse_udp6(const Ipv6Packet& ip) {
+  const auto b = ip.payload;
+  if (b.size() < 8) return std::unexpected(Drop::kTruncated);
+  const uint16_t length = be16(b, 4);
+  if (length < 8 || length > b.size()) return std::unexpected(Drop::kBadUdpLength);
+  // Mandatory over IPv6 (RFC 8200 8.1): a zero checksum is dropped.
+  if (be16(b, 6) == 0) return std::unexpected(Drop::kBadUdpChecksum);
+  if (checksum_finish(checksum_add(b.first(length), pseudo_header_sum_v6(ip.src, ip.dst, kProtoUdp, length))) != 0)
+    return std::unexpected(Drop::kBadUdpChecksum);
+  UdpDatagram d;
+  d.src_port = be16(b, 0);
+  d.dst_port = be16(b, 2);
+  d.data = b.subspan(8, length - 8);
+  return d;
+}
+
+Parsed<IcmpMessage> parse_icmpv6(const Ipv6Packet& ip) {
+  const auto b = ip.payload;
+  if (b.size() < 8) return std::unexpected(Drop::kBadIcmp);
+  const uint32_t sum = pseudo_header_sum_v6(ip.src, ip.dst, kNextIcmpv6, static_cast<uint32_t>(b.size()));
+  if (checksum_finish(checksum_add(b, sum)) != 0) return std::unexpected(Drop::kBadIcmp);
+  IcmpMessage m;
+  m.type = b[0];
+  m.code = b[1];
+  m.rest = be32(b, 4);
+  m.body = b.subspan(8);
+  m.message = b;
+  return m;
+}
+
+std::vector<uint8_t> build_ipv6(const Ipv6Fields& f, std::span<const uint8_t> payload) {
+  std::vector<uint8_t> p(kIpv6Header + payload.size());
+  put32(p, 0, (uint32_t{6} << 28) | (uint32_t{f.traffic_class} << 20) | (f.flow_label & 0xfffff));
+  put16(p, 4, static_cast<uint16_t>(payload.size()));
+  p[6] = f.next_header;
+  p[7] = f.hop_limit;
+  std::copy(f.src.begin(), f.src.end(), p.begin() + 8);
+  std::copy(f.dst.begin(), f.dst.end(), p.begin() + 24);
+  std::copy(payload.begin(), payload.end(), p.begin() + kIpv6Header);
+  return p;
+}
+
+std::vector<uint8_t> build_udp6(const Ipv6Fields& f, uint16_t src_port, uint16_t dst_port,
+                                std::span<const uint8_t> data) {
+  std::vector<uint8_t> u(8 + data.size());
+  put16(u, 0, src_port);
+  put16(u, 2, dst_port);
+  put16(u, 4, static_cast<uint16_t>(u.size()));
+  std::copy(data.begin(), data.end(), u.begin() + 8);
+  const uint16_t sum =
+      checksum_finish(checksum_add(u, pseudo_header_sum_v6(f.src, f.dst, kProtoUdp, static_cast<uint32_t>(u.size()))));
+  put16(u, 6, sum == 0 ? 0xffff : sum);
+  Ipv6Fields ip = f;
+  ip.next_header = kProtoUdp;
+  return build_ipv6(ip, u);
+}
+
+std::vector<uint8_t> build_icmpv6(const Ipv6Fields& f, uint8_t type, uint8_t code, uint32_t rest,
+                                  std::span<const uint8_t> body) {
+  std::vector<uint8_t> m(8 + body.size());
+  m[0] = type;
+  m[1] = code;
+  put32(m, 4, rest);
+  std::copy(body.begin(), body.end(), m.begin() + 8);
+  put16(m, 2, checksum_finish(checksum_add(m, pseudo_header_sum_v6(f.src, f.dst, kNextIcmpv6,
+                                                                   static_cast<uint32_t>(m.size())))));
+  Ipv6Fields ip = f;
+  ip.next_header = kNextIcmpv6;
+  return build_ipv6(ip, m);
+}
+
+}  // namespace runsc::netstack::inet
