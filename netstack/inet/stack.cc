@@ -4,19 +4,15 @@
 #include <ctime>
 #include <utility>
 
-
 namespace runsc::netstack::inet {
 namespace {
 
 constexpr uint16_t kEphemeralFirst = 32768, kEphemeralLast = 60999;  // ip_local_port_range
 constexpr size_t kMaxUdpPayload = 65535 - 20 - 8;
 // An ICMP error quotes the offending packet up to 576 bytes in all
-// (RFC 1812 4.3.2.3, which Linux follows).
-constexpr size_t kIcmpErrorMax = 576;
-
-uint32_t prefix_mask(int prefix_length) {
-  return prefix_length == 0 ? 0 : ~uint32_t{0} << (32 - prefix_length);
-}
+// (RFC 1812 4.3.2.3, which Linux follows); an ICMPv6 one up to the
+// minimum IPv6 MTU, 1280 (RFC 4443 2.4 (c)).
+constexpr size_t kIcmpErrorMax = 576, kIcmpv6ErrorMax = 1280;
 
 // icmp_err_convert[] in Linux: what a destination-unreachable code means
 // to a socket.
@@ -29,6 +25,18 @@ int unreachable_errno(uint8_t code) {
     default: return EHOSTUNREACH;
   }
 }
+
+// icmpv6_err_convert() in Linux, for destination unreachable.
+int unreachable6_errno(uint8_t code) {
+  switch (code) {
+    case 0: return ENETUNREACH;  // no route
+    case 1: return EACCES;       // administratively prohibited
+    case kIcmpv6PortUnreachable: return ECONNREFUSED;
+    default: return EHOSTUNREACH;
+  }
+}
+
+uint16_t be16(std::span<const uint8_t> b, size_t at) { return static_cast<uint16_t>((b[at] << 8) | b[at + 1]); }
 
 }  // namespace
 
@@ -54,6 +62,7 @@ Stack::Stack()
         ::clock_gettime(CLOCK_MONOTONIC, &ts);
         return int64_t{ts.tv_sec} * 1'000'000'000 + ts.tv_nsec;
       }) {}
+Stack::~Stack() = default;
 
 void Stack::set_clock(std::function<int64_t()> now_ns) {
   std::lock_guard lock(mu_);
@@ -64,7 +73,6 @@ size_t Stack::reassembly_bytes_held() const {
   std::lock_guard lock(mu_);
   return reassembler_.bytes_held();
 }
-Stack::~Stack() = default;
 
 int Stack::add_interface(std::string name, std::unique_ptr<LinkEndpoint> link) {
   std::lock_guard lock(mu_);
@@ -74,27 +82,27 @@ int Stack::add_interface(std::string name, std::unique_ptr<LinkEndpoint> link) {
   return nic;
 }
 
-Result<void> Stack::add_address(int nic, uint32_t addr, int prefix_length) {
-  if (prefix_length < 0 || prefix_length > 32) return Err(EINVAL);
+Result<void> Stack::add_address(int nic, IpAddress addr, int prefix_length) {
+  if (prefix_length < 0 || prefix_length > addr.bits()) return Err(EINVAL);
   std::lock_guard lock(mu_);
   auto it = interfaces_.find(nic);
   if (it == interfaces_.end()) return Err(ENODEV);
   for (const auto& [a, p] : it->second.addresses)
     if (a == addr) return Err(EEXIST);
   it->second.addresses.emplace_back(addr, prefix_length);
-  routes_.push_back(Route{addr & prefix_mask(prefix_length), prefix_length, 0, nic});
+  routes_.push_back(Route{addr.masked(prefix_length), prefix_length, IpAddress::any(addr.v6), nic});
   return {};
 }
 
-Result<void> Stack::add_route(uint32_t destination, int prefix_length, uint32_t gateway, int nic) {
-  if (prefix_length < 0 || prefix_length > 32) return Err(EINVAL);
+Result<void> Stack::add_route(IpAddress destination, int prefix_length, IpAddress gateway, int nic) {
+  if (prefix_length < 0 || prefix_length > destination.bits() || gateway.v6 != destination.v6) return Err(EINVAL);
   std::lock_guard lock(mu_);
   if (!interfaces_.count(nic)) return Err(ENODEV);
-  routes_.push_back(Route{destination & prefix_mask(prefix_length), prefix_length, gateway, nic});
+  routes_.push_back(Route{destination.masked(prefix_length), prefix_length, gateway, nic});
   return {};
 }
 
-bool Stack::is_local_locked(uint32_t addr) const {
+bool Stack::is_local_locked(const IpAddress& addr) const {
   for (const auto& [nic, itf] : interfaces_) {
     for (const auto& [a, p] : itf.addresses) {
       if (a == addr) return true;
@@ -103,27 +111,33 @@ bool Stack::is_local_locked(uint32_t addr) const {
   return false;
 }
 
-Result<std::pair<Stack::Interface*, uint32_t>> Stack::route_locked(uint32_t dst, uint32_t preferred_src) {
+Result<std::pair<Stack::Interface*, IpAddress>> Stack::route_locked(const IpAddress& dst,
+                                                                    const IpAddress& preferred_src) {
+  const bool chosen_src = !preferred_src.unspecified();
   // A local destination goes through lo, as Linux's local table routes it.
   if (is_local_locked(dst)) {
     for (auto& [nic, itf] : interfaces_) {
-      if (itf.name == "lo") return std::pair{&itf, preferred_src != 0 ? preferred_src : dst};
+      if (itf.name == "lo") return std::pair{&itf, chosen_src ? preferred_src : dst};
     }
   }
   const Route* best = nullptr;
   for (const Route& r : routes_) {
-    if ((dst & prefix_mask(r.prefix_length)) != r.destination) continue;
+    if (r.destination.v6 != dst.v6 || dst.masked(r.prefix_length) != r.destination) continue;
     if (best == nullptr || r.prefix_length > best->prefix_length) best = &r;
   }
   if (best == nullptr) return Err(ENETUNREACH);
   Interface& itf = interfaces_.at(best->nic);
-  if (preferred_src != 0) return std::pair{&itf, preferred_src};
-  if (itf.addresses.empty()) return Err(EADDRNOTAVAIL);
-  // The interface's address on the destination's subnet, else its first.
+  if (chosen_src) return std::pair{&itf, preferred_src};
+  // The interface's address of the family on the destination's subnet,
+  // else its first of the family.
+  const IpAddress* first = nullptr;
   for (const auto& [a, p] : itf.addresses) {
-    if ((a & prefix_mask(p)) == (dst & prefix_mask(p))) return std::pair{&itf, a};
+    if (a.v6 != dst.v6) continue;
+    if (a.masked(p) == dst.masked(p)) return std::pair{&itf, a};
+    if (first == nullptr) first = &a;
   }
-  return std::pair{&itf, itf.addresses.front().first};
+  if (first == nullptr) return Err(EADDRNOTAVAIL);
+  return std::pair{&itf, *first};
 }
 
 Result<void> Stack::send_out(OutPacket out) {
@@ -135,84 +149,167 @@ Result<void> Stack::send_out(OutPacket out) {
 void Stack::deliver(int nic, std::span<const uint8_t> packet) {
   (void)nic;
   received_.fetch_add(1, std::memory_order_relaxed);
-  auto ip = parse_ipv4(packet);
-  if (!ip) {
-    count(ip.error());
+  Replies replies;
+  Wakes wake;
+  if (packet.empty()) {
+    count(Drop::kTruncated);
     return;
   }
-  std::vector<OutPacket> replies;
-  std::vector<std::function<void()>> wake;
-  {
-    std::lock_guard lock(mu_);
-    if (!is_local_locked(ip->dst)) {
-      count(Drop::kNotForUs);
-      return;
-    }
-    if (!ip->more_fragments && ip->fragment_offset == 0) {
-      dispatch_locked(*ip, replies, wake);
-    } else {
-      const int64_t now = clock_();
-      // Datagrams that did not complete in time: each whose first
-      // fragment came gets an ICMP "fragment reassembly time exceeded"
-      // (RFC 792, code 1), as Linux's ip_expire() sends.
-      for (const auto& first : reassembler_.expire(now)) {
-        count(Drop::kFragmentTimeout);
-        if (auto quoted = parse_ipv4(first)) icmp_error_locked(*quoted, kIcmpTimeExceeded, 1, replies);
-      }
-      auto outcome = reassembler_.add(*ip, now);
-      if (outcome.dropped) {
-        count(*outcome.dropped);
-      } else if (!outcome.complete.empty()) {
-        const std::vector<uint8_t> whole = std::move(outcome.complete);
-        if (auto datagram = parse_ipv4(whole)) {
-          dispatch_locked(*datagram, replies, wake);
-        } else {
-          count(datagram.error());
-        }
-      }
-    }
+  switch (packet[0] >> 4) {
+    case 4: deliver_v4(packet, replies, wake); break;
+    case 6: deliver_v6(packet, replies, wake); break;
+    default: count(Drop::kBadVersion); return;
   }
   for (auto& fn : wake) fn();
   for (auto& out : replies) (void)send_out(std::move(out));
 }
 
-void Stack::dispatch_locked(const Ipv4Packet& ip, std::vector<OutPacket>& replies,
-                            std::vector<std::function<void()>>& wake) {
-  switch (ip.protocol) {
-    case kProtoUdp: handle_udp_locked(ip, replies, wake); break;
-    case kProtoIcmp: handle_icmp_locked(ip, replies, wake); break;
-    default:
-      count(Drop::kUnknownProtocol);
-      icmp_error_locked(ip, kIcmpDestUnreachable, kIcmpProtocolUnreachable, replies);
-      break;
+namespace {
+
+// The header and payload of a parsed packet as one span (they are
+// adjacent in the buffer it was parsed from).
+std::span<const uint8_t> joined(std::span<const uint8_t> header, std::span<const uint8_t> payload) {
+  return {header.data(), header.size() + payload.size()};
+}
+
+}  // namespace
+
+void Stack::deliver_v4(std::span<const uint8_t> packet, Replies& replies, Wakes& wake) {
+  auto ip = parse_ipv4(packet);
+  if (!ip) {
+    count(ip.error());
+    return;
+  }
+  std::lock_guard lock(mu_);
+  if (!is_local_locked(IpAddress::from_v4(ip->dst))) {
+    count(Drop::kNotForUs);
+    return;
+  }
+  auto dispatch = [&](const Ipv4Packet& p) {
+    InPacket in;
+    in.src = IpAddress::from_v4(p.src);
+    in.dst = IpAddress::from_v4(p.dst);
+    in.protocol = p.protocol;
+    in.payload = p.payload;
+    in.v4 = &p;
+    in.whole = joined(p.header, p.payload);
+    dispatch_locked(in, replies, wake);
+  };
+  if (!ip->more_fragments && ip->fragment_offset == 0) {
+    dispatch(*ip);
+    return;
+  }
+  const int64_t now = clock_();
+  // Datagrams that did not complete in time: each whose first fragment
+  // came gets an ICMP "fragment reassembly time exceeded" (RFC 792, code
+  // 1), as Linux's ip_expire() sends.
+  const auto expired = reassembler_.expire(now);
+  for (const auto& first : expired) {
+    count(Drop::kFragmentTimeout);
+    if (auto quoted = parse_ipv4(first)) {
+      InPacket in;
+      in.src = IpAddress::from_v4(quoted->src);
+      in.dst = IpAddress::from_v4(quoted->dst);
+      in.protocol = quoted->protocol;
+      in.payload = quoted->payload;
+      in.v4 = &*quoted;
+      in.whole = joined(quoted->header, quoted->payload);
+      icmp_error_locked(in, kIcmpTimeExceeded, 1, replies);
+    }
+  }
+  auto outcome = reassembler_.add(*ip, now);
+  if (outcome.dropped) {
+    count(*outcome.dropped);
+  } else if (!outcome.complete.empty()) {
+    const std::vector<uint8_t> whole = std::move(outcome.complete);
+    if (auto datagram = parse_ipv4(whole)) {
+      dispatch(*datagram);
+    } else {
+      count(datagram.error());
+    }
   }
 }
 
-void Stack::handle_udp_locked(const Ipv4Packet& ip, std::vector<OutPacket>& replies,
-                              std::vector<std::function<void()>>& wake) {
-  auto udp = parse_udp(ip);
+void Stack::deliver_v6(std::span<const uint8_t> packet, Replies& replies, Wakes& wake) {
+  auto ip = parse_ipv6(packet);
+  if (!ip) {
+    count(ip.error());
+    return;
+  }
+  std::lock_guard lock(mu_);
+  if (!is_local_locked(IpAddress::from_v6(ip->dst))) {
+    count(Drop::kNotForUs);
+    return;
+  }
+  if (ip->fragment) {
+    count(Drop::kIpv6Fragment);
+    return;
+  }
+  InPacket in;
+  in.src = IpAddress::from_v6(ip->src);
+  in.dst = IpAddress::from_v6(ip->dst);
+  in.protocol = ip->protocol;
+  in.payload = ip->payload;
+  in.v6 = &*ip;
+  in.whole = packet.first(40 + be16(packet, 4));
+  dispatch_locked(in, replies, wake);
+}
+
+void Stack::dispatch_locked(const InPacket& in, Replies& replies, Wakes& wake) {
+  if (in.protocol == kProtoUdp) return handle_udp_locked(in, replies, wake);
+  if (in.v4 && in.protocol == kProtoIcmp) return handle_icmp_locked(in, replies, wake);
+  if (in.v6 && in.protocol == kNextIcmpv6) return handle_icmpv6_locked(in, replies, wake);
+  if (in.v6 && in.protocol == kNextNone) return;  // nothing follows: nothing to do
+  count(Drop::kUnknownProtocol);
+  if (in.v4) {
+    icmp_error_locked(in, kIcmpDestUnreachable, kIcmpProtocolUnreachable, replies);
+  } else if (in.v6->extension_headers == 0) {
+    // Parameter problem, unrecognized next header, pointing at the fixed
+    // header's next-header field (RFC 8200 4).
+    icmp_error_locked(in, kIcmpv6ParameterProblem, 1, replies);
+  }
+}
+
+void Stack::handle_udp_locked(const InPacket& in, Replies& replies, Wakes& wake) {
+  auto udp = in.v4 ? parse_udp(*in.v4) : parse_udp6(*in.v6);
   if (!udp) {
     count(udp.error());
     return;
   }
-  UdpEndpoint* e = udp_lookup_locked(ip.dst, udp->dst_port, ip.src, udp->src_port);
+  UdpEndpoint* e = udp_lookup_locked(Endpoint{in.dst, udp->dst_port}, Endpoint{in.src, udp->src_port});
   if (e == nullptr) {
     count(Drop::kNoUdpEndpoint);
-    icmp_error_locked(ip, kIcmpDestUnreachable, kIcmpPortUnreachable, replies);
+    if (in.v4) {
+      icmp_error_locked(in, kIcmpDestUnreachable, kIcmpPortUnreachable, replies);
+    } else {
+      icmp_error_locked(in, kIcmpv6DestUnreachable, kIcmpv6PortUnreachable, replies);
+    }
     return;
   }
   if (e->queued_bytes_ + udp->data.size() > kUdpReceiveBuffer) {
     count(Drop::kQueueFull);
     return;
   }
-  e->queue_.push_back(UdpEndpoint::Datagram{{ip.src, udp->src_port}, {udp->data.begin(), udp->data.end()}});
+  e->queue_.push_back(UdpEndpoint::Datagram{Endpoint{in.src, udp->src_port}, {udp->data.begin(), udp->data.end()}});
   e->queued_bytes_ += udp->data.size();
   if (e->on_event_) wake.push_back(e->on_event_);
 }
 
-void Stack::handle_icmp_locked(const Ipv4Packet& ip, std::vector<OutPacket>& replies,
-                               std::vector<std::function<void()>>& wake) {
-  auto icmp = parse_icmp(ip);
+void Stack::udp_error_locked(uint8_t protocol, const Endpoint& local, const Endpoint& remote, int error,
+                             Wakes& wake) {
+  if (protocol != kProtoUdp) return;
+  UdpEndpoint* e = udp_lookup_locked(local, remote);
+  // Only a connected socket hears of it (udp(7), without IP_RECVERR).
+  if (e == nullptr || !e->connected_ || e->remote_ != remote) {
+    count(Drop::kIcmpIgnored);
+    return;
+  }
+  e->pending_error_ = error;
+  if (e->on_event_) wake.push_back(e->on_event_);
+}
+
+void Stack::handle_icmp_locked(const InPacket& in, Replies& replies, Wakes& wake) {
+  auto icmp = parse_icmp(*in.v4);
   if (!icmp) {
     count(icmp.error());
     return;
@@ -220,14 +317,13 @@ void Stack::handle_icmp_locked(const Ipv4Packet& ip, std::vector<OutPacket>& rep
   if (icmp->type == kIcmpEchoRequest && icmp->code == 0) {
     // The reply carries the request's identifier, sequence and data back
     // (RFC 792), from the address it was sent to.
-    auto route = route_locked(ip.src, ip.dst);
+    auto route = route_locked(in.src, in.dst);
     if (!route) return;
     Ipv4Fields f;
-    f.src = ip.dst;
-    f.dst = ip.src;
+    f.src = in.dst.v4();
+    f.dst = in.src.v4();
     f.id = next_id_++;
-    replies.push_back(OutPacket{route->first->link.get(),
-                                build_icmp(f, kIcmpEchoReply, 0, icmp->rest, icmp->body)});
+    replies.push_back(OutPacket{route->first->link.get(), build_icmp(f, kIcmpEchoReply, 0, icmp->rest, icmp->body)});
     echo_replies_.fetch_add(1, std::memory_order_relaxed);
     return;
   }
@@ -238,58 +334,103 @@ void Stack::handle_icmp_locked(const Ipv4Packet& ip, std::vector<OutPacket>& rep
       return;
     }
     // The error is about a packet we sent: its source is ours.
-    if (quote->protocol == kProtoUdp) {
-      UdpEndpoint* e = udp_lookup_locked(quote->src, quote->src_port, quote->dst, quote->dst_port);
-      // Only a connected socket hears of it (udp(7), without IP_RECVERR).
-      if (e != nullptr && e->connected_ && e->remote_ == Endpoint4{quote->dst, quote->dst_port}) {
-        e->pending_error_ = unreachable_errno(icmp->code);
-        if (e->on_event_) wake.push_back(e->on_event_);
-        return;
-      }
-    }
+    udp_error_locked(quote->protocol, Endpoint{quote->src, quote->src_port}, Endpoint{quote->dst, quote->dst_port},
+                     unreachable_errno(icmp->code), wake);
+    return;
   }
   count(Drop::kIcmpIgnored);
 }
 
-void Stack::icmp_error_locked(const Ipv4Packet& offending, uint8_t type, uint8_t code,
-                              std::vector<OutPacket>& replies) {
-  // RFC 1122 3.2.2: never about an ICMP error, a broadcast or multicast,
-  // or a fragment other than the first.
-  if (offending.protocol == kProtoIcmp && offending.payload.size() >= 1) {
-    const uint8_t t = offending.payload[0];
-    if (t != kIcmpEchoRequest && t != kIcmpEchoReply) return;
+void Stack::handle_icmpv6_locked(const InPacket& in, Replies& replies, Wakes& wake) {
+  auto icmp = parse_icmpv6(*in.v6);
+  if (!icmp) {
+    count(icmp.error());
+    return;
   }
-  if (is_multicast(offending.dst) || offending.dst == 0xffffffffu || offending.fragment_offset != 0) return;
-  auto route = route_locked(offending.src, offending.dst);
-  if (!route) return;
-  const size_t room = kIcmpErrorMax - 20 - 8;
-  const size_t quoted = std::min(room, offending.header.size() + offending.payload.size());
-  std::vector<uint8_t> body(offending.header.begin(), offending.header.end());
-  body.insert(body.end(), offending.payload.begin(),
-              offending.payload.begin() + static_cast<long>(quoted - offending.header.size()));
-  Ipv4Fields f;
-  f.src = offending.dst;
-  f.dst = offending.src;
-  f.id = next_id_++;
-  f.dont_fragment = false;
-  replies.push_back(OutPacket{route->first->link.get(), build_icmp(f, type, code, 0, body)});
+  if (icmp->type == kIcmpv6EchoRequest && icmp->code == 0) {
+    auto route = route_locked(in.src, in.dst);
+    if (!route) return;
+    Ipv6Fields f;
+    f.src = in.dst.v6_bytes();
+    f.dst = in.src.v6_bytes();
+    replies.push_back(
+        OutPacket{route->first->link.get(), build_icmpv6(f, kIcmpv6EchoReply, 0, icmp->rest, icmp->body)});
+    echo_replies_.fetch_add(1, std::memory_order_relaxed);
+    return;
+  }
+  if (icmp->type == kIcmpv6DestUnreachable) {
+    // The quoted packet: its fixed header, and (without extension
+    // headers) the UDP ports after it.
+    const auto q = icmp->body;
+    if (q.size() < 48 || (q[0] >> 4) != 6) {
+      count(Drop::kBadIcmp);
+      return;
+    }
+    Ipv6Address src, dst;
+    std::copy(q.begin() + 8, q.begin() + 24, src.begin());
+    std::copy(q.begin() + 24, q.begin() + 40, dst.begin());
+    udp_error_locked(q[6], Endpoint{src, be16(q, 40)}, Endpoint{dst, be16(q, 42)}, unreachable6_errno(icmp->code),
+                     wake);
+    return;
+  }
+  count(Drop::kIcmpIgnored);
 }
 
-UdpEndpoint* Stack::udp_lookup_locked(uint32_t dst, uint16_t dst_port, uint32_t src, uint16_t src_port) {
+void Stack::icmp_error_locked(const InPacket& offending, uint8_t type, uint8_t code, Replies& replies) {
+  if (offending.v4) {
+    // RFC 1122 3.2.2: never about an ICMP error, a broadcast or multicast,
+    // or a fragment other than the first.
+    const Ipv4Packet& ip = *offending.v4;
+    if (ip.protocol == kProtoIcmp && !ip.payload.empty()) {
+      const uint8_t t = ip.payload[0];
+      if (t != kIcmpEchoRequest && t != kIcmpEchoReply) return;
+    }
+    if (is_multicast(ip.dst) || ip.dst == 0xffffffffu || ip.fragment_offset != 0) return;
+  } else {
+    // RFC 4443 2.4 (e): never about an ICMPv6 error, nor to or from a
+    // multicast or unspecified address.
+    if (offending.protocol == kNextIcmpv6 && !offending.payload.empty() && offending.payload[0] < 128) return;
+    if (offending.dst.multicast() || offending.src.multicast() || offending.src.unspecified()) return;
+  }
+  auto route = route_locked(offending.src, offending.dst);
+  if (!route) return;
+  LinkEndpoint* link = route->first->link.get();
+  const size_t room = (offending.v4 ? kIcmpErrorMax - 20 : kIcmpv6ErrorMax - 40) - 8;
+  const auto quoted = offending.whole.first(std::min(room, offending.whole.size()));
+  if (offending.v4) {
+    Ipv4Fields f;
+    f.src = offending.dst.v4();
+    f.dst = offending.src.v4();
+    f.id = next_id_++;
+    f.dont_fragment = false;
+    replies.push_back(OutPacket{link, build_icmp(f, type, code, 0, quoted)});
+  } else {
+    Ipv6Fields f;
+    f.src = offending.dst.v6_bytes();
+    f.dst = offending.src.v6_bytes();
+    // A parameter problem points at the next-header field (offset 6).
+    const uint32_t rest = type == kIcmpv6ParameterProblem ? 6 : 0;
+    replies.push_back(OutPacket{link, build_icmpv6(f, type, code, rest, quoted)});
+  }
+}
+
+UdpEndpoint* Stack::udp_lookup_locked(const Endpoint& local, const Endpoint& remote) {
   // The most specific match wins: a connected socket for this peer, then
-  // one bound to the address, then one bound to any address.
+  // one bound to the address, then one bound to any address. (Families
+  // are apart: an IPv6 socket does not take IPv4 datagrams yet.)
   UdpEndpoint* best = nullptr;
   int best_score = -1;
-  auto [first, last] = udp_ports_.equal_range(dst_port);
+  auto [first, last] = udp_ports_.equal_range(local.port);
   for (auto it = first; it != last; ++it) {
     UdpEndpoint* e = it->second;
+    if (e->v6_ != local.addr.v6) continue;
     int score = 0;
-    if (e->local_.addr != 0) {
-      if (e->local_.addr != dst) continue;
+    if (!e->local_.addr.unspecified()) {
+      if (e->local_.addr != local.addr) continue;
       score += 1;
     }
     if (e->connected_) {
-      if (e->remote_.addr != src || e->remote_.port != src_port) continue;
+      if (e->remote_ != remote) continue;
       score += 2;
     }
     if (score > best_score) {
@@ -300,14 +441,16 @@ UdpEndpoint* Stack::udp_lookup_locked(uint32_t dst, uint16_t dst_port, uint32_t 
   return best;
 }
 
-Result<void> Stack::udp_bind_locked(UdpEndpoint& e, Endpoint4 local) {
+Result<void> Stack::udp_bind_locked(UdpEndpoint& e, Endpoint local) {
   if (e.bound_) return Err(EINVAL);
-  if (local.addr != 0 && !is_local_locked(local.addr)) return Err(EADDRNOTAVAIL);
+  if (local.addr.v6 != e.v6_) return Err(EAFNOSUPPORT);
+  if (!local.addr.unspecified() && !is_local_locked(local.addr)) return Err(EADDRNOTAVAIL);
   auto in_use = [&](uint16_t port) {
     auto [first, last] = udp_ports_.equal_range(port);
     for (auto it = first; it != last; ++it) {
-      const uint32_t other = it->second->local_.addr;
-      if (other == 0 || local.addr == 0 || other == local.addr) return true;
+      const UdpEndpoint& other = *it->second;
+      if (other.v6_ != e.v6_) continue;
+      if (other.local_.addr.unspecified() || local.addr.unspecified() || other.local_.addr == local.addr) return true;
     }
     return false;
   };
@@ -317,7 +460,8 @@ Result<void> Stack::udp_bind_locked(UdpEndpoint& e, Endpoint4 local) {
     bool found = false;
     for (int tries = 0; tries < span && !found; ++tries) {
       const uint16_t port = next_ephemeral_;
-      next_ephemeral_ = next_ephemeral_ == kEphemeralLast ? kEphemeralFirst : static_cast<uint16_t>(next_ephemeral_ + 1);
+      next_ephemeral_ =
+          next_ephemeral_ == kEphemeralLast ? kEphemeralFirst : static_cast<uint16_t>(next_ephemeral_ + 1);
       if (!in_use(port)) {
         local.port = port;
         found = true;
@@ -345,39 +489,42 @@ void Stack::udp_forget_locked(UdpEndpoint& e) {
   e.bound_ = false;
 }
 
-std::shared_ptr<UdpEndpoint> Stack::open_udp() { return std::shared_ptr<UdpEndpoint>(new UdpEndpoint(this)); }
+std::shared_ptr<UdpEndpoint> Stack::open_udp(bool v6) {
+  return std::shared_ptr<UdpEndpoint>(new UdpEndpoint(this, v6));
+}
 
 void UdpEndpoint::set_on_event(std::function<void()> fn) {
   std::lock_guard lock(stack_->mu_);
   on_event_ = std::move(fn);
 }
 
-Result<void> UdpEndpoint::bind(Endpoint4 local) {
+Result<void> UdpEndpoint::bind(Endpoint local) {
   std::lock_guard lock(stack_->mu_);
   return stack_->udp_bind_locked(*this, local);
 }
 
-Result<void> UdpEndpoint::connect(Endpoint4 remote) {
+Result<void> UdpEndpoint::connect(Endpoint remote) {
+  if (remote.addr.v6 != v6_) return Err(EAFNOSUPPORT);
   std::lock_guard lock(stack_->mu_);
   auto route = stack_->route_locked(remote.addr, local_.addr);
   if (!route) return Err(route.error());
   if (!bound_) {
-    if (auto r = stack_->udp_bind_locked(*this, Endpoint4{0, 0}); !r) return r;
+    if (auto r = stack_->udp_bind_locked(*this, Endpoint{IpAddress::any(v6_), 0}); !r) return r;
   }
   // The source the route chose is the socket's address from now on
   // (getsockname after connect, as Linux's ip4_datagram_connect).
-  if (local_.addr == 0) local_.addr = route->second;
+  if (local_.addr.unspecified()) local_.addr = route->second;
   remote_ = remote;
   connected_ = true;
   return {};
 }
 
-Result<size_t> UdpEndpoint::send(std::span<const uint8_t> data, std::optional<Endpoint4> to) {
+Result<size_t> UdpEndpoint::send(std::span<const uint8_t> data, std::optional<Endpoint> to) {
   if (data.size() > kMaxUdpPayload) return Err(EMSGSIZE);
   std::vector<Stack::OutPacket> outs;
   {
     std::lock_guard lock(stack_->mu_);
-    Endpoint4 dst;
+    Endpoint dst;
     if (to) {
       dst = *to;
     } else if (connected_) {
@@ -385,21 +532,31 @@ Result<size_t> UdpEndpoint::send(std::span<const uint8_t> data, std::optional<En
     } else {
       return Err(EDESTADDRREQ);
     }
+    if (dst.addr.v6 != v6_) return Err(EAFNOSUPPORT);
     if (dst.port == 0) return Err(EINVAL);
     auto route = stack_->route_locked(dst.addr, local_.addr);
     if (!route) return Err(route.error());
     if (!bound_) {
-      if (auto r = stack_->udp_bind_locked(*this, Endpoint4{0, 0}); !r) return Err(r.error());
+      if (auto r = stack_->udp_bind_locked(*this, Endpoint{IpAddress::any(v6_), 0}); !r) return Err(r.error());
     }
-    Ipv4Fields f;
-    f.src = route->second;
-    f.dst = dst.addr;
-    f.id = stack_->next_id_++;
-    // Larger than the link's MTU: fragments, as Linux's UDP sends by
-    // default (IP_PMTUDISC_WANT fragments locally).
     LinkEndpoint* link = route->first->link.get();
-    for (auto& piece : fragment_ipv4(build_udp(f, local_.port, dst.port, data), link->mtu()))
-      outs.push_back(Stack::OutPacket{link, std::move(piece)});
+    if (!v6_) {
+      Ipv4Fields f;
+      f.src = route->second.v4();
+      f.dst = dst.addr.v4();
+      f.id = stack_->next_id_++;
+      // Larger than the link's MTU: fragments, as Linux's UDP sends by
+      // default (IP_PMTUDISC_WANT fragments locally).
+      for (auto& piece : fragment_ipv4(build_udp(f, local_.port, dst.port, data), link->mtu()))
+        outs.push_back(Stack::OutPacket{link, std::move(piece)});
+    } else {
+      Ipv6Fields f;
+      f.src = route->second.v6_bytes();
+      f.dst = dst.addr.v6_bytes();
+      auto packet = build_udp6(f, local_.port, dst.port, data);
+      if (packet.size() > link->mtu()) return Err(EMSGSIZE);  // IPv6 fragmentation: not yet
+      outs.push_back(Stack::OutPacket{link, std::move(packet)});
+    }
   }
   for (auto& out : outs) {
     if (auto r = stack_->send_out(std::move(out)); !r) return Err(r.error());
@@ -417,7 +574,7 @@ Result<UdpEndpoint::Datagram> UdpEndpoint::receive() {
   return d;
 }
 
-Endpoint4 UdpEndpoint::local() const {
+Endpoint UdpEndpoint::local() const {
   std::lock_guard lock(stack_->mu_);
   return local_;
 }

@@ -1,7 +1,8 @@
-// The sandbox's own IPv4 stack (issue 14): interfaces over link
-// endpoints, their addresses and routes, ICMP and UDP. Packets from a
-// link are parsed by ipv4.h and dropped, counted, at the first thing
-// wrong with them; replies and errors follow RFC 1122.
+// The sandbox's own IP stack (issue 14): interfaces over link endpoints,
+// their IPv4 and IPv6 addresses and routes, ICMP, ICMPv6 and UDP. Packets
+// from a link are parsed by ipv4.h/ipv6.h and dropped, counted, at the
+// first thing wrong with them; replies and errors follow RFC 1122 and
+// RFC 4443.
 //
 // Threads: any Sentry thread may call in. One mutex guards the tables and
 // endpoints; it is never held while a link endpoint is written, so a
@@ -21,8 +22,10 @@
 #include <vector>
 
 #include "common/result.h"
+#include "netstack/inet/address.h"
 #include "netstack/inet/fragments.h"
 #include "netstack/inet/ipv4.h"
+#include "netstack/inet/ipv6.h"
 
 namespace runsc::netstack::inet {
 
@@ -60,39 +63,35 @@ class LoopbackEndpoint final : public LinkEndpoint {
   bool draining_ = false;
 };
 
-struct Endpoint4 {
-  uint32_t addr = 0;  // host byte order; 0: any
-  uint16_t port = 0;
-  bool operator==(const Endpoint4&) const = default;
-};
-
-// A UDP socket's state in the stack.
+// A UDP socket's state in the stack, of one family.
 class UdpEndpoint {
  public:
   struct Datagram {
-    Endpoint4 from;
+    Endpoint from;
     std::vector<uint8_t> data;
   };
   // Called (without the stack's lock) when a datagram or an error arrives.
   void set_on_event(std::function<void()> fn);
 
-  Result<void> bind(Endpoint4 local);
+  Result<void> bind(Endpoint local);
   // A connected socket sends there by default, takes datagrams only from
   // there, and hears of ICMP errors about what it sent (udp(7)).
-  Result<void> connect(Endpoint4 remote);
+  Result<void> connect(Endpoint remote);
   // To `to`, or the connected peer. Binds an ephemeral port first if none.
-  Result<size_t> send(std::span<const uint8_t> data, std::optional<Endpoint4> to);
+  Result<size_t> send(std::span<const uint8_t> data, std::optional<Endpoint> to);
   // The next datagram, or EAGAIN; an error reported by ICMP comes first
   // (and once).
   Result<Datagram> receive();
-  Endpoint4 local() const;
+  Endpoint local() const;
+  bool v6() const { return v6_; }
   ~UdpEndpoint();
 
  private:
   friend class Stack;
-  explicit UdpEndpoint(Stack* stack) : stack_(stack) {}
+  UdpEndpoint(Stack* stack, bool v6) : stack_(stack), v6_(v6), local_(IpAddress::any(v6), 0) {}
   Stack* stack_;
-  Endpoint4 local_, remote_;
+  bool v6_;
+  Endpoint local_, remote_;
   bool bound_ = false, connected_ = false;
   std::deque<Datagram> queue_;
   size_t queued_bytes_ = 0;
@@ -110,13 +109,13 @@ class Stack {
   // Adds an interface; returns its index (1, 2, ... as Linux's ifindex).
   int add_interface(std::string name, std::unique_ptr<LinkEndpoint> link);
   // An address with its prefix length; the prefix's route comes with it.
-  Result<void> add_address(int nic, uint32_t addr, int prefix_length);
-  Result<void> add_route(uint32_t destination, int prefix_length, uint32_t gateway, int nic);
+  Result<void> add_address(int nic, IpAddress addr, int prefix_length);
+  Result<void> add_route(IpAddress destination, int prefix_length, IpAddress gateway, int nic);
 
   // A packet from interface `nic`'s link.
   void deliver(int nic, std::span<const uint8_t> packet);
 
-  std::shared_ptr<UdpEndpoint> open_udp();
+  std::shared_ptr<UdpEndpoint> open_udp(bool v6 = false);
 
   // The clock fragment reassembly times out by (CLOCK_MONOTONIC by
   // default; tests set their own).
@@ -137,37 +136,48 @@ class Stack {
   struct Interface {
     std::string name;
     std::unique_ptr<LinkEndpoint> link;
-    std::vector<std::pair<uint32_t, int>> addresses;  // (address, prefix length)
+    std::vector<std::pair<IpAddress, int>> addresses;  // (address, prefix length)
   };
   struct Route {
-    uint32_t destination;
+    IpAddress destination;
     int prefix_length;
-    uint32_t gateway;  // 0: on-link
+    IpAddress gateway;  // unspecified: on-link
     int nic;
   };
   struct OutPacket {
     LinkEndpoint* link = nullptr;
     std::vector<uint8_t> packet;
   };
+  // What the upper layers need of a received packet, either family.
+  struct InPacket {
+    IpAddress src, dst;
+    uint8_t protocol = 0;
+    std::span<const uint8_t> payload;
+    const Ipv4Packet* v4 = nullptr;
+    const Ipv6Packet* v6 = nullptr;
+    std::span<const uint8_t> whole;  // header and payload, for an ICMP error's quote
+  };
+  using Replies = std::vector<OutPacket>;
+  using Wakes = std::vector<std::function<void()>>;
 
   void count(Drop reason) { drops_[static_cast<size_t>(reason)].fetch_add(1, std::memory_order_relaxed); }
-  bool is_local_locked(uint32_t addr) const;
+  bool is_local_locked(const IpAddress& addr) const;
   // The interface and source address for `dst`; ENETUNREACH without a route.
-  Result<std::pair<Interface*, uint32_t>> route_locked(uint32_t dst, uint32_t preferred_src);
-  Result<OutPacket> prepare_locked(uint32_t src, uint32_t dst, std::vector<uint8_t> packet_without_src);
+  Result<std::pair<Interface*, IpAddress>> route_locked(const IpAddress& dst, const IpAddress& preferred_src);
   Result<void> send_out(OutPacket out);
 
-  void dispatch_locked(const Ipv4Packet& ip, std::vector<OutPacket>& replies,
-                       std::vector<std::function<void()>>& wake);
-  void handle_udp_locked(const Ipv4Packet& ip, std::vector<OutPacket>& replies,
-                         std::vector<std::function<void()>>& wake);
-  void handle_icmp_locked(const Ipv4Packet& ip, std::vector<OutPacket>& replies,
-                          std::vector<std::function<void()>>& wake);
-  void icmp_error_locked(const Ipv4Packet& offending, uint8_t type, uint8_t code, std::vector<OutPacket>& replies);
+  void deliver_v4(std::span<const uint8_t> packet, Replies& replies, Wakes& wake);
+  void deliver_v6(std::span<const uint8_t> packet, Replies& replies, Wakes& wake);
+  void dispatch_locked(const InPacket& in, Replies& replies, Wakes& wake);
+  void handle_udp_locked(const InPacket& in, Replies& replies, Wakes& wake);
+  void handle_icmp_locked(const InPacket& in, Replies& replies, Wakes& wake);
+  void handle_icmpv6_locked(const InPacket& in, Replies& replies, Wakes& wake);
+  void icmp_error_locked(const InPacket& offending, uint8_t type, uint8_t code, Replies& replies);
+  void udp_error_locked(uint8_t protocol, const Endpoint& local, const Endpoint& remote, int error, Wakes& wake);
 
-  Result<void> udp_bind_locked(UdpEndpoint& e, Endpoint4 local);
+  Result<void> udp_bind_locked(UdpEndpoint& e, Endpoint local);
   void udp_forget_locked(UdpEndpoint& e);
-  UdpEndpoint* udp_lookup_locked(uint32_t dst, uint16_t dst_port, uint32_t src, uint16_t src_port);
+  UdpEndpoint* udp_lookup_locked(const Endpoint& local, const Endpoint& remote);
 
   mutable std::mutex mu_;
   std::map<int, Interface> interfaces_;

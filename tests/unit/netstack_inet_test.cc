@@ -40,9 +40,10 @@ struct Net {
   int lo = 0, eth0 = 0;
   Net() {
     lo = stack.add_interface("lo", std::make_unique<LoopbackEndpoint>());
-    EXPECT_TRUE(stack.add_address(lo, kLocalhost, 8));
+    EXPECT_TRUE(stack.add_address(lo, IpAddress::from_v4(kLocalhost), 8));
+    EXPECT_TRUE(stack.add_address(lo, IpAddress::from_v6(ipv6_loopback()), 128));
     eth0 = stack.add_interface("eth0", std::make_unique<CaptureEndpoint>(&wire));
-    EXPECT_TRUE(stack.add_address(eth0, kOurs, 24));
+    EXPECT_TRUE(stack.add_address(eth0, IpAddress::from_v4(kOurs), 24));
   }
 };
 
@@ -173,12 +174,12 @@ TEST(StackTest, UdpOverLoopback) {
   auto client = net.stack.open_udp();
   ASSERT_TRUE(server->bind({kLocalhost, 5000}));
   const Bytes hello = {'h', 'e', 'l', 'l', 'o'};
-  auto sent = client->send(hello, Endpoint4{kLocalhost, 5000});
+  auto sent = client->send(hello, Endpoint{kLocalhost, 5000});
   ASSERT_TRUE(sent) << strerror(sent.error());
   auto got = server->receive();
   ASSERT_TRUE(got) << strerror(got.error());
   EXPECT_EQ(got->data, hello);
-  EXPECT_EQ(got->from.addr, kLocalhost);
+  EXPECT_EQ(got->from.addr, IpAddress::from_v4(kLocalhost));
   EXPECT_GE(got->from.port, 32768) << "an ephemeral port from ip_local_port_range";
   EXPECT_EQ(got->from.port, client->local().port);
   // And back, to the address it came from.
@@ -194,14 +195,14 @@ TEST(StackTest, PortUnreachableIsEconnrefusedOnAConnectedSocketOnly) {
   Net net;
   auto connected = net.stack.open_udp();
   ASSERT_TRUE(connected->connect({kLocalhost, 9}));
-  EXPECT_EQ(connected->local().addr, kLocalhost) << "the route's source, as getsockname shows after connect";
+  EXPECT_EQ(connected->local().addr, IpAddress::from_v4(kLocalhost)) << "the route's source, as getsockname shows after connect";
   ASSERT_TRUE(connected->send(Bytes{'x'}, std::nullopt));
   auto r = connected->receive();
   ASSERT_FALSE(r);
   EXPECT_EQ(r.error(), ECONNREFUSED);
   EXPECT_EQ(connected->receive().error(), EAGAIN) << "reported once";
   auto unconnected = net.stack.open_udp();
-  ASSERT_TRUE(unconnected->send(Bytes{'x'}, Endpoint4{kLocalhost, 9}));
+  ASSERT_TRUE(unconnected->send(Bytes{'x'}, Endpoint{kLocalhost, 9}));
   EXPECT_EQ(unconnected->receive().error(), EAGAIN) << "udp(7): unconnected sockets hear no ICMP error";
   EXPECT_EQ(net.stack.dropped(Drop::kNoUdpEndpoint), 2u);
 }
@@ -260,13 +261,13 @@ TEST(StackTest, SocketErrorsFollowLinux) {
   Net net;
   auto a = net.stack.open_udp();
   auto b = net.stack.open_udp();
-  ASSERT_TRUE(a->bind({0, 6000}));
+  ASSERT_TRUE(a->bind({0u, 6000}));
   EXPECT_EQ(b->bind({kLocalhost, 6000}).error(), EADDRINUSE) << "the wildcard holds the port";
   EXPECT_EQ(b->bind({ipv4(192, 0, 2, 1), 6001}).error(), EADDRNOTAVAIL) << "not an address of ours";
   EXPECT_EQ(b->send(Bytes{'x'}, std::nullopt).error(), EDESTADDRREQ);
-  EXPECT_EQ(b->send(Bytes(70000, 'x'), Endpoint4{kLocalhost, 6000}).error(), EMSGSIZE);
-  EXPECT_EQ(b->send(Bytes{'x'}, Endpoint4{ipv4(192, 0, 2, 1), 7}).error(), ENETUNREACH) << "no route";
-  EXPECT_EQ(a->bind({0, 6002}).error(), EINVAL) << "bound once";
+  EXPECT_EQ(b->send(Bytes(70000, 'x'), Endpoint{kLocalhost, 6000}).error(), EMSGSIZE);
+  EXPECT_EQ(b->send(Bytes{'x'}, Endpoint{ipv4(192, 0, 2, 1), 7}).error(), ENETUNREACH) << "no route";
+  EXPECT_EQ(a->bind({0u, 6002}).error(), EINVAL) << "bound once";
   a.reset();
   EXPECT_TRUE(b->bind({kLocalhost, 6000})) << "a closed socket frees its port";
 }
@@ -278,7 +279,7 @@ TEST(StackTest, AFullReceiveBufferDropsAndCounts) {
   ASSERT_TRUE(server->bind({kLocalhost, 7000}));
   const Bytes big(60000, 'b');
   int sent = 0;
-  for (; sent < 10; ++sent) ASSERT_TRUE(client->send(big, Endpoint4{kLocalhost, 7000}));
+  for (; sent < 10; ++sent) ASSERT_TRUE(client->send(big, Endpoint{kLocalhost, 7000}));
   int received = 0;
   while (server->receive()) ++received;
   EXPECT_EQ(received, static_cast<int>(Stack::kUdpReceiveBuffer / big.size()));
@@ -291,7 +292,7 @@ TEST(StackTest, RandomAndMutatedPacketsAreDroppedWithoutHarm) {
   // and a real exchange still works afterwards.
   Net net;
   auto server = net.stack.open_udp();
-  ASSERT_TRUE(server->bind({0, 53}));
+  ASSERT_TRUE(server->bind({0u, 53}));
   std::mt19937_64 rng(1);
   Ipv4Fields f;
   f.src = kPeer;
@@ -325,7 +326,7 @@ TEST(StackTest, RandomAndMutatedPacketsAreDroppedWithoutHarm) {
   EXPECT_GT(dropped, static_cast<uint64_t>(kFrames) / 2) << "most mutations are caught";
   EXPECT_LE(net.stack.reassembly_bytes_held(), size_t{4} << 20) << "reassembly stays within its limit";
   auto client = net.stack.open_udp();
-  ASSERT_TRUE(client->send(Bytes{'o', 'k'}, Endpoint4{kLocalhost, 53}));
+  ASSERT_TRUE(client->send(Bytes{'o', 'k'}, Endpoint{kLocalhost, 53}));
   auto got = server->receive();
   ASSERT_TRUE(got);
   EXPECT_EQ(got->data, (Bytes{'o', 'k'}));
@@ -435,7 +436,7 @@ TEST(FragmentTest, StackReassemblesTimesOutAndFragmentsItsOwn) {
   int64_t now = 0;
   net.stack.set_clock([&now] { return now; });
   auto server = net.stack.open_udp();
-  ASSERT_TRUE(server->bind({0, 2222}));
+  ASSERT_TRUE(server->bind({0u, 2222}));
   auto pieces = fragment_ipv4(BigUdp(4000), 1500);
   for (const auto& p : pieces) net.stack.deliver(net.eth0, p);
   auto got = server->receive();
@@ -460,7 +461,7 @@ TEST(FragmentTest, StackReassemblesTimesOutAndFragmentsItsOwn) {
   // Sending 4000 bytes out of eth0 (MTU 1500): three fragments.
   net.wire.clear();
   auto client = net.stack.open_udp();
-  ASSERT_TRUE(client->send(Bytes(4000, 'f'), Endpoint4{kPeer, 53}));
+  ASSERT_TRUE(client->send(Bytes(4000, 'f'), Endpoint{kPeer, 53}));
   ASSERT_EQ(net.wire.size(), 3u);
   Reassembler check;
   Bytes whole;
@@ -635,6 +636,127 @@ TEST(Ipv6ParseTest, RandomAndMutatedPacketsNeverReadPastTheirBytes) {
     if (ip->protocol == kNextIcmpv6) (void)parse_icmpv6(*ip);
   }
   EXPECT_GT(parsed, 0);
+}
+
+// A Net with IPv6 on eth0 too: fd00::2/64.
+struct Net6 : Net {
+  Net6() { EXPECT_TRUE(stack.add_address(eth0, IpAddress::from_v6(kV6Ours), 64)); }
+};
+
+TEST(Stack6Test, UdpOverIpv6LoopbackAndFamiliesApart) {
+  Net6 net;
+  auto server = net.stack.open_udp(/*v6=*/true);
+  auto client = net.stack.open_udp(/*v6=*/true);
+  ASSERT_TRUE(server->bind(Endpoint{ipv6_loopback(), 5000}));
+  ASSERT_TRUE(client->send(Bytes{'v', '6'}, Endpoint{ipv6_loopback(), 5000}));
+  auto got = server->receive();
+  ASSERT_TRUE(got) << strerror(got.error());
+  EXPECT_EQ(got->data, (Bytes{'v', '6'}));
+  EXPECT_EQ(got->from.addr, IpAddress::from_v6(ipv6_loopback()));
+  EXPECT_GE(got->from.port, 32768);
+  // An IPv4 socket on the same port is another socket (no dual-stack yet),
+  // and neither family sends to the other's addresses.
+  auto v4 = net.stack.open_udp();
+  EXPECT_TRUE(v4->bind({kLocalhost, 5000}));
+  EXPECT_EQ(v4->send(Bytes{'x'}, Endpoint{ipv6_loopback(), 5000}).error(), EAFNOSUPPORT);
+  EXPECT_EQ(client->send(Bytes{'x'}, Endpoint{kLocalhost, 5000}).error(), EAFNOSUPPORT);
+  EXPECT_TRUE(net.wire.empty());
+}
+
+TEST(Stack6Test, EchoRequestsAreAnswered) {
+  Net6 net;
+  Ipv6Fields f;
+  f.src = kV6Peer;
+  f.dst = kV6Ours;
+  const Bytes payload = {9, 8, 7};
+  net.stack.deliver(net.eth0, build_icmpv6(f, kIcmpv6EchoRequest, 0, 0x00420003, payload));
+  ASSERT_EQ(net.wire.size(), 1u);
+  auto ip = parse_ipv6(net.wire[0]);
+  ASSERT_TRUE(ip);
+  EXPECT_EQ(ip->src, kV6Ours);
+  EXPECT_EQ(ip->dst, kV6Peer);
+  auto icmp = parse_icmpv6(*ip);
+  ASSERT_TRUE(icmp) << "the reply's checksum is right";
+  EXPECT_EQ(icmp->type, kIcmpv6EchoReply);
+  EXPECT_EQ(icmp->rest, 0x00420003u);
+  EXPECT_EQ(Bytes(icmp->body.begin(), icmp->body.end()), payload);
+}
+
+TEST(Stack6Test, ClosedPortsAndUnknownHeadersGetIcmpv6Errors) {
+  Net6 net;
+  Ipv6Fields f;
+  f.src = kV6Peer;
+  f.dst = kV6Ours;
+  net.stack.deliver(net.eth0, build_udp6(f, 4000, 4001, Bytes(5, 'z')));
+  ASSERT_EQ(net.wire.size(), 1u);
+  auto ip = parse_ipv6(net.wire[0]);
+  ASSERT_TRUE(ip);
+  auto icmp = parse_icmpv6(*ip);
+  ASSERT_TRUE(icmp);
+  EXPECT_EQ(icmp->type, kIcmpv6DestUnreachable);
+  EXPECT_EQ(icmp->code, kIcmpv6PortUnreachable);
+  EXPECT_EQ(icmp->body.size(), 40u + 8u + 5u) << "the whole offending packet, which fits";
+  // An unknown upper layer: parameter problem, code 1, pointing at byte 6.
+  net.wire.clear();
+  Ipv6Fields odd = f;
+  odd.next_header = 253;  // RFC 3692's experimental value
+  net.stack.deliver(net.eth0, build_ipv6(odd, Bytes(8, 0)));
+  ASSERT_EQ(net.wire.size(), 1u);
+  ip = parse_ipv6(net.wire[0]);
+  ASSERT_TRUE(ip);
+  icmp = parse_icmpv6(*ip);
+  ASSERT_TRUE(icmp);
+  EXPECT_EQ(icmp->type, kIcmpv6ParameterProblem);
+  EXPECT_EQ(icmp->code, 1);
+  EXPECT_EQ(icmp->rest, 6u);
+  // Never an error about an ICMPv6 error; fragments are counted, not taken.
+  net.wire.clear();
+  net.stack.deliver(net.eth0, build_icmpv6(f, kIcmpv6DestUnreachable, 4, 0, Bytes(48, 0)));
+  const Bytes fragment = {kProtoUdp, 0, 0, 1, 0, 0, 0, 7, 0, 1, 0, 2, 0, 8, 0, 0};
+  net.stack.deliver(net.eth0, WithChain(kNextFragment, fragment));
+  EXPECT_TRUE(net.wire.empty());
+  EXPECT_EQ(net.stack.dropped(Drop::kIpv6Fragment), 1u);
+}
+
+TEST(Stack6Test, PortUnreachableIsEconnrefusedOnAConnectedSocket) {
+  Net6 net;
+  auto connected = net.stack.open_udp(true);
+  ASSERT_TRUE(connected->connect(Endpoint{ipv6_loopback(), 9}));
+  EXPECT_EQ(connected->local().addr, IpAddress::from_v6(ipv6_loopback()));
+  ASSERT_TRUE(connected->send(Bytes{'x'}, std::nullopt));
+  auto r = connected->receive();
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error(), ECONNREFUSED);
+}
+
+TEST(Stack6Test, RandomAndMutatedFramesAreDroppedWithoutHarm) {
+  Net6 net;
+  auto server = net.stack.open_udp(true);
+  ASSERT_TRUE(server->bind(Endpoint{IpAddress::any(true), 53}));
+  std::mt19937_64 rng(66);
+  Ipv6Fields f;
+  f.src = kV6Peer;
+  f.dst = kV6Ours;
+  const std::vector<Bytes> seeds = {build_udp6(f, 1000, 53, Bytes(20, 'q')), build_udp6(f, 1000, 9, Bytes(3, 'c')),
+                                    build_icmpv6(f, kIcmpv6EchoRequest, 0, 1, Bytes(16, 'p')),
+                                    build_icmpv6(f, kIcmpv6DestUnreachable, 4, 0, build_udp6(f, 53, 1000, Bytes(4, 'd'))),
+                                    WithChain(kNextHopByHop, {kProtoUdp, 0, 1, 4, 0, 0, 0, 0, 0, 1, 0, 53, 0, 8, 0, 0})};
+  const int kFrames = 100000;
+  for (int i = 0; i < kFrames; ++i) {
+    Bytes frame = seeds[rng() % seeds.size()];
+    for (int k = 0, n = 1 + static_cast<int>(rng() % 4); k < n; ++k) frame[rng() % frame.size()] = static_cast<uint8_t>(rng());
+    if (rng() % 8 == 0) frame.resize(rng() % (frame.size() + 1));
+    net.stack.deliver(net.eth0, frame);
+    while (server->receive()) {
+    }
+    net.wire.clear();
+  }
+  EXPECT_EQ(net.stack.received(), static_cast<uint64_t>(kFrames));
+  auto client = net.stack.open_udp(true);
+  ASSERT_TRUE(client->send(Bytes{'o', 'k'}, Endpoint{ipv6_loopback(), 53}));
+  auto got = server->receive();
+  ASSERT_TRUE(got);
+  EXPECT_EQ(got->data, (Bytes{'o', 'k'}));
 }
 
 }  // namespace
