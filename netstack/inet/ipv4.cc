@@ -64,6 +64,9 @@ std::string_view drop_name(Drop reason) {
     case Drop::kBadIcmp: return "bad_icmp";
     case Drop::kIcmpIgnored: return "icmp_ignored";
     case Drop::kQueueFull: return "queue_full";
+    case Drop::kBadTcpHeader: return "bad_tcp_header";
+    case Drop::kBadTcpChecksum: return "bad_tcp_checksum";
+    case Drop::kBadTcpOptions: return "bad_tcp_options";
     case Drop::kCount: break;
   }
   return "?";

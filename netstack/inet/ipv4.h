@@ -35,6 +35,9 @@ enum class Drop {
   kBadIcmp,           // truncated or bad checksum
   kIcmpIgnored,       // a type we do not act on
   kQueueFull,         // the receiving socket's buffer is full
+  kBadTcpHeader,      // TCP data offset < 5 or beyond the segment
+  kBadTcpChecksum,
+  kBadTcpOptions,     // an option of the wrong length, or running past the header
   kCount,
 };
 std::string_view drop_name(Drop reason);

@@ -10,6 +10,7 @@
 #include "netstack/inet/ipv4.h"
 #include "netstack/inet/ipv6.h"
 #include "netstack/inet/stack.h"
+#include "netstack/inet/tcp_wire.h"
 
 namespace runsc::netstack::inet {
 namespace {
@@ -757,6 +758,140 @@ TEST(Stack6Test, RandomAndMutatedFramesAreDroppedWithoutHarm) {
   auto got = server->receive();
   ASSERT_TRUE(got);
   EXPECT_EQ(got->data, (Bytes{'o', 'k'}));
+}
+
+// The TCP checksum the long way over an IPv4 pseudo-header.
+uint16_t ReferenceTcpChecksum4(uint32_t src, uint32_t dst, Bytes segment) {
+  segment[16] = segment[17] = 0;
+  Bytes all;
+  for (uint32_t a : {src, dst})
+    for (int shift : {24, 16, 8, 0}) all.push_back(static_cast<uint8_t>(a >> shift));
+  all.push_back(0);
+  all.push_back(kProtoTcp);
+  all.push_back(static_cast<uint8_t>(segment.size() >> 8));
+  all.push_back(static_cast<uint8_t>(segment.size()));
+  all.insert(all.end(), segment.begin(), segment.end());
+  if (all.size() % 2) all.push_back(0);
+  uint64_t sum = 0;
+  for (size_t i = 0; i < all.size(); i += 2) sum += (all[i] << 8) | all[i + 1];
+  while (sum >> 16) sum = (sum & 0xffff) + (sum >> 16);
+  return static_cast<uint16_t>(~sum);
+}
+
+TEST(TcpWireTest, SegmentsWithEveryOptionRoundTrip) {
+  const IpAddress a = IpAddress::from_v4(kPeer), b = IpAddress::from_v4(kOurs);
+  TcpSegment syn;
+  syn.src_port = 40000;
+  syn.dst_port = 80;
+  syn.seq = 0x01020304;
+  syn.flags = kTcpSyn;
+  syn.window = 64240;
+  syn.options.mss = 1460;
+  syn.options.sack_permitted = true;
+  syn.options.timestamp = std::pair{111u, 0u};
+  syn.options.window_scale = 7;
+  const Bytes wire = build_tcp(syn, a, b);
+  EXPECT_EQ(wire.size() % 4, 0u);
+  EXPECT_EQ(static_cast<uint16_t>((wire[16] << 8) | wire[17]), ReferenceTcpChecksum4(kPeer, kOurs, wire));
+  auto got = parse_tcp(wire, a, b);
+  ASSERT_TRUE(got) << drop_name(got.error());
+  EXPECT_EQ(got->src_port, 40000);
+  EXPECT_EQ(got->seq, 0x01020304u);
+  EXPECT_EQ(got->flags, kTcpSyn);
+  EXPECT_EQ(got->window, 64240);
+  EXPECT_EQ(got->options.mss, 1460);
+  EXPECT_TRUE(got->options.sack_permitted);
+  EXPECT_EQ(got->options.timestamp, (std::pair{111u, 0u}));
+  EXPECT_EQ(got->options.window_scale, 7);
+  EXPECT_TRUE(got->data.empty());
+  // Over IPv6, with data and SACK blocks.
+  const IpAddress a6 = IpAddress::from_v6(kV6Peer), b6 = IpAddress::from_v6(kV6Ours);
+  TcpSegment data;
+  data.src_port = 1;
+  data.dst_port = 2;
+  data.seq = 10;
+  data.ack = 20;
+  data.flags = kTcpAck | kTcpPsh;
+  data.options.sack = {{100, 200}, {300, 400}, {500, 600}};
+  const Bytes payload = {'d', 'a', 't', 'a', '!'};
+  data.data = payload;
+  const Bytes wire6 = build_tcp(data, a6, b6);
+  auto got6 = parse_tcp(wire6, a6, b6);
+  ASSERT_TRUE(got6) << drop_name(got6.error());
+  EXPECT_EQ(got6->options.sack, data.options.sack);
+  EXPECT_EQ(Bytes(got6->data.begin(), got6->data.end()), payload);
+  EXPECT_FALSE(parse_tcp(wire6, a6, IpAddress::from_v6(kV6Peer))) << "the pseudo-header's addresses count";
+}
+
+TEST(TcpWireTest, MalformedSegmentsAreDroppedForTheirReason) {
+  const IpAddress a = IpAddress::from_v4(kPeer), b = IpAddress::from_v4(kOurs);
+  TcpSegment s;
+  s.src_port = 1;
+  s.dst_port = 2;
+  s.flags = kTcpAck;
+  const Bytes plain = build_tcp(s, a, b);
+  // Re-checksums a changed segment so only the change is wrong.
+  auto fix = [&](Bytes seg) {
+    seg[16] = seg[17] = 0;
+    const uint16_t sum = ReferenceTcpChecksum4(kPeer, kOurs, seg);
+    seg[16] = static_cast<uint8_t>(sum >> 8), seg[17] = static_cast<uint8_t>(sum);
+    return seg;
+  };
+  auto drop = [&](const Bytes& seg) {
+    auto r = parse_tcp(seg, a, b);
+    return r ? std::string("accepted") : std::string(drop_name(r.error()));
+  };
+  EXPECT_EQ(drop(Bytes(plain.begin(), plain.begin() + 19)), "truncated");
+  Bytes small_offset = plain;
+  small_offset[12] = 4 << 4;
+  EXPECT_EQ(drop(fix(small_offset)), "bad_tcp_header");
+  Bytes big_offset = plain;
+  big_offset[12] = 15 << 4;
+  EXPECT_EQ(drop(fix(big_offset)), "bad_tcp_header");
+  Bytes bad_sum = plain;
+  bad_sum[14] ^= 1;
+  EXPECT_EQ(drop(bad_sum), "bad_tcp_checksum");
+  // A 24-byte header with one 4-byte option slot, filled with each case.
+  auto with_option = [&](std::initializer_list<uint8_t> opt) {
+    Bytes seg(plain.begin(), plain.begin() + 20);
+    seg.insert(seg.end(), opt);
+    while (seg.size() < 24) seg.push_back(0);
+    seg[12] = 6 << 4;
+    return fix(seg);
+  };
+  EXPECT_EQ(drop(with_option({2, 3, 5, 0})), "bad_tcp_options") << "MSS of length 3";
+  EXPECT_EQ(drop(with_option({30, 9, 0, 0})), "bad_tcp_options") << "an option past the header";
+  EXPECT_EQ(drop(with_option({1, 1, 1, 8})), "bad_tcp_options") << "a kind with no room for its length";
+  EXPECT_EQ(drop(with_option({30, 4, 7, 7})), "accepted") << "an unknown option is skipped";
+  auto scaled = parse_tcp(with_option({3, 3, 20, 0}), a, b);
+  ASSERT_TRUE(scaled);
+  EXPECT_EQ(scaled->options.window_scale, 14) << "RFC 7323: a shift above 14 counts as 14";
+}
+
+TEST(TcpWireTest, RandomMutationsNeverReadPastTheSegment) {
+  std::mt19937_64 rng(9);
+  const IpAddress a = IpAddress::from_v4(kPeer), b = IpAddress::from_v4(kOurs);
+  TcpSegment s;
+  s.flags = kTcpSyn;
+  s.options.mss = 1400;
+  s.options.sack_permitted = true;
+  s.options.timestamp = std::pair{1u, 2u};
+  s.options.window_scale = 3;
+  const Bytes seed = build_tcp(s, a, b);
+  int accepted = 0;
+  for (int i = 0; i < 100000; ++i) {
+    Bytes seg = seed;
+    for (int k = 0, n = 1 + static_cast<int>(rng() % 3); k < n; ++k) seg[rng() % seg.size()] = static_cast<uint8_t>(rng());
+    if (rng() % 4 == 0) seg.resize(rng() % (seg.size() + 1));
+    // Half of them with the checksum fixed, so the option parser is reached.
+    if (seg.size() >= 20 && rng() % 2) {
+      seg[16] = seg[17] = 0;
+      const uint16_t sum = ReferenceTcpChecksum4(kPeer, kOurs, seg);
+      seg[16] = static_cast<uint8_t>(sum >> 8), seg[17] = static_cast<uint8_t>(sum);
+    }
+    if (parse_tcp(seg, a, b)) ++accepted;
+  }
+  EXPECT_GT(accepted, 0);
 }
 
 }  // namespace
