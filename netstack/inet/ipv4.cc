@@ -67,6 +67,7 @@ std::string_view drop_name(Drop reason) {
     case Drop::kBadTcpHeader: return "bad_tcp_header";
     case Drop::kBadTcpChecksum: return "bad_tcp_checksum";
     case Drop::kBadTcpOptions: return "bad_tcp_options";
+    case Drop::kBadArp: return "bad_arp";
     case Drop::kCount: break;
   }
   return "?";

@@ -38,6 +38,7 @@ enum class Drop {
   kBadTcpHeader,      // TCP data offset < 5 or beyond the segment
   kBadTcpChecksum,
   kBadTcpOptions,     // an option of the wrong length, or running past the header
+  kBadArp,            // not IPv4-over-Ethernet ARP, or an unknown operation
   kCount,
 };
 std::string_view drop_name(Drop reason);

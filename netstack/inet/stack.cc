@@ -40,7 +40,7 @@ uint16_t be16(std::span<const uint8_t> b, size_t at) { return static_cast<uint16
 
 }  // namespace
 
-Result<void> LoopbackEndpoint::write(std::vector<uint8_t> packet) {
+Result<void> LoopbackEndpoint::write(std::vector<uint8_t> packet, const IpAddress&) {
   std::unique_lock lock(mu_);
   queue_.push_back(std::move(packet));
   if (draining_) return {};  // the thread draining delivers it
@@ -111,13 +111,12 @@ bool Stack::is_local_locked(const IpAddress& addr) const {
   return false;
 }
 
-Result<std::pair<Stack::Interface*, IpAddress>> Stack::route_locked(const IpAddress& dst,
-                                                                    const IpAddress& preferred_src) {
+Result<Stack::RouteChoice> Stack::route_locked(const IpAddress& dst, const IpAddress& preferred_src) {
   const bool chosen_src = !preferred_src.unspecified();
   // A local destination goes through lo, as Linux's local table routes it.
   if (is_local_locked(dst)) {
     for (auto& [nic, itf] : interfaces_) {
-      if (itf.name == "lo") return std::pair{&itf, chosen_src ? preferred_src : dst};
+      if (itf.name == "lo") return RouteChoice{&itf, chosen_src ? preferred_src : dst, dst};
     }
   }
   const Route* best = nullptr;
@@ -127,23 +126,24 @@ Result<std::pair<Stack::Interface*, IpAddress>> Stack::route_locked(const IpAddr
   }
   if (best == nullptr) return Err(ENETUNREACH);
   Interface& itf = interfaces_.at(best->nic);
-  if (chosen_src) return std::pair{&itf, preferred_src};
+  const IpAddress next_hop = best->gateway.unspecified() ? dst : best->gateway;
+  if (chosen_src) return RouteChoice{&itf, preferred_src, next_hop};
   // The interface's address of the family on the destination's subnet,
   // else its first of the family.
   const IpAddress* first = nullptr;
   for (const auto& [a, p] : itf.addresses) {
     if (a.v6 != dst.v6) continue;
-    if (a.masked(p) == dst.masked(p)) return std::pair{&itf, a};
+    if (a.masked(p) == dst.masked(p)) return RouteChoice{&itf, a, next_hop};
     if (first == nullptr) first = &a;
   }
   if (first == nullptr) return Err(EADDRNOTAVAIL);
-  return std::pair{&itf, *first};
+  return RouteChoice{&itf, *first, next_hop};
 }
 
 Result<void> Stack::send_out(OutPacket out) {
   if (out.link == nullptr) return {};
   sent_.fetch_add(1, std::memory_order_relaxed);
-  return out.link->write(std::move(out.packet));
+  return out.link->write(std::move(out.packet), out.next_hop);
 }
 
 void Stack::deliver(int nic, std::span<const uint8_t> packet) {
@@ -323,7 +323,8 @@ void Stack::handle_icmp_locked(const InPacket& in, Replies& replies, Wakes& wake
     f.src = in.dst.v4();
     f.dst = in.src.v4();
     f.id = next_id_++;
-    replies.push_back(OutPacket{route->first->link.get(), build_icmp(f, kIcmpEchoReply, 0, icmp->rest, icmp->body)});
+    replies.push_back(OutPacket{route->itf->link.get(), build_icmp(f, kIcmpEchoReply, 0, icmp->rest, icmp->body),
+                                route->next_hop});
     echo_replies_.fetch_add(1, std::memory_order_relaxed);
     return;
   }
@@ -353,8 +354,8 @@ void Stack::handle_icmpv6_locked(const InPacket& in, Replies& replies, Wakes& wa
     Ipv6Fields f;
     f.src = in.dst.v6_bytes();
     f.dst = in.src.v6_bytes();
-    replies.push_back(
-        OutPacket{route->first->link.get(), build_icmpv6(f, kIcmpv6EchoReply, 0, icmp->rest, icmp->body)});
+    replies.push_back(OutPacket{route->itf->link.get(),
+                                build_icmpv6(f, kIcmpv6EchoReply, 0, icmp->rest, icmp->body), route->next_hop});
     echo_replies_.fetch_add(1, std::memory_order_relaxed);
     return;
   }
@@ -394,7 +395,8 @@ void Stack::icmp_error_locked(const InPacket& offending, uint8_t type, uint8_t c
   }
   auto route = route_locked(offending.src, offending.dst);
   if (!route) return;
-  LinkEndpoint* link = route->first->link.get();
+  LinkEndpoint* link = route->itf->link.get();
+  const IpAddress next_hop = route->next_hop;
   const size_t room = (offending.v4 ? kIcmpErrorMax - 20 : kIcmpv6ErrorMax - 40) - 8;
   const auto quoted = offending.whole.first(std::min(room, offending.whole.size()));
   if (offending.v4) {
@@ -403,14 +405,14 @@ void Stack::icmp_error_locked(const InPacket& offending, uint8_t type, uint8_t c
     f.dst = offending.src.v4();
     f.id = next_id_++;
     f.dont_fragment = false;
-    replies.push_back(OutPacket{link, build_icmp(f, type, code, 0, quoted)});
+    replies.push_back(OutPacket{link, build_icmp(f, type, code, 0, quoted), next_hop});
   } else {
     Ipv6Fields f;
     f.src = offending.dst.v6_bytes();
     f.dst = offending.src.v6_bytes();
     // A parameter problem points at the next-header field (offset 6).
     const uint32_t rest = type == kIcmpv6ParameterProblem ? 6 : 0;
-    replies.push_back(OutPacket{link, build_icmpv6(f, type, code, rest, quoted)});
+    replies.push_back(OutPacket{link, build_icmpv6(f, type, code, rest, quoted), next_hop});
   }
 }
 
@@ -489,6 +491,45 @@ void Stack::udp_forget_locked(UdpEndpoint& e) {
   e.bound_ = false;
 }
 
+bool Stack::owns(const IpAddress& addr) const {
+  std::lock_guard lock(mu_);
+  return is_local_locked(addr);
+}
+
+std::optional<IpAddress> Stack::address_of(int nic, bool v6) const {
+  std::lock_guard lock(mu_);
+  auto it = interfaces_.find(nic);
+  if (it == interfaces_.end()) return std::nullopt;
+  for (const auto& [a, p] : it->second.addresses)
+    if (a.v6 == v6) return a;
+  return std::nullopt;
+}
+
+void Stack::report_unreachable(const std::vector<std::vector<uint8_t>>& packets) {
+  Replies replies;
+  {
+    std::lock_guard lock(mu_);
+    for (const auto& packet : packets) {
+      auto ip = parse_ipv4(packet);
+      if (!ip || !is_local_locked(IpAddress::from_v4(ip->src))) continue;
+      // From ourselves to ourselves: only the sender's socket hears it.
+      auto route = route_locked(IpAddress::from_v4(ip->src), IpAddress::from_v4(ip->src));
+      if (!route) continue;
+      Ipv4Fields f;
+      f.src = ip->src;
+      f.dst = ip->src;
+      f.id = next_id_++;
+      f.dont_fragment = false;
+      const auto whole = std::span<const uint8_t>(packet).first(ip->header.size() + ip->payload.size());
+      const auto quoted = whole.first(std::min(kIcmpErrorMax - 28, whole.size()));
+      replies.push_back(
+          OutPacket{route->itf->link.get(), build_icmp(f, kIcmpDestUnreachable, kIcmpHostUnreachable, 0, quoted),
+                    route->next_hop});
+    }
+  }
+  for (auto& out : replies) (void)send_out(std::move(out));
+}
+
 std::shared_ptr<UdpEndpoint> Stack::open_udp(bool v6) {
   return std::shared_ptr<UdpEndpoint>(new UdpEndpoint(this, v6));
 }
@@ -513,7 +554,7 @@ Result<void> UdpEndpoint::connect(Endpoint remote) {
   }
   // The source the route chose is the socket's address from now on
   // (getsockname after connect, as Linux's ip4_datagram_connect).
-  if (local_.addr.unspecified()) local_.addr = route->second;
+  if (local_.addr.unspecified()) local_.addr = route->src;
   remote_ = remote;
   connected_ = true;
   return {};
@@ -539,23 +580,24 @@ Result<size_t> UdpEndpoint::send(std::span<const uint8_t> data, std::optional<En
     if (!bound_) {
       if (auto r = stack_->udp_bind_locked(*this, Endpoint{IpAddress::any(v6_), 0}); !r) return Err(r.error());
     }
-    LinkEndpoint* link = route->first->link.get();
+    LinkEndpoint* link = route->itf->link.get();
+    const IpAddress next_hop = route->next_hop;
     if (!v6_) {
       Ipv4Fields f;
-      f.src = route->second.v4();
+      f.src = route->src.v4();
       f.dst = dst.addr.v4();
       f.id = stack_->next_id_++;
       // Larger than the link's MTU: fragments, as Linux's UDP sends by
       // default (IP_PMTUDISC_WANT fragments locally).
       for (auto& piece : fragment_ipv4(build_udp(f, local_.port, dst.port, data), link->mtu()))
-        outs.push_back(Stack::OutPacket{link, std::move(piece)});
+        outs.push_back(Stack::OutPacket{link, std::move(piece), next_hop});
     } else {
       Ipv6Fields f;
-      f.src = route->second.v6_bytes();
+      f.src = route->src.v6_bytes();
       f.dst = dst.addr.v6_bytes();
       auto packet = build_udp6(f, local_.port, dst.port, data);
       if (packet.size() > link->mtu()) return Err(EMSGSIZE);  // IPv6 fragmentation: not yet
-      outs.push_back(Stack::OutPacket{link, std::move(packet)});
+      outs.push_back(Stack::OutPacket{link, std::move(packet), next_hop});
     }
   }
   for (auto& out : outs) {

@@ -37,8 +37,10 @@ class LinkEndpoint {
  public:
   virtual ~LinkEndpoint() = default;
   virtual uint32_t mtu() const = 0;
-  // Called with no lock of the stack held.
-  virtual Result<void> write(std::vector<uint8_t> packet) = 0;
+  // Called with no lock of the stack held. `next_hop` is the neighbour
+  // the packet goes to on this link (the destination, or the route's
+  // gateway), for a link that must resolve it (ARP, NDP).
+  virtual Result<void> write(std::vector<uint8_t> packet, const IpAddress& next_hop) = 0;
   // The stack the endpoint delivers incoming packets to (Stack::deliver).
   virtual void attach(Stack* stack, int nic) = 0;
 };
@@ -49,7 +51,7 @@ class LinkEndpoint {
 class LoopbackEndpoint final : public LinkEndpoint {
  public:
   uint32_t mtu() const override { return 65536; }  // Linux's lo
-  Result<void> write(std::vector<uint8_t> packet) override;
+  Result<void> write(std::vector<uint8_t> packet, const IpAddress& next_hop) override;
   void attach(Stack* stack, int nic) override {
     stack_ = stack;
     nic_ = nic;
@@ -117,6 +119,14 @@ class Stack {
 
   std::shared_ptr<UdpEndpoint> open_udp(bool v6 = false);
 
+  // For link endpoints: whether an address is the stack's, an interface's
+  // first address of a family, and packets a link could not deliver (its
+  // neighbour never answered), each reported to its local sender with an
+  // ICMP host unreachable, as Linux's neighbour code does.
+  bool owns(const IpAddress& addr) const;
+  std::optional<IpAddress> address_of(int nic, bool v6) const;
+  void report_unreachable(const std::vector<std::vector<uint8_t>>& packets);
+
   // The clock fragment reassembly times out by (CLOCK_MONOTONIC by
   // default; tests set their own).
   void set_clock(std::function<int64_t()> now_ns);
@@ -147,6 +157,12 @@ class Stack {
   struct OutPacket {
     LinkEndpoint* link = nullptr;
     std::vector<uint8_t> packet;
+    IpAddress next_hop;
+  };
+  struct RouteChoice {
+    Interface* itf = nullptr;
+    IpAddress src;       // the source address to use
+    IpAddress next_hop;  // the destination, or the gateway
   };
   // What the upper layers need of a received packet, either family.
   struct InPacket {
@@ -163,7 +179,7 @@ class Stack {
   void count(Drop reason) { drops_[static_cast<size_t>(reason)].fetch_add(1, std::memory_order_relaxed); }
   bool is_local_locked(const IpAddress& addr) const;
   // The interface and source address for `dst`; ENETUNREACH without a route.
-  Result<std::pair<Interface*, IpAddress>> route_locked(const IpAddress& dst, const IpAddress& preferred_src);
+  Result<RouteChoice> route_locked(const IpAddress& dst, const IpAddress& preferred_src);
   Result<void> send_out(OutPacket out);
 
   void deliver_v4(std::span<const uint8_t> packet, Replies& replies, Wakes& wake);

@@ -6,6 +6,7 @@
 #include <random>
 
 #include "netstack/inet/checksum.h"
+#include "netstack/inet/ethernet.h"
 #include "netstack/inet/fragments.h"
 #include "netstack/inet/ipv4.h"
 #include "netstack/inet/ipv6.h"
@@ -22,7 +23,7 @@ class CaptureEndpoint final : public LinkEndpoint {
  public:
   explicit CaptureEndpoint(std::vector<Bytes>* out) : out_(out) {}
   uint32_t mtu() const override { return 1500; }
-  Result<void> write(std::vector<uint8_t> packet) override {
+  Result<void> write(std::vector<uint8_t> packet, const IpAddress&) override {
     out_->push_back(std::move(packet));
     return {};
   }
@@ -892,6 +893,114 @@ TEST(TcpWireTest, RandomMutationsNeverReadPastTheSegment) {
     if (parse_tcp(seg, a, b)) ++accepted;
   }
   EXPECT_GT(accepted, 0);
+}
+
+// Two stacks on one Ethernet segment in memory: each device hands its
+// frames to the other endpoint (or keeps them, when `cut`), and records
+// them for the test.
+struct Segment {
+  struct Device final : FrameDevice {
+    Segment* segment;
+    int side;
+    Device(Segment* s, int i) : segment(s), side(i) {}
+    Result<void> send_frame(std::vector<uint8_t> frame) override {
+      segment->frames[side].push_back(frame);
+      EthernetEndpoint* peer = segment->ends[1 - side];
+      if (!segment->cut && peer) peer->receive_frame(frame);
+      return {};
+    }
+  };
+  Stack stacks[2];
+  EthernetEndpoint* ends[2] = {nullptr, nullptr};
+  std::vector<Bytes> frames[2];
+  bool cut = false;
+  int64_t now = 0;
+  const Mac macs[2] = {{0x02, 0, 0, 0, 0, 1}, {0x02, 0, 0, 0, 0, 2}};
+  const uint32_t addrs[2] = {kPeer, kOurs};
+  Segment() {
+    for (int i = 0; i < 2; ++i) {
+      auto end = std::make_unique<EthernetEndpoint>(macs[i], 1500, std::make_unique<Device>(this, i));
+      end->set_clock([this] { return now; });
+      ends[i] = end.get();
+      const int lo = stacks[i].add_interface("lo", std::make_unique<LoopbackEndpoint>());
+      EXPECT_TRUE(stacks[i].add_address(lo, IpAddress::from_v4(kLocalhost), 8));
+      const int eth = stacks[i].add_interface("eth0", std::move(end));
+      EXPECT_TRUE(stacks[i].add_address(eth, IpAddress::from_v4(addrs[i]), 24));
+    }
+  }
+};
+
+TEST(EthernetTest, ArpResolvesThenTheQueuedDatagramGoes) {
+  Segment net;
+  auto server = net.stacks[1].open_udp();
+  ASSERT_TRUE(server->bind({0u, 9000}));
+  auto client = net.stacks[0].open_udp();
+  ASSERT_TRUE(client->send(Bytes{'a', 'r', 'p'}, Endpoint{kOurs, 9000}));
+  // The first frame out was a broadcast ARP request for 10.0.0.2.
+  ASSERT_GE(net.frames[0].size(), 2u);
+  auto first = parse_ethernet(net.frames[0][0]);
+  ASSERT_TRUE(first);
+  EXPECT_EQ(first->dst, kBroadcastMac);
+  EXPECT_EQ(first->type, kEtherArp);
+  auto request = parse_arp(first->payload);
+  ASSERT_TRUE(request);
+  EXPECT_EQ(request->op, kArpRequest);
+  EXPECT_EQ(request->target_ip, kOurs);
+  EXPECT_EQ(request->sender_ip, kPeer);
+  // The reply came back unicast, and the datagram followed it.
+  auto reply = parse_ethernet(net.frames[1][0]);
+  ASSERT_TRUE(reply);
+  EXPECT_EQ(reply->dst, net.macs[0]);
+  EXPECT_EQ(parse_arp(reply->payload)->op, kArpReply);
+  auto got = server->receive();
+  ASSERT_TRUE(got) << strerror(got.error());
+  EXPECT_EQ(got->data, (Bytes{'a', 'r', 'p'}));
+  EXPECT_EQ(net.ends[0]->neighbour(kOurs), net.macs[1]);
+  EXPECT_EQ(net.ends[1]->neighbour(kPeer), net.macs[0]) << "learned from the request addressed to it";
+  // A second datagram goes straight, without asking again.
+  const uint64_t asked = net.ends[0]->arp_requests_sent();
+  ASSERT_TRUE(client->send(Bytes{'2'}, Endpoint{kOurs, 9000}));
+  EXPECT_EQ(net.ends[0]->arp_requests_sent(), asked);
+  EXPECT_TRUE(server->receive());
+}
+
+TEST(EthernetTest, AnUnansweredNeighbourIsEhostunreachAfterThreeRequests) {
+  Segment net;
+  net.cut = true;  // nobody answers
+  auto client = net.stacks[0].open_udp();
+  ASSERT_TRUE(client->connect(Endpoint{ipv4(10, 0, 0, 3), 9}));
+  ASSERT_TRUE(client->send(Bytes{'?'}, std::nullopt));
+  EXPECT_EQ(net.ends[0]->arp_requests_sent(), 1u);
+  for (int second = 1; second <= 2; ++second) {
+    net.now += EthernetEndpoint::kRetransNs;
+    net.ends[0]->tick();
+  }
+  EXPECT_EQ(net.ends[0]->arp_requests_sent(), 3u) << "mcast_solicit: three requests, a second apart";
+  EXPECT_EQ(client->receive().error(), EAGAIN) << "not yet given up";
+  net.now += EthernetEndpoint::kRetransNs;
+  net.ends[0]->tick();
+  EXPECT_EQ(client->receive().error(), EHOSTUNREACH);
+}
+
+TEST(EthernetTest, StrangersAndMalformedFramesAreIgnored) {
+  Segment net;
+  EthernetEndpoint& end = *net.ends[1];
+  const uint64_t dropped = end.frames_dropped();
+  end.receive_frame(Bytes(10, 0));  // shorter than a header
+  // A frame for another station.
+  Mac other = {0x02, 9, 9, 9, 9, 9};
+  end.receive_frame(build_ethernet(other, net.macs[0], kEtherIpv4, Bytes(40, 0)));
+  // ARP for a protocol other than IPv4.
+  Bytes odd = build_arp(ArpPacket{kArpRequest, net.macs[0], kPeer, {}, kOurs});
+  odd[3] = 0xdd;
+  end.receive_frame(build_ethernet(kBroadcastMac, net.macs[0], kEtherArp, odd));
+  EXPECT_EQ(end.frames_dropped(), dropped + 3);
+  // A request for someone else is neither answered nor learned from.
+  net.frames[1].clear();
+  end.receive_frame(build_ethernet(kBroadcastMac, net.macs[0], kEtherArp,
+                                   build_arp(ArpPacket{kArpRequest, net.macs[0], kPeer, {}, ipv4(10, 0, 0, 7)})));
+  EXPECT_TRUE(net.frames[1].empty());
+  EXPECT_FALSE(end.neighbour(kPeer));
 }
 
 }  // namespace

@@ -1,0 +1,238 @@
+#include "netstack/inet/ethernet.h"
+
+#include <algorithm>
+#include <ctime>
+
+namespace runsc::netstack::inet {
+namespace {
+
+constexpr size_t kEthernetHeader = 14, kArpLength = 28;
+
+uint16_t be16(std::span<const uint8_t> b, size_t at) { return static_cast<uint16_t>((b[at] << 8) | b[at + 1]); }
+uint32_t be32(std::span<const uint8_t> b, size_t at) {
+  return (uint32_t{b[at]} << 24) | (uint32_t{b[at + 1]} << 16) | (uint32_t{b[at + 2]} << 8) | b[at + 3];
+}
+void put16(std::vector<uint8_t>& b, size_t at, uint16_t v) {
+  b[at] = static_cast<uint8_t>(v >> 8);
+  b[at + 1] = static_cast<uint8_t>(v);
+}
+void put32(std::vector<uint8_t>& b, size_t at, uint32_t v) {
+  put16(b, at, static_cast<uint16_t>(v >> 16));
+  put16(b, at + 2, static_cast<uint16_t>(v));
+}
+
+// IPv4 multicast to Ethernet (RFC 1112 6.4): 01:00:5e and the group's
+// low 23 bits.
+Mac multicast_mac(uint32_t group) {
+  return {0x01, 0x00, 0x5e, static_cast<uint8_t>((group >> 16) & 0x7f), static_cast<uint8_t>(group >> 8),
+          static_cast<uint8_t>(group)};
+}
+
+}  // namespace
+
+Parsed<EthernetFrame> parse_ethernet(std::span<const uint8_t> frame) {
+  if (frame.size() < kEthernetHeader) return std::unexpected(Drop::kTruncated);
+  EthernetFrame f;
+  std::copy(frame.begin(), frame.begin() + 6, f.dst.begin());
+  std::copy(frame.begin() + 6, frame.begin() + 12, f.src.begin());
+  f.type = be16(frame, 12);
+  f.payload = frame.subspan(kEthernetHeader);
+  return f;
+}
+
+std::vector<uint8_t> build_ethernet(const Mac& dst, const Mac& src, uint16_t type, std::span<const uint8_t> payload) {
+  std::vector<uint8_t> f(kEthernetHeader + payload.size());
+  std::copy(dst.begin(), dst.end(), f.begin());
+  std::copy(src.begin(), src.end(), f.begin() + 6);
+  put16(f, 12, type);
+  std::copy(payload.begin(), payload.end(), f.begin() + kEthernetHeader);
+  return f;
+}
+
+Parsed<ArpPacket> parse_arp(std::span<const uint8_t> b) {
+  if (b.size() < kArpLength) return std::unexpected(Drop::kTruncated);
+  if (be16(b, 0) != 1 || be16(b, 2) != kEtherIpv4 || b[4] != 6 || b[5] != 4) return std::unexpected(Drop::kBadArp);
+  ArpPacket p;
+  p.op = be16(b, 6);
+  if (p.op != kArpRequest && p.op != kArpReply) return std::unexpected(Drop::kBadArp);
+  std::copy(b.begin() + 8, b.begin() + 14, p.sender_mac.begin());
+  p.sender_ip = be32(b, 14);
+  std::copy(b.begin() + 18, b.begin() + 24, p.target_mac.begin());
+  p.target_ip = be32(b, 24);
+  return p;
+}
+
+std::vector<uint8_t> build_arp(const ArpPacket& p) {
+  std::vector<uint8_t> b(kArpLength);
+  put16(b, 0, 1);
+  put16(b, 2, kEtherIpv4);
+  b[4] = 6;
+  b[5] = 4;
+  put16(b, 6, p.op);
+  std::copy(p.sender_mac.begin(), p.sender_mac.end(), b.begin() + 8);
+  put32(b, 14, p.sender_ip);
+  std::copy(p.target_mac.begin(), p.target_mac.end(), b.begin() + 18);
+  put32(b, 24, p.target_ip);
+  return b;
+}
+
+EthernetEndpoint::EthernetEndpoint(Mac mac, uint32_t mtu, std::unique_ptr<FrameDevice> device)
+    : mac_(mac), mtu_(mtu), device_(std::move(device)), clock_([] {
+        timespec ts{};
+        ::clock_gettime(CLOCK_MONOTONIC, &ts);
+        return int64_t{ts.tv_sec} * 1'000'000'000 + ts.tv_nsec;
+      }) {}
+
+void EthernetEndpoint::attach(Stack* stack, int nic) {
+  stack_ = stack;
+  nic_ = nic;
+}
+
+void EthernetEndpoint::set_clock(std::function<int64_t()> now_ns) {
+  std::lock_guard lock(mu_);
+  clock_ = std::move(now_ns);
+}
+
+std::optional<uint32_t> EthernetEndpoint::own_ipv4() const {
+  if (stack_ == nullptr) return std::nullopt;
+  auto a = stack_->address_of(nic_, false);
+  if (!a) return std::nullopt;
+  return a->v4();
+}
+
+std::vector<uint8_t> EthernetEndpoint::arp_request_locked(uint32_t target) {
+  ArpPacket p;
+  p.op = kArpRequest;
+  p.sender_mac = mac_;
+  p.sender_ip = own_ipv4().value_or(0);
+  p.target_ip = target;
+  arp_requests_.fetch_add(1, std::memory_order_relaxed);
+  return build_ethernet(kBroadcastMac, mac_, kEtherArp, build_arp(p));
+}
+
+std::optional<Mac> EthernetEndpoint::neighbour(uint32_t ip) const {
+  std::lock_guard lock(mu_);
+  auto it = neighbours_.find(ip);
+  if (it == neighbours_.end() || !it->second.resolved) return std::nullopt;
+  return it->second.mac;
+}
+
+Result<void> EthernetEndpoint::write(std::vector<uint8_t> packet, const IpAddress& next_hop) {
+  if (next_hop.v6) return Err(EHOSTUNREACH);  // no neighbour discovery yet
+  const uint32_t hop = next_hop.v4();
+  if (hop == 0xffffffffu) return device_->send_frame(build_ethernet(kBroadcastMac, mac_, kEtherIpv4, packet));
+  if (is_multicast(hop)) return device_->send_frame(build_ethernet(multicast_mac(hop), mac_, kEtherIpv4, packet));
+  std::vector<uint8_t> frame;
+  {
+    std::lock_guard lock(mu_);
+    const int64_t now = clock_();
+    Neighbour& n = neighbours_[hop];
+    if (n.resolved && now - n.updated_ns < kReachableNs) {
+      frame = build_ethernet(n.mac, mac_, kEtherIpv4, packet);
+    } else {
+      // Unresolved, or no longer known to be reachable: ask again, and
+      // hold the packet until the answer (within a byte budget).
+      if (n.resolved) {
+        n.resolved = false;
+        n.probes = 0;
+      }
+      if (n.pending_bytes + packet.size() <= kPendingBytes) {
+        n.pending_bytes += packet.size();
+        n.pending.push_back(std::move(packet));
+      } else {
+        frames_dropped_.fetch_add(1, std::memory_order_relaxed);
+      }
+      if (n.probes == 0) {
+        n.probes = 1;
+        n.updated_ns = now;
+        frame = arp_request_locked(hop);
+      }
+    }
+  }
+  if (frame.empty()) return {};
+  return device_->send_frame(std::move(frame));
+}
+
+void EthernetEndpoint::tick() {
+  std::vector<std::vector<uint8_t>> requests, failed;
+  {
+    std::lock_guard lock(mu_);
+    const int64_t now = clock_();
+    for (auto it = neighbours_.begin(); it != neighbours_.end();) {
+      Neighbour& n = it->second;
+      if (n.resolved || now - n.updated_ns < kRetransNs) {
+        ++it;
+        continue;
+      }
+      if (n.probes < kMaxProbes) {
+        ++n.probes;
+        n.updated_ns = now;
+        requests.push_back(arp_request_locked(it->first));
+        ++it;
+        continue;
+      }
+      for (auto& p : n.pending) failed.push_back(std::move(p));
+      it = neighbours_.erase(it);
+    }
+  }
+  for (auto& r : requests) (void)device_->send_frame(std::move(r));
+  if (!failed.empty() && stack_) stack_->report_unreachable(failed);
+}
+
+void EthernetEndpoint::receive_frame(std::span<const uint8_t> frame) {
+  auto f = parse_ethernet(frame);
+  if (!f) {
+    frames_dropped_.fetch_add(1, std::memory_order_relaxed);
+    return;
+  }
+  // Ours, broadcast, or multicast (the group bit); anything else is for
+  // another station.
+  if (f->dst != mac_ && f->dst != kBroadcastMac && (f->dst[0] & 1) == 0) {
+    frames_dropped_.fetch_add(1, std::memory_order_relaxed);
+    return;
+  }
+  if (f->type == kEtherIpv4 || f->type == kEtherIpv6) {
+    if (stack_) stack_->deliver(nic_, f->payload);
+    return;
+  }
+  if (f->type != kEtherArp) {
+    frames_dropped_.fetch_add(1, std::memory_order_relaxed);
+    return;
+  }
+  auto arp = parse_arp(f->payload);
+  if (!arp || arp->sender_ip == 0 || (arp->sender_mac[0] & 1)) {
+    frames_dropped_.fetch_add(1, std::memory_order_relaxed);
+    return;
+  }
+  const std::optional<uint32_t> own = own_ipv4();
+  const bool for_us = own && arp->target_ip == *own;
+  std::vector<std::vector<uint8_t>> out;
+  {
+    std::lock_guard lock(mu_);
+    // RFC 826's merge: update a neighbour we know of; learn one only
+    // from a packet addressed to us.
+    auto it = neighbours_.find(arp->sender_ip);
+    if (it != neighbours_.end() || for_us) {
+      Neighbour& n = neighbours_[arp->sender_ip];
+      n.resolved = true;
+      n.mac = arp->sender_mac;
+      n.updated_ns = clock_();
+      n.probes = 0;
+      for (auto& p : n.pending) out.push_back(build_ethernet(n.mac, mac_, kEtherIpv4, p));
+      n.pending.clear();
+      n.pending_bytes = 0;
+    }
+    if (for_us && arp->op == kArpRequest) {
+      ArpPacket reply;
+      reply.op = kArpReply;
+      reply.sender_mac = mac_;
+      reply.sender_ip = *own;
+      reply.target_mac = arp->sender_mac;
+      reply.target_ip = arp->sender_ip;
+      out.push_back(build_ethernet(arp->sender_mac, mac_, kEtherArp, build_arp(reply)));
+    }
+  }
+  for (auto& frame_out : out) (void)device_->send_frame(std::move(frame_out));
+}
+
+}  // namespace runsc::netstack::inet
