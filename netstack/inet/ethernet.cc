@@ -93,24 +93,38 @@ void EthernetEndpoint::set_clock(std::function<int64_t()> now_ns) {
   clock_ = std::move(now_ns);
 }
 
-std::optional<uint32_t> EthernetEndpoint::own_ipv4() const {
+std::optional<IpAddress> EthernetEndpoint::own_address(bool v6) const {
   if (stack_ == nullptr) return std::nullopt;
-  auto a = stack_->address_of(nic_, false);
-  if (!a) return std::nullopt;
-  return a->v4();
+  return stack_->address_of(nic_, v6);
 }
 
-std::vector<uint8_t> EthernetEndpoint::arp_request_locked(uint32_t target) {
-  ArpPacket p;
-  p.op = kArpRequest;
-  p.sender_mac = mac_;
-  p.sender_ip = own_ipv4().value_or(0);
-  p.target_ip = target;
+// A neighbour's solicitation: ARP for IPv4; for IPv6 a Neighbor
+// Solicitation to the target's solicited-node multicast group
+// (ff02::1:ffXX:XXXX, RFC 4291 2.7.1) carrying our link-layer address.
+std::vector<uint8_t> EthernetEndpoint::solicit_locked(const IpAddress& target) {
   arp_requests_.fetch_add(1, std::memory_order_relaxed);
-  return build_ethernet(kBroadcastMac, mac_, kEtherArp, build_arp(p));
+  if (!target.v6) {
+    ArpPacket p;
+    p.op = kArpRequest;
+    p.sender_mac = mac_;
+    auto own = own_address(false);
+    p.sender_ip = own ? own->v4() : 0;
+    p.target_ip = target.v4();
+    return build_ethernet(kBroadcastMac, mac_, kEtherArp, build_arp(p));
+  }
+  Ipv6Fields f;
+  auto own = own_address(true);
+  if (own) f.src = own->v6_bytes();
+  f.dst = {0xff, 0x02, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0xff, target.bytes[13], target.bytes[14], target.bytes[15]};
+  f.hop_limit = 255;
+  std::vector<uint8_t> body(target.bytes.begin(), target.bytes.end());
+  body.insert(body.end(), {kNdpSourceLinkAddress, 1});
+  body.insert(body.end(), mac_.begin(), mac_.end());
+  const Mac group = {0x33, 0x33, f.dst[12], f.dst[13], f.dst[14], f.dst[15]};
+  return build_ethernet(group, mac_, kEtherIpv6, build_icmpv6(f, kNdpNeighborSolicitation, 0, 0, body));
 }
 
-std::optional<Mac> EthernetEndpoint::neighbour(uint32_t ip) const {
+std::optional<Mac> EthernetEndpoint::neighbour(const IpAddress& ip) const {
   std::lock_guard lock(mu_);
   auto it = neighbours_.find(ip);
   if (it == neighbours_.end() || !it->second.resolved) return std::nullopt;
@@ -118,17 +132,23 @@ std::optional<Mac> EthernetEndpoint::neighbour(uint32_t ip) const {
 }
 
 Result<void> EthernetEndpoint::write(std::vector<uint8_t> packet, const IpAddress& next_hop) {
-  if (next_hop.v6) return Err(EHOSTUNREACH);  // no neighbour discovery yet
-  const uint32_t hop = next_hop.v4();
-  if (hop == 0xffffffffu) return device_->send_frame(build_ethernet(kBroadcastMac, mac_, kEtherIpv4, packet));
-  if (is_multicast(hop)) return device_->send_frame(build_ethernet(multicast_mac(hop), mac_, kEtherIpv4, packet));
+  const uint16_t type = next_hop.v6 ? kEtherIpv6 : kEtherIpv4;
+  if (!next_hop.v6 && next_hop.v4() == 0xffffffffu)
+    return device_->send_frame(build_ethernet(kBroadcastMac, mac_, type, packet));
+  if (next_hop.multicast()) {
+    // RFC 1112 6.4 for IPv4 groups; 33:33 and the low 32 bits for IPv6
+    // (RFC 2464 7).
+    const auto& b = next_hop.bytes;
+    const Mac group = next_hop.v6 ? Mac{0x33, 0x33, b[12], b[13], b[14], b[15]} : multicast_mac(next_hop.v4());
+    return device_->send_frame(build_ethernet(group, mac_, type, packet));
+  }
   std::vector<uint8_t> frame;
   {
     std::lock_guard lock(mu_);
     const int64_t now = clock_();
-    Neighbour& n = neighbours_[hop];
+    Neighbour& n = neighbours_[next_hop];
     if (n.resolved && now - n.updated_ns < kReachableNs) {
-      frame = build_ethernet(n.mac, mac_, kEtherIpv4, packet);
+      frame = build_ethernet(n.mac, mac_, type, packet);
     } else {
       // Unresolved, or no longer known to be reachable: ask again, and
       // hold the packet until the answer (within a byte budget).
@@ -145,7 +165,7 @@ Result<void> EthernetEndpoint::write(std::vector<uint8_t> packet, const IpAddres
       if (n.probes == 0) {
         n.probes = 1;
         n.updated_ns = now;
-        frame = arp_request_locked(hop);
+        frame = solicit_locked(next_hop);
       }
     }
   }
@@ -167,7 +187,7 @@ void EthernetEndpoint::tick() {
       if (n.probes < kMaxProbes) {
         ++n.probes;
         n.updated_ns = now;
-        requests.push_back(arp_request_locked(it->first));
+        requests.push_back(solicit_locked(it->first));
         ++it;
         continue;
       }
@@ -191,6 +211,11 @@ void EthernetEndpoint::receive_frame(std::span<const uint8_t> frame) {
     frames_dropped_.fetch_add(1, std::memory_order_relaxed);
     return;
   }
+  std::vector<std::vector<uint8_t>> out;
+  if (f->type == kEtherIpv6 && handle_ndp(f->payload, out)) {
+    for (auto& frame_out : out) (void)device_->send_frame(std::move(frame_out));
+    return;
+  }
   if (f->type == kEtherIpv4 || f->type == kEtherIpv6) {
     if (stack_) stack_->deliver(nic_, f->payload);
     return;
@@ -204,35 +229,93 @@ void EthernetEndpoint::receive_frame(std::span<const uint8_t> frame) {
     frames_dropped_.fetch_add(1, std::memory_order_relaxed);
     return;
   }
-  const std::optional<uint32_t> own = own_ipv4();
-  const bool for_us = own && arp->target_ip == *own;
-  std::vector<std::vector<uint8_t>> out;
+  const std::optional<IpAddress> own = own_address(false);
+  const bool for_us = own && arp->target_ip == own->v4();
   {
     std::lock_guard lock(mu_);
     // RFC 826's merge: update a neighbour we know of; learn one only
     // from a packet addressed to us.
-    auto it = neighbours_.find(arp->sender_ip);
-    if (it != neighbours_.end() || for_us) {
-      Neighbour& n = neighbours_[arp->sender_ip];
-      n.resolved = true;
-      n.mac = arp->sender_mac;
-      n.updated_ns = clock_();
-      n.probes = 0;
-      for (auto& p : n.pending) out.push_back(build_ethernet(n.mac, mac_, kEtherIpv4, p));
-      n.pending.clear();
-      n.pending_bytes = 0;
-    }
+    learn_locked(IpAddress::from_v4(arp->sender_ip), arp->sender_mac, for_us, out);
     if (for_us && arp->op == kArpRequest) {
       ArpPacket reply;
       reply.op = kArpReply;
       reply.sender_mac = mac_;
-      reply.sender_ip = *own;
+      reply.sender_ip = own->v4();
       reply.target_mac = arp->sender_mac;
       reply.target_ip = arp->sender_ip;
       out.push_back(build_ethernet(arp->sender_mac, mac_, kEtherArp, build_arp(reply)));
     }
   }
   for (auto& frame_out : out) (void)device_->send_frame(std::move(frame_out));
+}
+
+void EthernetEndpoint::learn_locked(const IpAddress& ip, const Mac& mac, bool create,
+                                    std::vector<std::vector<uint8_t>>& out) {
+  auto it = neighbours_.find(ip);
+  if (it == neighbours_.end() && !create) return;
+  Neighbour& n = neighbours_[ip];
+  n.resolved = true;
+  n.mac = mac;
+  n.updated_ns = clock_();
+  n.probes = 0;
+  const uint16_t type = ip.v6 ? kEtherIpv6 : kEtherIpv4;
+  for (auto& p : n.pending) out.push_back(build_ethernet(n.mac, mac_, type, p));
+  n.pending.clear();
+  n.pending_bytes = 0;
+}
+
+bool EthernetEndpoint::handle_ndp(std::span<const uint8_t> payload, std::vector<std::vector<uint8_t>>& out) {
+  auto ip = parse_ipv6(payload);
+  if (!ip || ip->protocol != kNextIcmpv6 || ip->payload.empty()) return false;
+  const uint8_t type = ip->payload[0];
+  if (type != kNdpNeighborSolicitation && type != kNdpNeighborAdvertisement) return false;
+  auto icmp = parse_icmpv6(*ip);
+  // RFC 4861 7.1.1/7.1.2: hop limit 255 (so it came from this link), code
+  // 0, a target, well-formed options; anything else is dropped.
+  if (!icmp || icmp->code != 0 || ip->hop_limit != 255 || icmp->body.size() < 16) {
+    frames_dropped_.fetch_add(1, std::memory_order_relaxed);
+    return true;
+  }
+  Ipv6Address target;
+  std::copy(icmp->body.begin(), icmp->body.begin() + 16, target.begin());
+  std::optional<Mac> link_address;
+  const uint8_t wanted = type == kNdpNeighborSolicitation ? kNdpSourceLinkAddress : kNdpTargetLinkAddress;
+  for (size_t at = 16; at < icmp->body.size();) {
+    if (icmp->body.size() - at < 2 || icmp->body[at + 1] == 0 || icmp->body[at + 1] * size_t{8} > icmp->body.size() - at) {
+      frames_dropped_.fetch_add(1, std::memory_order_relaxed);
+      return true;
+    }
+    if (icmp->body[at] == wanted && icmp->body[at + 1] == 1) {
+      Mac m;
+      std::copy(icmp->body.begin() + static_cast<long>(at) + 2, icmp->body.begin() + static_cast<long>(at) + 8, m.begin());
+      link_address = m;
+    }
+    at += icmp->body[at + 1] * size_t{8};
+  }
+  const IpAddress target_ip = IpAddress::from_v6(target);
+  std::lock_guard lock(mu_);
+  if (type == kNdpNeighborAdvertisement) {
+    if (link_address) learn_locked(target_ip, *link_address, /*create=*/false, out);
+    return true;
+  }
+  // A solicitation for one of our addresses: learn the soliciter (unless
+  // it is doing duplicate address detection, from ::) and advertise.
+  if (stack_ == nullptr || !stack_->owns(target_ip)) return true;
+  const IpAddress from = IpAddress::from_v6(ip->src);
+  if (from.unspecified() || !link_address) return true;
+  learn_locked(from, *link_address, /*create=*/true, out);
+  Ipv6Fields f;
+  f.src = target;
+  f.dst = ip->src;
+  f.hop_limit = 255;
+  std::vector<uint8_t> body(target.begin(), target.end());
+  body.insert(body.end(), {kNdpTargetLinkAddress, 1});
+  body.insert(body.end(), mac_.begin(), mac_.end());
+  // Solicited and override flags (RFC 4861 4.4), in the first reserved byte.
+  constexpr uint32_t kSolicitedOverride = 0x60000000;
+  out.push_back(build_ethernet(*link_address, mac_, kEtherIpv6,
+                               build_icmpv6(f, kNdpNeighborAdvertisement, 0, kSolicitedOverride, body)));
+  return true;
 }
 
 }  // namespace runsc::netstack::inet

@@ -5,9 +5,11 @@
 // answers requests for the stack's addresses, and gives up on a neighbour
 // after three unanswered requests a second apart (Linux's mcast_solicit
 // and retrans_time), which the stack reports to local senders as an ICMP
-// host unreachable (EHOSTUNREACH on a connected socket). Neighbour
-// discovery for IPv6 (RFC 4861) is not here yet: IPv6 over Ethernet is
-// EHOSTUNREACH for now.
+// host unreachable (EHOSTUNREACH on a connected socket). IPv6 next hops
+// the same way with Neighbor Discovery (RFC 4861): solicitations to the
+// target's solicited-node group, advertisements answering those for the
+// stack's addresses, hop limit 255 required of both. (No duplicate
+// address detection, router discovery or redirects yet.)
 #pragma once
 
 #include <array>
@@ -37,6 +39,8 @@ Parsed<EthernetFrame> parse_ethernet(std::span<const uint8_t> frame);
 std::vector<uint8_t> build_ethernet(const Mac& dst, const Mac& src, uint16_t type, std::span<const uint8_t> payload);
 
 constexpr uint16_t kArpRequest = 1, kArpReply = 2;
+constexpr uint8_t kNdpNeighborSolicitation = 135, kNdpNeighborAdvertisement = 136;
+constexpr uint8_t kNdpSourceLinkAddress = 1, kNdpTargetLinkAddress = 2;
 struct ArpPacket {
   uint16_t op = 0;
   Mac sender_mac{};
@@ -75,7 +79,7 @@ class EthernetEndpoint final : public LinkEndpoint {
   uint64_t frames_dropped() const { return frames_dropped_.load(); }
   uint64_t arp_requests_sent() const { return arp_requests_.load(); }
   // The neighbour's address, if resolved.
-  std::optional<Mac> neighbour(uint32_t ip) const;
+  std::optional<Mac> neighbour(const IpAddress& ip) const;
 
   static constexpr int kMaxProbes = 3;                      // net.ipv4.neigh.*.mcast_solicit
   static constexpr int64_t kRetransNs = 1'000'000'000;      // retrans_time_ms
@@ -91,8 +95,12 @@ class EthernetEndpoint final : public LinkEndpoint {
     std::deque<std::vector<uint8_t>> pending;
     size_t pending_bytes = 0;
   };
-  std::vector<uint8_t> arp_request_locked(uint32_t target);
-  std::optional<uint32_t> own_ipv4() const;
+  std::vector<uint8_t> solicit_locked(const IpAddress& target);
+  std::optional<IpAddress> own_address(bool v6) const;
+  // Neighbor Discovery messages (ICMPv6 135/136), handled here, not by
+  // the stack: true if `payload` was one.
+  bool handle_ndp(std::span<const uint8_t> payload, std::vector<std::vector<uint8_t>>& out);
+  void learn_locked(const IpAddress& ip, const Mac& mac, bool create, std::vector<std::vector<uint8_t>>& out);
 
   const Mac mac_;
   const uint32_t mtu_;
@@ -101,7 +109,7 @@ class EthernetEndpoint final : public LinkEndpoint {
   int nic_ = -1;
   std::function<int64_t()> clock_;
   mutable std::mutex mu_;
-  std::map<uint32_t, Neighbour> neighbours_;
+  std::map<IpAddress, Neighbour> neighbours_;
   std::atomic<uint64_t> frames_dropped_{0}, arp_requests_{0};
 };
 

@@ -510,9 +510,23 @@ void Stack::report_unreachable(const std::vector<std::vector<uint8_t>>& packets)
   {
     std::lock_guard lock(mu_);
     for (const auto& packet : packets) {
+      // From ourselves to ourselves: only the sender's socket hears it.
+      if (!packet.empty() && (packet[0] >> 4) == 6) {
+        auto ip = parse_ipv6(packet);
+        if (!ip || !is_local_locked(IpAddress::from_v6(ip->src))) continue;
+        auto route = route_locked(IpAddress::from_v6(ip->src), IpAddress::from_v6(ip->src));
+        if (!route) continue;
+        Ipv6Fields f;
+        f.src = ip->src;
+        f.dst = ip->src;
+        const auto quoted = std::span<const uint8_t>(packet).first(std::min(kIcmpv6ErrorMax - 48, packet.size()));
+        // Address unreachable (RFC 4443 3.1, code 3).
+        replies.push_back(OutPacket{route->itf->link.get(), build_icmpv6(f, kIcmpv6DestUnreachable, 3, 0, quoted),
+                                    route->next_hop});
+        continue;
+      }
       auto ip = parse_ipv4(packet);
       if (!ip || !is_local_locked(IpAddress::from_v4(ip->src))) continue;
-      // From ourselves to ourselves: only the sender's socket hears it.
       auto route = route_locked(IpAddress::from_v4(ip->src), IpAddress::from_v4(ip->src));
       if (!route) continue;
       Ipv4Fields f;

@@ -955,8 +955,8 @@ TEST(EthernetTest, ArpResolvesThenTheQueuedDatagramGoes) {
   auto got = server->receive();
   ASSERT_TRUE(got) << strerror(got.error());
   EXPECT_EQ(got->data, (Bytes{'a', 'r', 'p'}));
-  EXPECT_EQ(net.ends[0]->neighbour(kOurs), net.macs[1]);
-  EXPECT_EQ(net.ends[1]->neighbour(kPeer), net.macs[0]) << "learned from the request addressed to it";
+  EXPECT_EQ(net.ends[0]->neighbour(IpAddress::from_v4(kOurs)), net.macs[1]);
+  EXPECT_EQ(net.ends[1]->neighbour(IpAddress::from_v4(kPeer)), net.macs[0]) << "learned from the request addressed to it";
   // A second datagram goes straight, without asking again.
   const uint64_t asked = net.ends[0]->arp_requests_sent();
   ASSERT_TRUE(client->send(Bytes{'2'}, Endpoint{kOurs, 9000}));
@@ -1000,7 +1000,73 @@ TEST(EthernetTest, StrangersAndMalformedFramesAreIgnored) {
   end.receive_frame(build_ethernet(kBroadcastMac, net.macs[0], kEtherArp,
                                    build_arp(ArpPacket{kArpRequest, net.macs[0], kPeer, {}, ipv4(10, 0, 0, 7)})));
   EXPECT_TRUE(net.frames[1].empty());
-  EXPECT_FALSE(end.neighbour(kPeer));
+  EXPECT_FALSE(end.neighbour(IpAddress::from_v4(kPeer)));
+}
+
+// The same segment with fd00::1/64 and fd00::2/64 as well.
+struct Segment6 : Segment {
+  Segment6() {
+    EXPECT_TRUE(stacks[0].add_address(2, IpAddress::from_v6(kV6Peer), 64));
+    EXPECT_TRUE(stacks[1].add_address(2, IpAddress::from_v6(kV6Ours), 64));
+  }
+};
+
+TEST(EthernetTest, NeighborDiscoveryResolvesIpv6) {
+  Segment6 net;
+  auto server = net.stacks[1].open_udp(true);
+  ASSERT_TRUE(server->bind(Endpoint{IpAddress::any(true), 9000}));
+  auto client = net.stacks[0].open_udp(true);
+  ASSERT_TRUE(client->send(Bytes{'n', 'd'}, Endpoint{kV6Ours, 9000}));
+  // A Neighbor Solicitation to fd00::2's solicited-node group.
+  auto ns = parse_ethernet(net.frames[0][0]);
+  ASSERT_TRUE(ns);
+  EXPECT_EQ(ns->dst, (Mac{0x33, 0x33, 0xff, 0x00, 0x00, 0x02}));
+  auto ns_ip = parse_ipv6(ns->payload);
+  ASSERT_TRUE(ns_ip);
+  EXPECT_EQ(ns_ip->hop_limit, 255);
+  EXPECT_EQ(ns_ip->dst, V6({0xff02, 0, 0, 0, 0, 1, 0xff00, 0x0002}));
+  auto ns_icmp = parse_icmpv6(*ns_ip);
+  ASSERT_TRUE(ns_icmp);
+  EXPECT_EQ(ns_icmp->type, kNdpNeighborSolicitation);
+  // The advertisement came back unicast, solicited and override set.
+  auto na = parse_ethernet(net.frames[1][0]);
+  ASSERT_TRUE(na);
+  EXPECT_EQ(na->dst, net.macs[0]);
+  auto na_icmp = parse_icmpv6(*parse_ipv6(na->payload));
+  ASSERT_TRUE(na_icmp);
+  EXPECT_EQ(na_icmp->type, kNdpNeighborAdvertisement);
+  EXPECT_EQ(na_icmp->rest, 0x60000000u);
+  auto got = server->receive();
+  ASSERT_TRUE(got) << strerror(got.error());
+  EXPECT_EQ(got->data, (Bytes{'n', 'd'}));
+  EXPECT_EQ(net.ends[0]->neighbour(IpAddress::from_v6(kV6Ours)), net.macs[1]);
+  EXPECT_EQ(net.ends[1]->neighbour(IpAddress::from_v6(kV6Peer)), net.macs[0]);
+}
+
+TEST(EthernetTest, NeighborDiscoveryFromOffLinkOrUnansweredFails) {
+  Segment6 net;
+  // A solicitation with hop limit 64 may have been routed: ignored.
+  Ipv6Fields f;
+  f.src = kV6Peer;
+  f.dst = kV6Ours;
+  f.hop_limit = 64;
+  Bytes body(kV6Ours.begin(), kV6Ours.end());
+  body.insert(body.end(), {kNdpSourceLinkAddress, 1, 2, 0, 0, 0, 0, 1});
+  const uint64_t dropped = net.ends[1]->frames_dropped();
+  net.ends[1]->receive_frame(
+      build_ethernet(net.macs[1], net.macs[0], kEtherIpv6, build_icmpv6(f, kNdpNeighborSolicitation, 0, 0, body)));
+  EXPECT_EQ(net.ends[1]->frames_dropped(), dropped + 1);
+  EXPECT_TRUE(net.frames[1].empty()) << "no advertisement";
+  // Nobody answers for fd00::3: address unreachable, EHOSTUNREACH.
+  net.cut = true;
+  auto client = net.stacks[0].open_udp(true);
+  ASSERT_TRUE(client->connect(Endpoint{V6({0xfd00, 0, 0, 0, 0, 0, 0, 3}), 9}));
+  ASSERT_TRUE(client->send(Bytes{'?'}, std::nullopt));
+  for (int i = 0; i < 3; ++i) {
+    net.now += EthernetEndpoint::kRetransNs;
+    net.ends[0]->tick();
+  }
+  EXPECT_EQ(client->receive().error(), EHOSTUNREACH);
 }
 
 }  // namespace
