@@ -65,14 +65,22 @@ Result<UniqueFd> open_self() {
   return fd;
 }
 
-bool rootless() { return ::geteuid() != 0; }
+bool rootless() {
+  if (::geteuid() != 0) return true;
+  // Root of a user namespace other than the initial one (runsc in a
+  // container, or under `unshare --user`): what it may do to namespaces
+  // it does not own is what an ordinary user may.
+  const auto own = privileges::identity_of_own("uid_map");
+  return !(own.extents.size() == 1 && own.extents[0].inside == 0 && own.extents[0].count == 4294967295U);
+}
 
 UserNamespace gofer_user_namespace() {
   UserNamespace ns;
   if (!rootless()) {
-    // 0..2^32-2: every valid ID (4294967295 is (uid_t)-1, never an ID).
-    ns.uid = {0, 0, 4294967295U};
-    ns.gid = {0, 0, 4294967295U};
+    // Every ID of the initial namespace, 0..2^32-2 (4294967295 is
+    // (uid_t)-1, never an ID).
+    ns.uid = privileges::identity_of_own("uid_map");
+    ns.gid = privileges::identity_of_own("gid_map");
   } else {
     ns.uid = {0, static_cast<uint32_t>(::geteuid()), 1};
     ns.gid = {0, static_cast<uint32_t>(::getegid()), 1};

@@ -42,8 +42,9 @@ Result<pid_t> spawn_self(int exe_fd, const std::vector<std::string>& argv, const
 // This binary, opened for spawn_self().
 Result<UniqueFd> open_self();
 
-// Whether runsc runs as root (privileged), or as an ordinary user with
-// unprivileged user namespaces (rootless).
+// Whether runsc runs as root of the initial user namespace (privileged),
+// or as an ordinary user, or root of a nested user namespace (rootless:
+// user namespaces are what it has).
 bool rootless();
 
 // The user namespace of a gofer: as root, every host ID mapped to itself,

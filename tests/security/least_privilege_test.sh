@@ -145,6 +145,19 @@ else
   fi
 fi
 
+# Root of a nested user namespace (runsc in a container, `unshare --user`)
+# has only what user namespaces give: the rootless way, and it works.
+if ! unshare --user --map-root-user true 2>/dev/null; then
+  echo "skip: nested: this kernel does not let this user make a user namespace"
+else
+  out=$(cd / && unshare --user --map-root-user "$runsc" do -- sh -c 'echo nested-ok; id -u' 2>&1)
+  if [ "$out" = "$(printf 'nested-ok\n0')" ]; then
+    pass "runsc do as root of a nested user namespace"
+  else
+    fail "runsc do under unshare --user --map-root-user printed: $out"
+  fi
+fi
+
 [ $failures = 0 ] && echo "0 failure(s)" && exit 0
 echo "$failures failure(s)"
 exit 1
