@@ -186,6 +186,7 @@ class Stack {
   void deliver_v6(std::span<const uint8_t> packet, Replies& replies, Wakes& wake);
   void dispatch_locked(const InPacket& in, Replies& replies, Wakes& wake);
   void handle_udp_locked(const InPacket& in, Replies& replies, Wakes& wake);
+  void handle_tcp_locked(const InPacket& in, Replies& replies);
   void handle_icmp_locked(const InPacket& in, Replies& replies, Wakes& wake);
   void handle_icmpv6_locked(const InPacket& in, Replies& replies, Wakes& wake);
   void icmp_error_locked(const InPacket& offending, uint8_t type, uint8_t code, Replies& replies);

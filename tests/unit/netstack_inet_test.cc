@@ -1069,5 +1069,61 @@ TEST(EthernetTest, NeighborDiscoveryFromOffLinkOrUnansweredFails) {
   EXPECT_EQ(client->receive().error(), EHOSTUNREACH);
 }
 
+TEST(TcpWireTest, AClosedPortAnswersWithAReset) {
+  Net6 net;
+  const IpAddress peer = IpAddress::from_v4(kPeer), ours = IpAddress::from_v4(kOurs);
+  Ipv4Fields f;
+  f.src = kPeer;
+  f.dst = kOurs;
+  f.protocol = kProtoTcp;
+  // A SYN: <SEQ=0><ACK=SEG.SEQ+1><CTL=RST,ACK>.
+  TcpSegment syn;
+  syn.src_port = 5555;
+  syn.dst_port = 80;
+  syn.seq = 1000;
+  syn.flags = kTcpSyn;
+  net.stack.deliver(net.eth0, build_ipv4(f, build_tcp(syn, peer, ours)));
+  ASSERT_EQ(net.wire.size(), 1u);
+  auto ip = parse_ipv4(net.wire[0]);
+  ASSERT_TRUE(ip);
+  EXPECT_EQ(ip->protocol, kProtoTcp);
+  auto rst = parse_tcp(ip->payload, ours, peer);
+  ASSERT_TRUE(rst) << drop_name(rst.error());
+  EXPECT_EQ(rst->flags, kTcpRst | kTcpAck);
+  EXPECT_EQ(rst->seq, 0u);
+  EXPECT_EQ(rst->ack, 1001u);
+  EXPECT_EQ(rst->src_port, 80);
+  EXPECT_EQ(rst->dst_port, 5555);
+  // A segment with ACK: <SEQ=SEG.ACK><CTL=RST>.
+  net.wire.clear();
+  TcpSegment ack = syn;
+  ack.flags = kTcpAck;
+  ack.ack = 777;
+  net.stack.deliver(net.eth0, build_ipv4(f, build_tcp(ack, peer, ours)));
+  ASSERT_EQ(net.wire.size(), 1u);
+  rst = parse_tcp(parse_ipv4(net.wire[0])->payload, ours, peer);
+  ASSERT_TRUE(rst);
+  EXPECT_EQ(rst->flags, kTcpRst);
+  EXPECT_EQ(rst->seq, 777u);
+  // A reset is never answered; over IPv6 the same rule holds.
+  net.wire.clear();
+  TcpSegment reset = syn;
+  reset.flags = kTcpRst;
+  net.stack.deliver(net.eth0, build_ipv4(f, build_tcp(reset, peer, ours)));
+  EXPECT_TRUE(net.wire.empty());
+  Ipv6Fields f6;
+  f6.src = kV6Peer;
+  f6.dst = kV6Ours;
+  f6.next_header = kProtoTcp;
+  net.stack.deliver(net.eth0, build_ipv6(f6, build_tcp(syn, IpAddress::from_v6(kV6Peer), IpAddress::from_v6(kV6Ours))));
+  ASSERT_EQ(net.wire.size(), 1u);
+  auto ip6 = parse_ipv6(net.wire[0]);
+  ASSERT_TRUE(ip6);
+  auto rst6 = parse_tcp(ip6->payload, IpAddress::from_v6(kV6Ours), IpAddress::from_v6(kV6Peer));
+  ASSERT_TRUE(rst6);
+  EXPECT_EQ(rst6->flags, kTcpRst | kTcpAck);
+  EXPECT_EQ(net.stack.dropped(Drop::kNoTcpEndpoint), 4u);
+}
+
 }  // namespace
 }  // namespace runsc::netstack::inet
