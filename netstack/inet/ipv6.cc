@@ -78,6 +78,12 @@ Parsed<Ipv6Packet> parse_ipv6(std::span<const uint8_t> packet) {
       p.more_fragments = (field & 1) != 0;
       p.fragment_id = be32(body, at + 4);
       p.unfragmentable = packet.first(kIpv6Header + at);
+      // What follows is a fragment of the rest: its headers (if any) are
+      // read once reassembled, not here (a later fragment's bytes are no
+      // headers at all).
+      p.protocol = following;
+      p.payload = body.subspan(at + 8);
+      return p;
     } else {
       length = (size_t{body[at + 1]} + 1) * 8;
       if (length > body.size() - at) return std::unexpected(Drop::kTruncated);

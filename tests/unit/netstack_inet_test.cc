@@ -555,7 +555,8 @@ Bytes WithChain(uint8_t first, const Bytes& chain) {
 
 TEST(Ipv6ParseTest, ExtensionHeadersAreWalkedWithinBounds) {
   // Hop-by-hop (a PadN of 4), destination options (Pad1 x6), a fragment
-  // header (offset 16, more), then 8 bytes of UDP-ish payload.
+  // header (offset 16, more), then 8 bytes of UDP-ish payload: the walk
+  // stops at the fragment header, whose next header is the protocol.
   const Bytes chain = {kNextDestinationOptions, 0, 1, 4, 0, 0, 0, 0,
                        kNextFragment, 0, 0, 0, 0, 0, 0, 0,
                        kProtoUdp, 0, 0x00, 0x11, 0xde, 0xad, 0xbe, 0xef,
@@ -570,6 +571,14 @@ TEST(Ipv6ParseTest, ExtensionHeadersAreWalkedWithinBounds) {
   EXPECT_EQ(ip->fragment_id, 0xdeadbeefu);
   EXPECT_EQ(ip->payload.size(), 8u);
   EXPECT_EQ(ip->unfragmentable.size(), 40u + 16u);
+  // A later fragment's bytes are not headers, whatever the fragment
+  // header's next header says: these would be a malformed options header.
+  const Bytes later = {kNextDestinationOptions, 0, 0x00, 0x21, 0, 0, 0, 1, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff};
+  auto fragment = parse_ipv6(WithChain(kNextFragment, later));
+  ASSERT_TRUE(fragment) << drop_name(fragment.error());
+  EXPECT_EQ(fragment->protocol, kNextDestinationOptions);
+  EXPECT_EQ(fragment->fragment_offset, 32);
+  EXPECT_EQ(fragment->payload.size(), 8u);
 }
 
 TEST(Ipv6ParseTest, EveryMalformationIsDroppedForItsReason) {
