@@ -28,15 +28,44 @@ void Reassembler::drop_queue(std::map<Key, Pending>::iterator it) {
 }
 
 Reassembler::Outcome Reassembler::add(const Ipv4Packet& f, int64_t now_ns) {
+  Piece p;
+  p.key = Key{IpAddress::from_v4(f.src), IpAddress::from_v4(f.dst), f.id, f.protocol};
+  p.offset = f.fragment_offset;
+  p.more = f.more_fragments;
+  p.header = f.header;
+  p.payload = f.payload;
+  p.received = std::span<const uint8_t>(f.header.data(), f.header.size() + f.payload.size());
+  return add_piece(p, now_ns);
+}
+
+Reassembler::Outcome Reassembler::add(const Ipv6Packet& f, int64_t now_ns) {
+  Piece p;
+  p.key = Key{IpAddress::from_v6(f.src), IpAddress::from_v6(f.dst), f.fragment_id, 0};
+  p.offset = f.fragment_offset;
+  p.more = f.more_fragments;
+  p.header = f.unfragmentable;
+  p.payload = f.payload;
+  // The unfragmentable part, the fragment header and the data are one run.
+  p.received = std::span<const uint8_t>(f.unfragmentable.data(),
+                                        static_cast<size_t>(f.payload.data() + f.payload.size() - f.unfragmentable.data()));
+  p.v6 = true;
+  p.next_field = f.fragment_next_field;
+  p.next = f.protocol;
+  return add_piece(p, now_ns);
+}
+
+Reassembler::Outcome Reassembler::add_piece(const Piece& f, int64_t now_ns) {
   Outcome out;
-  const size_t offset = f.fragment_offset, length = f.payload.size();
+  const size_t offset = f.offset, length = f.payload.size();
   // Every fragment but the last carries a multiple of 8 bytes, and none
-  // may reach past the largest datagram (the "ping of death").
-  if ((f.more_fragments && (length == 0 || length % 8 != 0)) || f.header.size() + offset + length > kMaxDatagram) {
+  // may reach past the largest datagram (the "ping of death"; IPv6's
+  // limit is on the payload, after the fixed header).
+  const size_t limit = f.v6 ? kMaxDatagram + 40 : kMaxDatagram;
+  if ((f.more && (length == 0 || length % 8 != 0)) || f.header.size() + offset + length > limit) {
     out.dropped = Drop::kBadFragment;
     return out;
   }
-  const Key key{f.src, f.dst, f.id, f.protocol};
+  const Key& key = f.key;
   auto it = pending_.find(key);
   if (it == pending_.end()) {
     // Room for one more queue: the oldest go first.
@@ -52,13 +81,14 @@ Reassembler::Outcome Reassembler::add(const Ipv4Packet& f, int64_t now_ns) {
     }
     it = pending_.emplace(key, Pending{}).first;
     it->second.started_ns = now_ns;
+    it->second.v6 = f.v6;
   } else if (held_ + length > limits_.max_bytes) {
     drop_queue(it);
     out.dropped = Drop::kFragmentMemory;
     return out;
   }
   Pending& q = it->second;
-  if (!f.more_fragments) {
+  if (!f.more) {
     const size_t total = offset + length;
     // A second last fragment must agree, and nothing may lie beyond it.
     if ((q.total != 0 && q.total != total) ||
@@ -96,9 +126,11 @@ Reassembler::Outcome Reassembler::add(const Ipv4Packet& f, int64_t now_ns) {
   q.bytes += length;
   held_ += length;
   if (offset == 0) {
-    q.first.assign(f.header.begin(), f.header.end());
-    q.first.insert(q.first.end(), f.payload.begin(), f.payload.end());
+    q.first.assign(f.received.begin(), f.received.end());
     q.first_header = f.header.size();
+    q.v6 = f.v6;
+    q.next_field = f.next_field;
+    q.next = f.next;
     q.bytes += q.first.size();
     held_ += q.first.size();
   }
@@ -112,7 +144,16 @@ Reassembler::Outcome Reassembler::add(const Ipv4Packet& f, int64_t now_ns) {
   if (covered != q.total) return out;
   std::vector<uint8_t> whole(q.first.begin(), q.first.begin() + static_cast<long>(q.first_header));
   for (const auto& [at, piece] : q.pieces) whole.insert(whole.end(), piece.begin(), piece.end());
-  set_header_fields(whole, q.first_header, whole.size(), 0);
+  if (q.v6) {
+    // The payload length after the fixed header, and the header that
+    // named the fragment header now names what it carried.
+    const size_t payload = whole.size() - 40;
+    whole[4] = static_cast<uint8_t>(payload >> 8);
+    whole[5] = static_cast<uint8_t>(payload);
+    if (q.next_field < q.first_header) whole[q.next_field] = q.next;
+  } else {
+    set_header_fields(whole, q.first_header, whole.size(), 0);
+  }
   drop_queue(it);
   out.complete = std::move(whole);
   return out;
@@ -122,7 +163,8 @@ std::vector<std::vector<uint8_t>> Reassembler::expire(int64_t now_ns) {
   std::vector<std::vector<uint8_t>> firsts;
   for (auto it = pending_.begin(); it != pending_.end();) {
     auto here = it++;
-    if (now_ns - here->second.started_ns < limits_.timeout_ns) continue;
+    const int64_t timeout = here->second.v6 ? limits_.timeout_v6_ns : limits_.timeout_ns;
+    if (now_ns - here->second.started_ns < timeout) continue;
     if (!here->second.first.empty()) firsts.push_back(std::move(here->second.first));
     drop_queue(here);
   }

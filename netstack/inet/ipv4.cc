@@ -55,7 +55,6 @@ std::string_view drop_name(Drop reason) {
     case Drop::kFragmentDuplicate: return "fragment_duplicate";
     case Drop::kFragmentMemory: return "fragment_memory";
     case Drop::kFragmentTimeout: return "fragment_timeout";
-    case Drop::kIpv6Fragment: return "ipv6_fragment";
     case Drop::kNotForUs: return "not_for_us";
     case Drop::kUnknownProtocol: return "unknown_protocol";
     case Drop::kBadUdpLength: return "bad_udp_length";

@@ -26,7 +26,6 @@ enum class Drop {
   kFragmentDuplicate, // the same fragment again
   kFragmentMemory,    // more than the reassembly limit held
   kFragmentTimeout,   // not completed in time
-  kIpv6Fragment,      // an IPv6 fragment (IPv6 reassembly is not implemented yet)
   kNotForUs,          // no interface of ours has the destination
   kUnknownProtocol,   // no handler for the IP protocol
   kBadUdpLength,      // UDP length < 8 or beyond the IP payload

@@ -59,6 +59,7 @@ Parsed<Ipv6Packet> parse_ipv6(std::span<const uint8_t> packet) {
   const auto body = packet.subspan(kIpv6Header, payload_length);
   uint8_t next = packet[6];
   size_t at = 0;
+  size_t next_field = 6;  // where `next` was read from
   p.unfragmentable = packet.first(kIpv6Header);
   for (;;) {
     if (next != kNextHopByHop && next != kNextRouting && next != kNextFragment && next != kNextDestinationOptions)
@@ -78,6 +79,7 @@ Parsed<Ipv6Packet> parse_ipv6(std::span<const uint8_t> packet) {
       p.more_fragments = (field & 1) != 0;
       p.fragment_id = be32(body, at + 4);
       p.unfragmentable = packet.first(kIpv6Header + at);
+      p.fragment_next_field = next_field;
       // What follows is a fragment of the rest: its headers (if any) are
       // read once reassembled, not here (a later fragment's bytes are no
       // headers at all).
@@ -90,6 +92,7 @@ Parsed<Ipv6Packet> parse_ipv6(std::span<const uint8_t> packet) {
       if (next != kNextRouting && !tlv_options_well_formed(body.subspan(at + 2, length - 2)))
         return std::unexpected(Drop::kBadOptions);
     }
+    next_field = kIpv6Header + at;
     at += length;
     next = following;
   }

@@ -43,6 +43,7 @@ struct Ipv6Packet {
   bool more_fragments = false;
   uint32_t fragment_id = 0;
   std::span<const uint8_t> unfragmentable;  // the fixed header and the headers before a fragment header
+  size_t fragment_next_field = 6;  // offset in the packet of the next-header field naming the fragment header
   size_t extension_headers = 0;
 };
 

@@ -202,23 +202,7 @@ void Stack::deliver_v4(std::span<const uint8_t> packet, Replies& replies, Wakes&
     return;
   }
   const int64_t now = clock_();
-  // Datagrams that did not complete in time: each whose first fragment
-  // came gets an ICMP "fragment reassembly time exceeded" (RFC 792, code
-  // 1), as Linux's ip_expire() sends.
-  const auto expired = reassembler_.expire(now);
-  for (const auto& first : expired) {
-    count(Drop::kFragmentTimeout);
-    if (auto quoted = parse_ipv4(first)) {
-      InPacket in;
-      in.src = IpAddress::from_v4(quoted->src);
-      in.dst = IpAddress::from_v4(quoted->dst);
-      in.protocol = quoted->protocol;
-      in.payload = quoted->payload;
-      in.v4 = &*quoted;
-      in.whole = joined(quoted->header, quoted->payload);
-      icmp_error_locked(in, kIcmpTimeExceeded, 1, replies);
-    }
-  }
+  expire_fragments_locked(now, replies);
   auto outcome = reassembler_.add(*ip, now);
   if (outcome.dropped) {
     count(*outcome.dropped);
@@ -243,18 +227,62 @@ void Stack::deliver_v6(std::span<const uint8_t> packet, Replies& replies, Wakes&
     count(Drop::kNotForUs);
     return;
   }
-  if (ip->fragment) {
-    count(Drop::kIpv6Fragment);
+  auto dispatch = [&](const Ipv6Packet& p, std::span<const uint8_t> bytes) {
+    InPacket in;
+    in.src = IpAddress::from_v6(p.src);
+    in.dst = IpAddress::from_v6(p.dst);
+    in.protocol = p.protocol;
+    in.payload = p.payload;
+    in.v6 = &p;
+    in.whole = bytes.first(40 + be16(bytes, 4));
+    dispatch_locked(in, replies, wake);
+  };
+  if (!ip->fragment) {
+    dispatch(*ip, packet);
     return;
   }
-  InPacket in;
-  in.src = IpAddress::from_v6(ip->src);
-  in.dst = IpAddress::from_v6(ip->dst);
-  in.protocol = ip->protocol;
-  in.payload = ip->payload;
-  in.v6 = &*ip;
-  in.whole = packet.first(40 + be16(packet, 4));
-  dispatch_locked(in, replies, wake);
+  const int64_t now = clock_();
+  expire_fragments_locked(now, replies);
+  auto outcome = reassembler_.add(*ip, now);
+  if (outcome.dropped) {
+    count(*outcome.dropped);
+  } else if (!outcome.complete.empty()) {
+    const std::vector<uint8_t> whole = std::move(outcome.complete);
+    if (auto datagram = parse_ipv6(whole)) {
+      dispatch(*datagram, whole);
+    } else {
+      count(datagram.error());
+    }
+  }
+}
+
+void Stack::expire_fragments_locked(int64_t now, Replies& replies) {
+  for (const auto& first : reassembler_.expire(now)) {
+    count(Drop::kFragmentTimeout);
+    if (!first.empty() && (first[0] >> 4) == 6) {
+      auto quoted = parse_ipv6(first);
+      if (!quoted) continue;
+      InPacket in;
+      in.src = IpAddress::from_v6(quoted->src);
+      in.dst = IpAddress::from_v6(quoted->dst);
+      in.protocol = quoted->protocol;
+      in.payload = quoted->payload;
+      in.v6 = &*quoted;
+      in.whole = first;
+      icmp_error_locked(in, kIcmpv6TimeExceeded, 1, replies);
+      continue;
+    }
+    if (auto quoted = parse_ipv4(first)) {
+      InPacket in;
+      in.src = IpAddress::from_v4(quoted->src);
+      in.dst = IpAddress::from_v4(quoted->dst);
+      in.protocol = quoted->protocol;
+      in.payload = quoted->payload;
+      in.v4 = &*quoted;
+      in.whole = std::span<const uint8_t>(quoted->header.data(), quoted->header.size() + quoted->payload.size());
+      icmp_error_locked(in, kIcmpTimeExceeded, 1, replies);
+    }
+  }
 }
 
 void Stack::dispatch_locked(const InPacket& in, Replies& replies, Wakes& wake) {

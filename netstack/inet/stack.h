@@ -185,6 +185,10 @@ class Stack {
   void deliver_v4(std::span<const uint8_t> packet, Replies& replies, Wakes& wake);
   void deliver_v6(std::span<const uint8_t> packet, Replies& replies, Wakes& wake);
   void dispatch_locked(const InPacket& in, Replies& replies, Wakes& wake);
+  // Datagrams whose fragments did not all come in time: each whose first
+  // fragment came gets a "fragment reassembly time exceeded" (ICMP or
+  // ICMPv6, code 1), as Linux's ip_expire() and ip6_frag_expire() send.
+  void expire_fragments_locked(int64_t now, Replies& replies);
   void handle_udp_locked(const InPacket& in, Replies& replies, Wakes& wake);
   void handle_tcp_locked(const InPacket& in, Replies& replies);
   void handle_icmp_locked(const InPacket& in, Replies& replies, Wakes& wake);

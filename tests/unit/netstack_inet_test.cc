@@ -422,7 +422,7 @@ TEST(FragmentTest, OverlapsDuplicatesAndOversizeFollowLinux) {
 }
 
 TEST(FragmentTest, MemoryIsBoundedOldestFirst) {
-  Reassembler r(Reassembler::Limits{4096, 30'000'000'000});
+  Reassembler r(Reassembler::Limits{4096, 30'000'000'000, 60'000'000'000});
   // First fragments of three datagrams, 1480 bytes of data each (plus
   // their kept copy): the oldest go to make room.
   for (uint16_t id = 1; id <= 3; ++id) {
@@ -721,13 +721,74 @@ TEST(Stack6Test, ClosedPortsAndUnknownHeadersGetIcmpv6Errors) {
   EXPECT_EQ(icmp->type, kIcmpv6ParameterProblem);
   EXPECT_EQ(icmp->code, 1);
   EXPECT_EQ(icmp->rest, 6u);
-  // Never an error about an ICMPv6 error; fragments are counted, not taken.
+  // Never an error about an ICMPv6 error.
   net.wire.clear();
   net.stack.deliver(net.eth0, build_icmpv6(f, kIcmpv6DestUnreachable, 4, 0, Bytes(48, 0)));
-  const Bytes fragment = {kProtoUdp, 0, 0, 1, 0, 0, 0, 7, 0, 1, 0, 2, 0, 8, 0, 0};
-  net.stack.deliver(net.eth0, WithChain(kNextFragment, fragment));
   EXPECT_TRUE(net.wire.empty());
-  EXPECT_EQ(net.stack.dropped(Drop::kIpv6Fragment), 1u);
+}
+
+// IPv6 fragments of `packet` (a whole IPv6 packet without extension
+// headers): a fragment header after the fixed header, data cut at `size`
+// bytes (a multiple of 8).
+std::vector<Bytes> Fragments6(const Bytes& packet, size_t size, uint32_t id) {
+  std::vector<Bytes> out;
+  const uint8_t next = packet[6];
+  const size_t data = packet.size() - 40;
+  for (size_t at = 0; at < data; at += size) {
+    const size_t n = std::min(size, data - at);
+    const bool more = at + n < data;
+    Bytes frag(packet.begin(), packet.begin() + 40);
+    frag[6] = kNextFragment;
+    const uint16_t field = static_cast<uint16_t>(at | (more ? 1 : 0));
+    frag.insert(frag.end(), {next, 0, static_cast<uint8_t>(field >> 8), static_cast<uint8_t>(field),
+                             static_cast<uint8_t>(id >> 24), static_cast<uint8_t>(id >> 16), static_cast<uint8_t>(id >> 8),
+                             static_cast<uint8_t>(id)});
+    frag.insert(frag.end(), packet.begin() + 40 + static_cast<long>(at), packet.begin() + 40 + static_cast<long>(at + n));
+    frag[4] = static_cast<uint8_t>((frag.size() - 40) >> 8);
+    frag[5] = static_cast<uint8_t>(frag.size() - 40);
+    out.push_back(std::move(frag));
+  }
+  return out;
+}
+
+TEST(Stack6Test, FragmentsAreReassembledOrTimeOut) {
+  Net6 net;
+  int64_t now = 0;
+  net.stack.set_clock([&now] { return now; });
+  auto server = net.stack.open_udp(true);
+  ASSERT_TRUE(server->bind(Endpoint{IpAddress::any(true), 2222}));
+  Ipv6Fields f;
+  f.src = kV6Peer;
+  f.dst = kV6Ours;
+  Bytes data(3000);
+  for (size_t i = 0; i < data.size(); ++i) data[i] = static_cast<uint8_t>(i * 13);
+  auto pieces = Fragments6(build_udp6(f, 1111, 2222, data), 1232, 77);
+  ASSERT_EQ(pieces.size(), 3u);
+  std::reverse(pieces.begin(), pieces.end());
+  for (const auto& p : pieces) net.stack.deliver(net.eth0, p);
+  auto got = server->receive();
+  ASSERT_TRUE(got) << strerror(got.error());
+  EXPECT_EQ(got->data, data) << "the UDP checksum covered the reassembled datagram";
+  // An atomic fragment (offset 0, no more: RFC 6946) is a whole datagram.
+  for (const auto& p : Fragments6(build_udp6(f, 1111, 2222, Bytes(5, 'a')), 1232, 78)) net.stack.deliver(net.eth0, p);
+  EXPECT_TRUE(server->receive());
+  // A first fragment alone: after 60 s (ip6frag_time, not IPv4's 30), the
+  // next fragment to arrive finds it expired; ICMPv6 time exceeded, code
+  // 1, goes back.
+  net.wire.clear();
+  net.stack.deliver(net.eth0, Fragments6(build_udp6(f, 1111, 2222, data), 1232, 79)[0]);
+  now += 31'000'000'000;
+  net.stack.deliver(net.eth0, Fragments6(build_udp6(f, 1111, 2222, data), 1232, 81)[1]);
+  EXPECT_TRUE(net.wire.empty()) << "still within IPv6's 60 s";
+  now += 30'000'000'000;
+  net.stack.deliver(net.eth0, Fragments6(build_udp6(f, 1111, 2222, data), 1232, 80)[1]);
+  ASSERT_EQ(net.wire.size(), 1u);
+  auto ip = parse_ipv6(net.wire[0]);
+  ASSERT_TRUE(ip);
+  auto icmp = parse_icmpv6(*ip);
+  ASSERT_TRUE(icmp);
+  EXPECT_EQ(icmp->type, kIcmpv6TimeExceeded);
+  EXPECT_EQ(icmp->code, 1);
 }
 
 TEST(Stack6Test, PortUnreachableIsEconnrefusedOnAConnectedSocket) {
