@@ -68,6 +68,7 @@ std::string_view drop_name(Drop reason) {
     case Drop::kBadTcpOptions: return "bad_tcp_options";
     case Drop::kBadArp: return "bad_arp";
     case Drop::kNoTcpEndpoint: return "no_tcp_endpoint";
+    case Drop::kListenOverflow: return "listen_overflow";
     case Drop::kCount: break;
   }
   return "?";

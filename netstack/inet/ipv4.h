@@ -39,6 +39,7 @@ enum class Drop {
   kBadTcpOptions,     // an option of the wrong length, or running past the header
   kBadArp,            // not IPv4-over-Ethernet ARP, or an unknown operation
   kNoTcpEndpoint,     // a segment for a closed port (answered with a reset)
+  kListenOverflow,    // a SYN for a listener whose backlog is full
   kCount,
 };
 std::string_view drop_name(Drop reason);

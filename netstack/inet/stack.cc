@@ -287,7 +287,7 @@ void Stack::expire_fragments_locked(int64_t now, Replies& replies) {
 
 void Stack::dispatch_locked(const InPacket& in, Replies& replies, Wakes& wake) {
   if (in.protocol == kProtoUdp) return handle_udp_locked(in, replies, wake);
-  if (in.protocol == kProtoTcp) return handle_tcp_locked(in, replies);
+  if (in.protocol == kProtoTcp) return handle_tcp_locked(in, replies, wake);
   if (in.v4 && in.protocol == kProtoIcmp) return handle_icmp_locked(in, replies, wake);
   if (in.v6 && in.protocol == kNextIcmpv6) return handle_icmpv6_locked(in, replies, wake);
   if (in.v6 && in.protocol == kNextNone) return;  // nothing follows: nothing to do
@@ -324,51 +324,6 @@ void Stack::handle_udp_locked(const InPacket& in, Replies& replies, Wakes& wake)
   e->queue_.push_back(UdpEndpoint::Datagram{Endpoint{in.src, udp->src_port}, {udp->data.begin(), udp->data.end()}});
   e->queued_bytes_ += udp->data.size();
   if (e->on_event_) wake.push_back(e->on_event_);
-}
-
-// No TCP connections or listeners yet: every segment meets a closed
-// port, which answers with a reset (RFC 9293 3.10.7.1): to a segment with
-// ACK, <SEQ=SEG.ACK><CTL=RST>; otherwise <SEQ=0><ACK=SEG.SEQ+SEG.LEN>
-// <CTL=RST,ACK> (SYN and FIN count in SEG.LEN). A reset is never answered.
-void Stack::handle_tcp_locked(const InPacket& in, Replies& replies) {
-  auto segment = parse_tcp(in.payload, in.src, in.dst);
-  if (!segment) {
-    count(segment.error());
-    return;
-  }
-  count(Drop::kNoTcpEndpoint);
-  if (segment->flags & kTcpRst) return;
-  if (in.dst.multicast() || (!in.dst.v6 && in.dst.v4() == 0xffffffffu)) return;
-  TcpSegment rst;
-  rst.src_port = segment->dst_port;
-  rst.dst_port = segment->src_port;
-  if (segment->flags & kTcpAck) {
-    rst.seq = segment->ack;
-    rst.flags = kTcpRst;
-  } else {
-    const uint32_t length = static_cast<uint32_t>(segment->data.size()) + ((segment->flags & kTcpSyn) ? 1 : 0) +
-                            ((segment->flags & kTcpFin) ? 1 : 0);
-    rst.seq = 0;
-    rst.ack = segment->seq + length;
-    rst.flags = kTcpRst | kTcpAck;
-  }
-  auto route = route_locked(in.src, in.dst);
-  if (!route) return;
-  const auto tcp = build_tcp(rst, in.dst, in.src);
-  if (in.v4) {
-    Ipv4Fields f;
-    f.src = in.dst.v4();
-    f.dst = in.src.v4();
-    f.protocol = kProtoTcp;
-    f.id = next_id_++;
-    replies.push_back(OutPacket{route->itf->link.get(), build_ipv4(f, tcp), route->next_hop});
-  } else {
-    Ipv6Fields f;
-    f.src = in.dst.v6_bytes();
-    f.dst = in.src.v6_bytes();
-    f.next_header = kProtoTcp;
-    replies.push_back(OutPacket{route->itf->link.get(), build_ipv6(f, tcp), route->next_hop});
-  }
 }
 
 void Stack::udp_error_locked(uint8_t protocol, const Endpoint& local, const Endpoint& remote, int error,

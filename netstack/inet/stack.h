@@ -4,9 +4,9 @@
 // first thing wrong with them; replies and errors follow RFC 1122 and
 // RFC 4443.
 //
-// Threads: any Sentry thread may call in. One mutex guards the tables and
-// endpoints; it is never held while a link endpoint is written, so a
-// link that delivers straight back (loopback) re-enters safely.
+// Threads: any Sentry thread may call in. One (recursive) mutex guards the
+// tables and endpoints; it is never held while a link endpoint is written,
+// so a link that delivers straight back (loopback) re-enters safely.
 #pragma once
 
 #include <array>
@@ -26,6 +26,8 @@
 #include "netstack/inet/fragments.h"
 #include "netstack/inet/ipv4.h"
 #include "netstack/inet/ipv6.h"
+#include "netstack/inet/tcp.h"
+#include "netstack/inet/tcp_wire.h"
 
 namespace runsc::netstack::inet {
 
@@ -118,6 +120,7 @@ class Stack {
   void deliver(int nic, std::span<const uint8_t> packet);
 
   std::shared_ptr<UdpEndpoint> open_udp(bool v6 = false);
+  std::shared_ptr<TcpEndpoint> open_tcp(bool v6 = false);
 
   // For link endpoints: whether an address is the stack's, an interface's
   // first address of a family, and packets a link could not deliver (its
@@ -143,6 +146,12 @@ class Stack {
 
  private:
   friend class UdpEndpoint;
+  friend class TcpEndpoint;
+  struct TcpKey {
+    IpAddress local_addr, remote_addr;
+    uint16_t local_port = 0, remote_port = 0;
+    auto operator<=>(const TcpKey&) const = default;
+  };
   struct Interface {
     std::string name;
     std::unique_ptr<LinkEndpoint> link;
@@ -190,7 +199,15 @@ class Stack {
   // ICMPv6, code 1), as Linux's ip_expire() and ip6_frag_expire() send.
   void expire_fragments_locked(int64_t now, Replies& replies);
   void handle_udp_locked(const InPacket& in, Replies& replies, Wakes& wake);
-  void handle_tcp_locked(const InPacket& in, Replies& replies);
+  void handle_tcp_locked(const InPacket& in, Replies& replies, Wakes& wake);
+  void tcp_reset_for_locked(const InPacket& in, const TcpSegment& segment, Replies& replies);
+  void tcp_send_locked(TcpEndpoint& e, uint8_t flags, uint32_t seq, std::span<const uint8_t> data, Replies& replies);
+  void tcp_output_locked(TcpEndpoint& e, Replies& replies);
+  void tcp_input_locked(const std::shared_ptr<TcpEndpoint>& e, const TcpSegment& s, Replies& replies, Wakes& wake);
+  void tcp_set_closed_locked(TcpEndpoint& e, int error, Wakes& wake);
+  Result<void> tcp_bind_locked(TcpEndpoint& e, Endpoint local);
+  void tcp_forget_locked(TcpEndpoint& e);
+  void tcp_expire_locked(int64_t now);
   void handle_icmp_locked(const InPacket& in, Replies& replies, Wakes& wake);
   void handle_icmpv6_locked(const InPacket& in, Replies& replies, Wakes& wake);
   void icmp_error_locked(const InPacket& offending, uint8_t type, uint8_t code, Replies& replies);
@@ -200,10 +217,14 @@ class Stack {
   void udp_forget_locked(UdpEndpoint& e);
   UdpEndpoint* udp_lookup_locked(const Endpoint& local, const Endpoint& remote);
 
-  mutable std::mutex mu_;
+  // Recursive: an endpoint whose last reference goes while the lock is
+  // held (a connection the table dropped) takes it again in its destructor.
+  mutable std::recursive_mutex mu_;
   std::map<int, Interface> interfaces_;
   std::vector<Route> routes_;
   std::multimap<uint16_t, UdpEndpoint*> udp_ports_;  // by local port
+  std::multimap<uint16_t, TcpEndpoint*> tcp_ports_;  // bound TCP endpoints, by local port
+  std::map<TcpKey, std::shared_ptr<TcpEndpoint>> tcp_connections_;  // kept alive by the stack until closed
   Reassembler reassembler_;
   std::function<int64_t()> clock_;
   uint16_t next_ephemeral_ = 32768;

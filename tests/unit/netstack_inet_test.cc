@@ -1249,8 +1249,13 @@ TEST(FrameFuzzTest, AMillionMutatedRealFramesAreDroppedOrAnsweredNeverACrash) {
   }
   ASSERT_TRUE(ours) << "no ARP reply from 10.77.0.2 in the corpus";
   CorpusHost host(*ours);
+  // The captured TCP server's port has a listener here too, so mutated
+  // handshakes and data reach the TCP state machine.
+  auto listener = host.stack.open_tcp();
+  ASSERT_TRUE(listener->bind({0u, 8080}));
+  ASSERT_TRUE(listener->listen(64));
   // As captured: what was for 10.77.0.2 gets the answers Linux gave (echo
-  // replies; resets, as no TCP listener is here yet).
+  // replies, SYN-ACKs, resets).
   for (const auto& f : corpus) host.end->receive_frame(f);
   EXPECT_GT(host.stack.echo_replies_sent(), 0u) << "the captured pings are answered";
   EXPECT_GT(host.stack.received(), 0u);
@@ -1277,7 +1282,15 @@ TEST(FrameFuzzTest, AMillionMutatedRealFramesAreDroppedOrAnsweredNeverACrash) {
     }
     host.end->receive_frame(frame);
     if (host.sent.size() > 1024) host.sent.clear();
-    if (i % 4096 == 0) host.end->tick();
+    if (i % 4096 == 0) {
+      host.end->tick();
+      // Take what was accepted, read a little, and close it.
+      while (auto c = listener->accept()) {
+        uint8_t buf[64];
+        (void)(*c)->receive(buf);
+        (*c)->close();
+      }
+    }
   }
   uint64_t dropped = host.end->frames_dropped();
   for (size_t r = 0; r < static_cast<size_t>(Drop::kCount); ++r) dropped += host.stack.dropped(static_cast<Drop>(r));
@@ -1287,6 +1300,137 @@ TEST(FrameFuzzTest, AMillionMutatedRealFramesAreDroppedOrAnsweredNeverACrash) {
   const uint64_t before = host.stack.echo_replies_sent();
   for (const auto& f : corpus) host.end->receive_frame(f);
   EXPECT_GT(host.stack.echo_replies_sent(), before);
+}
+
+// Moves every byte of `data` from `from` to `to` over their stack,
+// alternating sends and receives as the windows allow.
+Bytes Transfer(TcpEndpoint& from, TcpEndpoint& to, const Bytes& data) {
+  Bytes got;
+  size_t sent = 0;
+  uint8_t buf[8192];
+  for (int rounds = 0; rounds < 100000 && got.size() < data.size(); ++rounds) {
+    if (sent < data.size()) {
+      auto n = from.send(std::span<const uint8_t>(data).subspan(sent));
+      if (n) sent += *n;
+    }
+    auto r = to.receive(buf);
+    if (r && *r > 0) got.insert(got.end(), buf, buf + *r);
+  }
+  return got;
+}
+
+TEST(TcpTest, HandshakeDataBothWaysAndAnOrderlyClose) {
+  Net net;
+  int64_t now = 0;
+  net.stack.set_clock([&now] { return now; });
+  auto listener = net.stack.open_tcp();
+  ASSERT_TRUE(listener->bind({kLocalhost, 8080}));
+  ASSERT_TRUE(listener->listen(16));
+  EXPECT_EQ(listener->accept().error(), EAGAIN);
+  auto client = net.stack.open_tcp();
+  ASSERT_TRUE(client->connect({kLocalhost, 8080}));
+  EXPECT_EQ(client->state(), TcpEndpoint::State::kEstablished) << "loopback completes the handshake at once";
+  auto server = listener->accept();
+  ASSERT_TRUE(server) << strerror(server.error());
+  EXPECT_EQ((*server)->state(), TcpEndpoint::State::kEstablished);
+  EXPECT_EQ((*server)->remote(), client->local());
+  EXPECT_EQ(client->remote(), (Endpoint{kLocalhost, 8080}));
+  // Data both ways, more than a window's worth one way.
+  const Bytes hello = {'h', 'e', 'l', 'l', 'o'};
+  EXPECT_EQ(Transfer(*client, **server, hello), hello);
+  Bytes big(1 << 20);
+  for (size_t i = 0; i < big.size(); ++i) big[i] = static_cast<uint8_t>(i * 31 + (i >> 9));
+  EXPECT_EQ(Transfer(**server, *client, big), big) << "a megabyte, through 128 KiB windows";
+  // The client closes its side: the server reads the end of the stream.
+  ASSERT_TRUE(client->shutdown_write());
+  uint8_t buf[16];
+  EXPECT_EQ((*server)->receive(buf), Result<size_t>(0));
+  EXPECT_EQ((*server)->state(), TcpEndpoint::State::kCloseWait);
+  EXPECT_EQ(client->state(), TcpEndpoint::State::kFinWait2);
+  EXPECT_EQ(client->send(hello).error(), EPIPE);
+  // The server may still send, then closes too.
+  EXPECT_EQ(Transfer(**server, *client, hello), hello);
+  (*server)->close();
+  EXPECT_EQ((*server)->state(), TcpEndpoint::State::kClosed);
+  EXPECT_EQ(client->state(), TcpEndpoint::State::kTimeWait);
+  EXPECT_EQ(client->receive(buf), Result<size_t>(0));
+  // TIME_WAIT ends after 60 s (seen at the next segment to arrive).
+  now += TcpEndpoint::kTimeWaitNs;
+  auto probe = net.stack.open_tcp();
+  ASSERT_TRUE(probe->connect({kLocalhost, 8080}));
+  EXPECT_EQ(client->state(), TcpEndpoint::State::kClosed);
+  EXPECT_TRUE(net.wire.empty()) << "all of it over lo";
+}
+
+TEST(TcpTest, ConnectingToAClosedPortIsRefused) {
+  Net net;
+  auto client = net.stack.open_tcp();
+  ASSERT_TRUE(client->connect({kLocalhost, 9}));
+  EXPECT_EQ(client->state(), TcpEndpoint::State::kClosed);
+  EXPECT_EQ(client->take_error(), ECONNREFUSED);
+  auto v6 = net.stack.open_tcp(true);
+  ASSERT_TRUE(v6->connect(Endpoint{ipv6_loopback(), 9}));
+  EXPECT_EQ(v6->take_error(), ECONNREFUSED);
+}
+
+TEST(TcpTest, ClosingWithUnreadDataResetsThePeer) {
+  Net net;
+  auto listener = net.stack.open_tcp(true);
+  ASSERT_TRUE(listener->bind(Endpoint{ipv6_loopback(), 80}));
+  ASSERT_TRUE(listener->listen(4));
+  auto client = net.stack.open_tcp(true);
+  ASSERT_TRUE(client->connect(Endpoint{ipv6_loopback(), 80}));
+  auto server = listener->accept();
+  ASSERT_TRUE(server);
+  ASSERT_TRUE(client->send(Bytes{'u', 'n', 'r', 'e', 'a', 'd'}));
+  (*server)->close();  // without reading
+  EXPECT_EQ((*server)->state(), TcpEndpoint::State::kClosed);
+  EXPECT_EQ(client->state(), TcpEndpoint::State::kClosed);
+  EXPECT_EQ(client->take_error(), ECONNRESET);
+}
+
+TEST(TcpTest, TheBacklogBoundsPendingConnections) {
+  Net net;
+  auto listener = net.stack.open_tcp();
+  ASSERT_TRUE(listener->bind({0u, 7000}));
+  ASSERT_TRUE(listener->listen(1));
+  auto first = net.stack.open_tcp();
+  ASSERT_TRUE(first->connect({kLocalhost, 7000}));
+  EXPECT_EQ(first->state(), TcpEndpoint::State::kEstablished);
+  auto second = net.stack.open_tcp();
+  ASSERT_TRUE(second->connect({kLocalhost, 7000}));
+  EXPECT_EQ(second->state(), TcpEndpoint::State::kSynSent) << "its SYN was dropped: the queue is full";
+  EXPECT_EQ(net.stack.dropped(Drop::kListenOverflow), 1u);
+  EXPECT_TRUE(listener->accept());
+}
+
+// A segment whose device holds frames until the test lets them go, in
+// any order.
+TEST(TcpTest, ReorderedSegmentsAreReassembledInOrder) {
+  Segment net;
+  auto listener = net.stacks[1].open_tcp();
+  ASSERT_TRUE(listener->bind({0u, 9999}));
+  ASSERT_TRUE(listener->listen(4));
+  auto client = net.stacks[0].open_tcp();
+  ASSERT_TRUE(client->connect({kOurs, 9999}));
+  ASSERT_EQ(client->state(), TcpEndpoint::State::kEstablished);
+  auto server = listener->accept();
+  ASSERT_TRUE(server);
+  // Hold what the client sends: three segments of at most an MSS (1460).
+  net.cut = true;
+  net.frames[0].clear();
+  Bytes data(4000);
+  for (size_t i = 0; i < data.size(); ++i) data[i] = static_cast<uint8_t>(i % 251);
+  ASSERT_EQ(client->send(data), Result<size_t>(data.size()));
+  ASSERT_EQ(net.frames[0].size(), 3u);
+  net.cut = false;
+  // Last first, then the first, then the middle one (and the first again).
+  for (int i : {2, 0, 1, 0}) net.ends[1]->receive_frame(net.frames[0][i]);
+  Bytes got(5000);
+  auto n = (*server)->receive(got);
+  ASSERT_TRUE(n);
+  got.resize(*n);
+  EXPECT_EQ(got, data);
 }
 
 }  // namespace

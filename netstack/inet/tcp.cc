@@ -1,0 +1,615 @@
+#include "netstack/inet/tcp.h"
+
+#include <sys/random.h>
+
+#include <algorithm>
+#include <utility>
+
+#include "netstack/inet/stack.h"
+
+namespace runsc::netstack::inet {
+namespace {
+
+// Sequence-number comparisons modulo 2^32 (RFC 9293 3.4).
+bool seq_lt(uint32_t a, uint32_t b) { return static_cast<int32_t>(a - b) < 0; }
+bool seq_le(uint32_t a, uint32_t b) { return static_cast<int32_t>(a - b) <= 0; }
+
+uint32_t random_iss() {
+  uint32_t v = 0;
+  (void)::getrandom(&v, sizeof(v), 0);
+  return v;
+}
+
+using State = TcpEndpoint::State;
+
+bool synchronized(State s) {
+  return s != State::kClosed && s != State::kListen && s != State::kSynSent && s != State::kSynReceived;
+}
+
+}  // namespace
+
+// --- The stack's side -------------------------------------------------
+
+void Stack::tcp_send_locked(TcpEndpoint& e, uint8_t flags, uint32_t seq, std::span<const uint8_t> data,
+                            Replies& replies) {
+  auto route = route_locked(e.remote_.addr, e.local_.addr);
+  if (!route) return;
+  TcpSegment s;
+  s.src_port = e.local_.port;
+  s.dst_port = e.remote_.port;
+  s.seq = seq;
+  s.flags = flags;
+  s.data = data;
+  if (flags & kTcpAck) s.ack = e.rcv_nxt_;
+  // The window we offer: the receive buffer's free room, scaled except on
+  // a SYN (RFC 7323 2.2).
+  const size_t room = TcpEndpoint::kReceiveBuffer - std::min(TcpEndpoint::kReceiveBuffer, e.receive_buffer_.size());
+  const size_t shifted = (flags & kTcpSyn) ? room : room >> e.rcv_shift_;
+  s.window = static_cast<uint16_t>(std::min<size_t>(shifted, 65535));
+  if (flags & kTcpSyn) {
+    const size_t overhead = e.v6_ ? 60 : 40;
+    // An IPv4 packet is at most 65535 bytes whatever the link's MTU (lo's
+    // is 65536), so lo's MSS is 65495 as on Linux.
+    s.options.mss = static_cast<uint16_t>(std::min<size_t>(route->itf->link->mtu(), 65535) - overhead);
+    s.options.window_scale = TcpEndpoint::kWindowShift;
+  }
+  const auto tcp = build_tcp(s, route->src, e.remote_.addr);
+  if (!e.v6_) {
+    Ipv4Fields f;
+    f.src = route->src.v4();
+    f.dst = e.remote_.addr.v4();
+    f.protocol = kProtoTcp;
+    f.id = next_id_++;
+    replies.push_back(OutPacket{route->itf->link.get(), build_ipv4(f, tcp), route->next_hop});
+  } else {
+    Ipv6Fields f;
+    f.src = route->src.v6_bytes();
+    f.dst = e.remote_.addr.v6_bytes();
+    f.next_header = kProtoTcp;
+    replies.push_back(OutPacket{route->itf->link.get(), build_ipv6(f, tcp), route->next_hop});
+  }
+}
+
+void Stack::tcp_output_locked(TcpEndpoint& e, Replies& replies) {
+  if (!synchronized(e.state_) && e.state_ != State::kSynReceived) return;
+  if (e.state_ == State::kSynReceived) return;  // nothing before the handshake completes
+  // Unsent bytes start snd_nxt - snd_una into the buffer; send while the
+  // peer's window has room, a segment at most an MSS.
+  for (;;) {
+    const size_t in_flight = e.snd_nxt_ - e.snd_una_ - (e.fin_sent_ ? 1 : 0);
+    const size_t unsent = e.send_buffer_.size() - std::min(in_flight, e.send_buffer_.size());
+    const size_t window_left = e.snd_wnd_ > in_flight ? e.snd_wnd_ - in_flight : 0;
+    // At most the peer's MSS, and never more than an IP packet can hold
+    // whatever MSS the peer claimed.
+    const size_t n = std::min({unsent, window_left, static_cast<size_t>(e.mss_), size_t{65535 - 60}});
+    if (n == 0 || e.fin_sent_) break;
+    std::vector<uint8_t> chunk(e.send_buffer_.begin() + static_cast<long>(in_flight),
+                               e.send_buffer_.begin() + static_cast<long>(in_flight + n));
+    tcp_send_locked(e, kTcpAck | (n == unsent ? kTcpPsh : 0), e.snd_nxt_, chunk, replies);
+    e.snd_nxt_ += static_cast<uint32_t>(n);
+  }
+  // The FIN goes once every byte before it was sent.
+  const size_t in_flight = e.snd_nxt_ - e.snd_una_ - (e.fin_sent_ ? 1 : 0);
+  if (e.fin_queued_ && !e.fin_sent_ && in_flight == e.send_buffer_.size()) {
+    tcp_send_locked(e, kTcpFin | kTcpAck, e.snd_nxt_, {}, replies);
+    e.snd_nxt_ += 1;
+    e.fin_sent_ = true;
+    if (e.state_ == State::kEstablished) e.state_ = State::kFinWait1;
+    else if (e.state_ == State::kCloseWait) e.state_ = State::kLastAck;
+  }
+}
+
+void Stack::tcp_set_closed_locked(TcpEndpoint& e, int error, Wakes& wake) {
+  e.state_ = State::kClosed;
+  if (error) e.error_ = error;
+  e.send_buffer_.clear();
+  tcp_connections_.erase(TcpKey{e.local_.addr, e.remote_.addr, e.local_.port, e.remote_.port});
+  // (the endpoint may be gone now if only the table held it)
+  if (e.on_event_) wake.push_back(e.on_event_);
+}
+
+void Stack::tcp_reset_for_locked(const InPacket& in, const TcpSegment& segment, Replies& replies) {
+  // RFC 9293 3.10.7.1: to a segment with ACK, <SEQ=SEG.ACK><CTL=RST>;
+  // otherwise <SEQ=0><ACK=SEG.SEQ+SEG.LEN><CTL=RST,ACK> (SYN and FIN
+  // count in SEG.LEN). A reset is never answered.
+  if (segment.flags & kTcpRst) return;
+  if (in.dst.multicast() || (!in.dst.v6 && in.dst.v4() == 0xffffffffu)) return;
+  TcpSegment rst;
+  rst.src_port = segment.dst_port;
+  rst.dst_port = segment.src_port;
+  if (segment.flags & kTcpAck) {
+    rst.seq = segment.ack;
+    rst.flags = kTcpRst;
+  } else {
+    const uint32_t length = static_cast<uint32_t>(segment.data.size()) + ((segment.flags & kTcpSyn) ? 1 : 0) +
+                            ((segment.flags & kTcpFin) ? 1 : 0);
+    rst.ack = segment.seq + length;
+    rst.flags = kTcpRst | kTcpAck;
+  }
+  auto route = route_locked(in.src, in.dst);
+  if (!route) return;
+  const auto tcp = build_tcp(rst, in.dst, in.src);
+  if (in.v4) {
+    Ipv4Fields f;
+    f.src = in.dst.v4();
+    f.dst = in.src.v4();
+    f.protocol = kProtoTcp;
+    f.id = next_id_++;
+    replies.push_back(OutPacket{route->itf->link.get(), build_ipv4(f, tcp), route->next_hop});
+  } else {
+    Ipv6Fields f;
+    f.src = in.dst.v6_bytes();
+    f.dst = in.src.v6_bytes();
+    f.next_header = kProtoTcp;
+    replies.push_back(OutPacket{route->itf->link.get(), build_ipv6(f, tcp), route->next_hop});
+  }
+}
+
+void Stack::tcp_expire_locked(int64_t now) {
+  for (auto it = tcp_connections_.begin(); it != tcp_connections_.end();) {
+    TcpEndpoint& e = *it->second;
+    if (e.state_ == State::kTimeWait && now - e.time_wait_since_ >= TcpEndpoint::kTimeWaitNs) {
+      e.state_ = State::kClosed;
+      tcp_forget_locked(e);
+      it = tcp_connections_.erase(it);
+    } else {
+      ++it;
+    }
+  }
+}
+
+void Stack::handle_tcp_locked(const InPacket& in, Replies& replies, Wakes& wake) {
+  auto segment = parse_tcp(in.payload, in.src, in.dst);
+  if (!segment) {
+    count(segment.error());
+    return;
+  }
+  tcp_expire_locked(clock_());
+  const TcpKey key{in.dst, in.src, segment->dst_port, segment->src_port};
+  if (auto it = tcp_connections_.find(key); it != tcp_connections_.end()) {
+    const std::shared_ptr<TcpEndpoint> e = it->second;
+    tcp_input_locked(e, *segment, replies, wake);
+    return;
+  }
+  // A listener on the port (bound to this address or any).
+  TcpEndpoint* listener = nullptr;
+  auto [first, last] = tcp_ports_.equal_range(segment->dst_port);
+  for (auto it = first; it != last; ++it) {
+    TcpEndpoint* e = it->second;
+    if (e->state_ != State::kListen || e->v6_ != in.dst.v6) continue;
+    if (!e->local_.addr.unspecified() && e->local_.addr != in.dst) continue;
+    listener = e;
+    if (!e->local_.addr.unspecified()) break;
+  }
+  const uint8_t f = segment->flags;
+  if (listener == nullptr || !(f & kTcpSyn) || (f & (kTcpAck | kTcpRst | kTcpFin))) {
+    count(Drop::kNoTcpEndpoint);
+    tcp_reset_for_locked(in, *segment, replies);
+    return;
+  }
+  // The backlog bounds connections being set up and waiting to be
+  // accepted together (a SYN flood fills it, and further SYNs are
+  // dropped, as Linux does without syncookies).
+  if (listener->accept_queue_.size() + listener->half_open_ >= static_cast<size_t>(listener->backlog_)) {
+    count(Drop::kListenOverflow);
+    return;
+  }
+  auto child = std::shared_ptr<TcpEndpoint>(new TcpEndpoint(this, in.dst.v6));
+  child->local_ = Endpoint{in.dst, segment->dst_port};
+  child->remote_ = Endpoint{in.src, segment->src_port};
+  child->state_ = State::kSynReceived;
+  child->listener_ = listener->weak_from_this();
+  child->irs_ = segment->seq;
+  child->rcv_nxt_ = segment->seq + 1;
+  child->iss_ = random_iss();
+  child->snd_una_ = child->iss_;
+  child->snd_nxt_ = child->iss_ + 1;
+  if (segment->options.mss) child->mss_ = *segment->options.mss;
+  // Window scaling only when both sides offer it (RFC 7323 2.2).
+  if (segment->options.window_scale) {
+    child->snd_shift_ = *segment->options.window_scale;
+    child->rcv_shift_ = TcpEndpoint::kWindowShift;
+  }
+  child->snd_wnd_ = segment->window;  // a SYN's window is never scaled
+  listener->half_open_++;
+  tcp_connections_[key] = child;
+  if (!segment->options.window_scale) {
+    // No scaling offered: ours must not be sent either.
+    child->rcv_shift_ = 0;
+  }
+  tcp_send_locked(*child, kTcpSyn | kTcpAck, child->iss_, {}, replies);
+}
+
+void Stack::tcp_input_locked(const std::shared_ptr<TcpEndpoint>& ep, const TcpSegment& s, Replies& replies,
+                             Wakes& wake) {
+  TcpEndpoint& e = *ep;
+  const uint8_t f = s.flags;
+  if (e.state_ == State::kSynSent) {
+    // RFC 9293 3.10.7.3.
+    if ((f & kTcpAck) && (seq_le(s.ack, e.iss_) || seq_lt(e.snd_nxt_, s.ack))) {
+      if (!(f & kTcpRst)) tcp_send_locked(e, kTcpRst, s.ack, {}, replies);
+      return;
+    }
+    if (f & kTcpRst) {
+      if (f & kTcpAck) tcp_set_closed_locked(e, ECONNREFUSED, wake);
+      return;
+    }
+    if (!(f & kTcpSyn)) return;
+    e.irs_ = s.seq;
+    e.rcv_nxt_ = s.seq + 1;
+    if (s.options.mss) e.mss_ = *s.options.mss;
+    if (s.options.window_scale) {
+      e.snd_shift_ = *s.options.window_scale;
+    } else {
+      e.rcv_shift_ = 0;
+    }
+    if (f & kTcpAck) {
+      e.snd_una_ = s.ack;
+      e.snd_wnd_ = s.window;
+      e.state_ = State::kEstablished;
+      tcp_send_locked(e, kTcpAck, e.snd_nxt_, {}, replies);
+      tcp_output_locked(e, replies);
+      if (e.on_event_) wake.push_back(e.on_event_);
+    } else {
+      // Simultaneous open (RFC 9293 3.5, figure 8).
+      e.state_ = State::kSynReceived;
+      tcp_send_locked(e, kTcpSyn | kTcpAck, e.iss_, {}, replies);
+    }
+    return;
+  }
+
+  // RFC 9293 3.10.7.4. First, is the segment acceptable?
+  const uint32_t window = static_cast<uint32_t>(TcpEndpoint::kReceiveBuffer -
+                                                std::min(TcpEndpoint::kReceiveBuffer, e.receive_buffer_.size()));
+  const uint32_t len = static_cast<uint32_t>(s.data.size()) + ((f & kTcpSyn) ? 1 : 0) + ((f & kTcpFin) ? 1 : 0);
+  bool acceptable;
+  if (len == 0) {
+    acceptable = window == 0 ? s.seq == e.rcv_nxt_ : (seq_le(e.rcv_nxt_, s.seq) && seq_lt(s.seq, e.rcv_nxt_ + window));
+  } else {
+    acceptable = window != 0 && ((seq_le(e.rcv_nxt_, s.seq) && seq_lt(s.seq, e.rcv_nxt_ + window)) ||
+                                 (seq_le(e.rcv_nxt_, s.seq + len - 1) && seq_lt(s.seq + len - 1, e.rcv_nxt_ + window)));
+  }
+  if (!acceptable) {
+    if (!(f & kTcpRst)) tcp_send_locked(e, kTcpAck, e.snd_nxt_, {}, replies);
+    return;
+  }
+  if (f & kTcpRst) {
+    // RFC 5961 3.2: only a reset exactly at RCV.NXT resets; another in
+    // the window gets a challenge ACK.
+    if (s.seq != e.rcv_nxt_) {
+      tcp_send_locked(e, kTcpAck, e.snd_nxt_, {}, replies);
+      return;
+    }
+    if (e.state_ == State::kSynReceived && !e.listener_.expired()) {
+      if (auto l = e.listener_.lock()) l->half_open_--;
+      tcp_set_closed_locked(e, 0, wake);
+      return;
+    }
+    tcp_set_closed_locked(e, e.state_ == State::kSynReceived ? ECONNREFUSED : ECONNRESET, wake);
+    return;
+  }
+  if (f & kTcpSyn) {
+    // A SYN in the window of a synchronized connection: a challenge ACK
+    // (RFC 5961 4.2).
+    tcp_send_locked(e, kTcpAck, e.snd_nxt_, {}, replies);
+    return;
+  }
+  if (!(f & kTcpAck)) return;
+  if (e.state_ == State::kSynReceived) {
+    if (!(seq_lt(e.snd_una_, s.ack) && seq_le(s.ack, e.snd_nxt_))) {
+      tcp_send_locked(e, kTcpRst, s.ack, {}, replies);
+      return;
+    }
+    e.state_ = State::kEstablished;
+    e.snd_una_ = s.ack;
+    e.snd_wnd_ = static_cast<uint32_t>(s.window) << e.snd_shift_;
+    if (auto l = e.listener_.lock()) {
+      l->half_open_--;
+      l->accept_queue_.push_back(ep);
+      if (l->on_event_) wake.push_back(l->on_event_);
+    }
+  } else if (seq_lt(e.snd_una_, s.ack) && seq_le(s.ack, e.snd_nxt_)) {
+    // New data acknowledged: drop it from the send buffer (the FIN's
+    // sequence number is no byte of it).
+    uint32_t acked = s.ack - e.snd_una_;
+    if (e.fin_sent_ && s.ack == e.snd_nxt_) acked -= 1;
+    const size_t drop = std::min<size_t>(acked, e.send_buffer_.size());
+    e.send_buffer_.erase(e.send_buffer_.begin(), e.send_buffer_.begin() + static_cast<long>(drop));
+    e.snd_una_ = s.ack;
+    if (e.on_event_) wake.push_back(e.on_event_);
+  } else if (seq_lt(e.snd_nxt_, s.ack)) {
+    // An ACK for something not yet sent: ACK and drop it.
+    tcp_send_locked(e, kTcpAck, e.snd_nxt_, {}, replies);
+    return;
+  }
+  if (seq_le(e.snd_una_, s.ack)) e.snd_wnd_ = static_cast<uint32_t>(s.window) << e.snd_shift_;
+  const bool fin_acked = e.fin_sent_ && e.snd_una_ == e.snd_nxt_;
+  if (e.state_ == State::kFinWait1 && fin_acked) e.state_ = State::kFinWait2;
+  if (e.state_ == State::kClosing && fin_acked) {
+    e.state_ = State::kTimeWait;
+    e.time_wait_since_ = clock_();
+  }
+  if (e.state_ == State::kLastAck && fin_acked) {
+    tcp_set_closed_locked(e, 0, wake);
+    tcp_forget_locked(e);
+    return;
+  }
+
+  // The data: in order, straight to the receive buffer; ahead of it,
+  // kept until the gap is filled.
+  bool advanced = false;
+  if (!s.data.empty() && (e.state_ == State::kEstablished || e.state_ == State::kFinWait1 ||
+                          e.state_ == State::kFinWait2)) {
+    uint32_t seq = s.seq;
+    std::span<const uint8_t> data = s.data;
+    if (seq_lt(seq, e.rcv_nxt_)) {  // the start was had already
+      const uint32_t skip = e.rcv_nxt_ - seq;
+      data = data.subspan(std::min<size_t>(skip, data.size()));
+      seq = e.rcv_nxt_;
+    }
+    if (seq == e.rcv_nxt_) {
+      const size_t take = std::min<size_t>(data.size(), window);
+      e.receive_buffer_.insert(e.receive_buffer_.end(), data.begin(), data.begin() + static_cast<long>(take));
+      e.rcv_nxt_ += static_cast<uint32_t>(take);
+      advanced = take > 0;
+      // What was waiting may fit now.
+      for (auto it = e.out_of_order_.begin(); it != e.out_of_order_.end();) {
+        if (seq_lt(e.rcv_nxt_, it->first)) break;
+        const uint32_t skip = e.rcv_nxt_ - it->first;
+        if (skip < it->second.size()) {
+          e.receive_buffer_.insert(e.receive_buffer_.end(), it->second.begin() + skip, it->second.end());
+          e.rcv_nxt_ += static_cast<uint32_t>(it->second.size() - skip);
+        }
+        it = e.out_of_order_.erase(it);
+      }
+    } else if (!data.empty()) {
+      e.out_of_order_[seq].assign(data.begin(), data.end());
+    }
+  }
+  // The FIN, once everything before it is in.
+  if ((f & kTcpFin) && s.seq + static_cast<uint32_t>(s.data.size()) == e.rcv_nxt_ && !e.fin_received_) {
+    e.fin_received_ = true;
+    e.rcv_nxt_ += 1;
+    advanced = true;
+    switch (e.state_) {
+      case State::kEstablished: e.state_ = State::kCloseWait; break;
+      case State::kFinWait1:
+        // Both closing at once (RFC 9293 figure 13), unless ours was
+        // acknowledged with it.
+        if (fin_acked) {
+          e.state_ = State::kTimeWait;
+          e.time_wait_since_ = clock_();
+        } else {
+          e.state_ = State::kClosing;
+        }
+        break;
+      case State::kFinWait2:
+        e.state_ = State::kTimeWait;
+        e.time_wait_since_ = clock_();
+        break;
+      default: break;
+    }
+  }
+  if (advanced || !s.data.empty()) {
+    tcp_send_locked(e, kTcpAck, e.snd_nxt_, {}, replies);
+    if (e.on_event_) wake.push_back(e.on_event_);
+  }
+  tcp_output_locked(e, replies);
+}
+
+Result<void> Stack::tcp_bind_locked(TcpEndpoint& e, Endpoint local) {
+  if (e.bound_) return Err(EINVAL);
+  if (local.addr.v6 != e.v6_) return Err(EAFNOSUPPORT);
+  if (!local.addr.unspecified() && !is_local_locked(local.addr)) return Err(EADDRNOTAVAIL);
+  auto in_use = [&](uint16_t port) {
+    auto [first, last] = tcp_ports_.equal_range(port);
+    for (auto it = first; it != last; ++it) {
+      const TcpEndpoint& other = *it->second;
+      if (other.v6_ != e.v6_) continue;
+      if (other.local_.addr.unspecified() || local.addr.unspecified() || other.local_.addr == local.addr) return true;
+    }
+    return false;
+  };
+  if (local.port == 0) {
+    bool found = false;
+    for (int tries = 0; tries < 28232 && !found; ++tries) {
+      const uint16_t port = next_ephemeral_;
+      next_ephemeral_ = next_ephemeral_ == 60999 ? 32768 : static_cast<uint16_t>(next_ephemeral_ + 1);
+      if (!in_use(port)) {
+        local.port = port;
+        found = true;
+      }
+    }
+    if (!found) return Err(EADDRNOTAVAIL);  // connect(2)'s errno when no port is free
+  } else if (in_use(local.port)) {
+    return Err(EADDRINUSE);
+  }
+  e.local_ = local;
+  e.bound_ = true;
+  tcp_ports_.emplace(local.port, &e);
+  return {};
+}
+
+void Stack::tcp_forget_locked(TcpEndpoint& e) {
+  if (!e.bound_) return;
+  auto [first, last] = tcp_ports_.equal_range(e.local_.port);
+  for (auto it = first; it != last; ++it) {
+    if (it->second == &e) {
+      tcp_ports_.erase(it);
+      break;
+    }
+  }
+  e.bound_ = false;
+}
+
+std::shared_ptr<TcpEndpoint> Stack::open_tcp(bool v6) { return std::shared_ptr<TcpEndpoint>(new TcpEndpoint(this, v6)); }
+
+// --- The endpoint's side ----------------------------------------------
+
+void TcpEndpoint::set_on_event(std::function<void()> fn) {
+  std::lock_guard lock(stack_->mu_);
+  on_event_ = std::move(fn);
+}
+
+Result<void> TcpEndpoint::bind(Endpoint local) {
+  std::lock_guard lock(stack_->mu_);
+  return stack_->tcp_bind_locked(*this, local);
+}
+
+Result<void> TcpEndpoint::listen(int backlog) {
+  std::lock_guard lock(stack_->mu_);
+  if (state_ != State::kClosed && state_ != State::kListen) return Err(EINVAL);
+  if (!bound_) {
+    if (auto r = stack_->tcp_bind_locked(*this, Endpoint{IpAddress::any(v6_), 0}); !r) return r;
+  }
+  // Linux: the backlog is capped by net.core.somaxconn (4096) and at least 1.
+  backlog_ = std::clamp(backlog, 1, 4096);
+  state_ = State::kListen;
+  return {};
+}
+
+Result<std::shared_ptr<TcpEndpoint>> TcpEndpoint::accept() {
+  std::lock_guard lock(stack_->mu_);
+  if (state_ != State::kListen) return Err(EINVAL);
+  if (accept_queue_.empty()) return Err(EAGAIN);
+  auto c = std::move(accept_queue_.front());
+  accept_queue_.pop_front();
+  c->listener_.reset();
+  return c;
+}
+
+Result<void> TcpEndpoint::connect(Endpoint remote) {
+  if (remote.addr.v6 != v6_) return Err(EAFNOSUPPORT);
+  Stack::Replies replies;
+  {
+    std::lock_guard lock(stack_->mu_);
+    if (state_ == State::kListen) return Err(EINVAL);
+    if (state_ == State::kSynSent) return Err(EALREADY);
+    if (state_ != State::kClosed) return Err(EISCONN);
+    auto route = stack_->route_locked(remote.addr, local_.addr);
+    if (!route) return Err(route.error());
+    if (!bound_) {
+      if (auto r = stack_->tcp_bind_locked(*this, Endpoint{IpAddress::any(v6_), 0}); !r) return r;
+    }
+    if (local_.addr.unspecified()) local_.addr = route->src;
+    remote_ = remote;
+    iss_ = random_iss();
+    snd_una_ = iss_;
+    snd_nxt_ = iss_ + 1;
+    rcv_shift_ = kWindowShift;
+    state_ = State::kSynSent;
+    stack_->tcp_connections_[Stack::TcpKey{local_.addr, remote_.addr, local_.port, remote_.port}] = shared_from_this();
+    stack_->tcp_send_locked(*this, kTcpSyn, iss_, {}, replies);
+  }
+  for (auto& out : replies) (void)stack_->send_out(std::move(out));
+  return {};
+}
+
+Result<size_t> TcpEndpoint::send(std::span<const uint8_t> data) {
+  Stack::Replies replies;
+  size_t n;
+  {
+    std::lock_guard lock(stack_->mu_);
+    if (error_) return Err(std::exchange(error_, 0));
+    if (fin_queued_) return Err(EPIPE);
+    if (state_ != State::kEstablished && state_ != State::kCloseWait) {
+      return Err(state_ == State::kSynSent || state_ == State::kSynReceived ? EAGAIN : ENOTCONN);
+    }
+    n = std::min(data.size(), kSendBuffer - std::min(kSendBuffer, send_buffer_.size()));
+    if (n == 0 && !data.empty()) return Err(EAGAIN);
+    send_buffer_.insert(send_buffer_.end(), data.begin(), data.begin() + static_cast<long>(n));
+    stack_->tcp_output_locked(*this, replies);
+  }
+  for (auto& out : replies) (void)stack_->send_out(std::move(out));
+  return n;
+}
+
+Result<size_t> TcpEndpoint::receive(std::span<uint8_t> out) {
+  Stack::Replies replies;
+  size_t n;
+  {
+    std::lock_guard lock(stack_->mu_);
+    if (receive_buffer_.empty()) {
+      if (fin_received_) return 0;
+      if (error_) return Err(std::exchange(error_, 0));
+      if (state_ == State::kClosed) return 0;
+      return Err(EAGAIN);
+    }
+    const bool was_full = receive_buffer_.size() >= kReceiveBuffer;
+    n = std::min(out.size(), receive_buffer_.size());
+    std::copy(receive_buffer_.begin(), receive_buffer_.begin() + static_cast<long>(n), out.begin());
+    receive_buffer_.erase(receive_buffer_.begin(), receive_buffer_.begin() + static_cast<long>(n));
+    // A window that had closed opens again: say so (RFC 9293 3.8.6.2.2).
+    if (was_full && synchronized(state_)) stack_->tcp_send_locked(*this, kTcpAck, snd_nxt_, {}, replies);
+  }
+  for (auto& o : replies) (void)stack_->send_out(std::move(o));
+  return n;
+}
+
+Result<void> TcpEndpoint::shutdown_write() {
+  Stack::Replies replies;
+  {
+    std::lock_guard lock(stack_->mu_);
+    if (!synchronized(state_)) return Err(ENOTCONN);
+    fin_queued_ = true;
+    stack_->tcp_output_locked(*this, replies);
+  }
+  for (auto& out : replies) (void)stack_->send_out(std::move(out));
+  return {};
+}
+
+void TcpEndpoint::close() {
+  Stack::Replies replies;
+  Stack::Wakes wake;
+  {
+    std::lock_guard lock(stack_->mu_);
+    if (state_ == State::kListen) {
+      for (auto& c : accept_queue_) {
+        stack_->tcp_send_locked(*c, kTcpRst | kTcpAck, c->snd_nxt_, {}, replies);
+        stack_->tcp_set_closed_locked(*c, 0, wake);
+      }
+      accept_queue_.clear();
+      state_ = State::kClosed;
+      stack_->tcp_forget_locked(*this);
+    } else if (synchronized(state_) && !receive_buffer_.empty()) {
+      // Unread data: a reset, not a FIN (Linux's tcp_close, RFC 2525 2.17).
+      stack_->tcp_send_locked(*this, kTcpRst | kTcpAck, snd_nxt_, {}, replies);
+      stack_->tcp_set_closed_locked(*this, 0, wake);
+      stack_->tcp_forget_locked(*this);
+    } else if (state_ == State::kEstablished || state_ == State::kCloseWait) {
+      fin_queued_ = true;
+      stack_->tcp_output_locked(*this, replies);
+    } else if (state_ == State::kSynSent || state_ == State::kClosed) {
+      stack_->tcp_set_closed_locked(*this, 0, wake);
+      stack_->tcp_forget_locked(*this);
+    }
+  }
+  for (auto& out : replies) (void)stack_->send_out(std::move(out));
+}
+
+TcpEndpoint::State TcpEndpoint::state() const {
+  std::lock_guard lock(stack_->mu_);
+  return state_;
+}
+
+int TcpEndpoint::take_error() {
+  std::lock_guard lock(stack_->mu_);
+  return std::exchange(error_, 0);
+}
+
+Endpoint TcpEndpoint::local() const {
+  std::lock_guard lock(stack_->mu_);
+  return local_;
+}
+
+Endpoint TcpEndpoint::remote() const {
+  std::lock_guard lock(stack_->mu_);
+  return remote_;
+}
+
+TcpEndpoint::~TcpEndpoint() {
+  std::lock_guard lock(stack_->mu_);
+  stack_->tcp_forget_locked(*this);
+}
+
+}  // namespace runsc::netstack::inet
