@@ -1433,5 +1433,41 @@ TEST(TcpTest, ReorderedSegmentsAreReassembledInOrder) {
   EXPECT_EQ(got, data);
 }
 
+TEST(TcpTest, SimultaneousCloseGoesThroughClosing) {
+  // RFC 9293 figure 13: both FINs cross; each side is CLOSING until its
+  // FIN is acknowledged, then TIME_WAIT.
+  Segment net;
+  auto listener = net.stacks[1].open_tcp();
+  ASSERT_TRUE(listener->bind({0u, 4444}));
+  ASSERT_TRUE(listener->listen(4));
+  auto a = net.stacks[0].open_tcp();
+  ASSERT_TRUE(a->connect({kOurs, 4444}));
+  auto b = listener->accept();
+  ASSERT_TRUE(b);
+  net.cut = true;
+  net.frames[0].clear();
+  net.frames[1].clear();
+  ASSERT_TRUE(a->shutdown_write());
+  ASSERT_TRUE((*b)->shutdown_write());
+  EXPECT_EQ(a->state(), TcpEndpoint::State::kFinWait1);
+  EXPECT_EQ((*b)->state(), TcpEndpoint::State::kFinWait1);
+  ASSERT_EQ(net.frames[0].size(), 1u);
+  ASSERT_EQ(net.frames[1].size(), 1u);
+  // Each FIN arrives: both CLOSING, each acknowledging the other's FIN.
+  const Bytes fin_a = net.frames[0][0], fin_b = net.frames[1][0];
+  net.frames[0].clear();
+  net.frames[1].clear();
+  net.ends[1]->receive_frame(fin_a);
+  net.ends[0]->receive_frame(fin_b);
+  EXPECT_EQ(a->state(), TcpEndpoint::State::kClosing);
+  EXPECT_EQ((*b)->state(), TcpEndpoint::State::kClosing);
+  // The ACKs arrive: TIME_WAIT on both sides.
+  net.cut = false;
+  for (const auto& f : net.frames[0]) net.ends[1]->receive_frame(f);
+  for (const auto& f : net.frames[1]) net.ends[0]->receive_frame(f);
+  EXPECT_EQ(a->state(), TcpEndpoint::State::kTimeWait);
+  EXPECT_EQ((*b)->state(), TcpEndpoint::State::kTimeWait);
+}
+
 }  // namespace
 }  // namespace runsc::netstack::inet
