@@ -118,6 +118,9 @@ class Stack {
 
   // A packet from interface `nic`'s link.
   void deliver(int nic, std::span<const uint8_t> packet);
+  // Timers: TCP retransmission and TIME_WAIT. Called periodically (the
+  // Sentry's timer thread; tests after moving their clock).
+  void tick();
 
   std::shared_ptr<UdpEndpoint> open_udp(bool v6 = false);
   std::shared_ptr<TcpEndpoint> open_tcp(bool v6 = false);
@@ -208,6 +211,9 @@ class Stack {
   Result<void> tcp_bind_locked(TcpEndpoint& e, Endpoint local);
   void tcp_forget_locked(TcpEndpoint& e);
   void tcp_expire_locked(int64_t now);
+  void tcp_arm_locked(TcpEndpoint& e);
+  void tcp_timeout_locked(const std::shared_ptr<TcpEndpoint>& e, int64_t now, Replies& replies, Wakes& wake);
+  void tcp_acked_locked(TcpEndpoint& e, uint32_t ack);
   void handle_icmp_locked(const InPacket& in, Replies& replies, Wakes& wake);
   void handle_icmpv6_locked(const InPacket& in, Replies& replies, Wakes& wake);
   void icmp_error_locked(const InPacket& offending, uint8_t type, uint8_t code, Replies& replies);

@@ -3,6 +3,7 @@
 #include <sys/random.h>
 
 #include <algorithm>
+#include <cstdlib>
 #include <utility>
 
 #include "netstack/inet/stack.h"
@@ -86,7 +87,14 @@ void Stack::tcp_output_locked(TcpEndpoint& e, Replies& replies) {
     std::vector<uint8_t> chunk(e.send_buffer_.begin() + static_cast<long>(in_flight),
                                e.send_buffer_.begin() + static_cast<long>(in_flight + n));
     tcp_send_locked(e, kTcpAck | (n == unsent ? kTcpPsh : 0), e.snd_nxt_, chunk, replies);
+    // Time one segment's round trip at a time (RFC 6298 3).
+    if (!e.rtt_timing_) {
+      e.rtt_timing_ = true;
+      e.rtt_seq_ = e.snd_nxt_ + static_cast<uint32_t>(n);
+      e.rtt_start_ns_ = clock_();
+    }
     e.snd_nxt_ += static_cast<uint32_t>(n);
+    tcp_arm_locked(e);
   }
   // The FIN goes once every byte before it was sent.
   const size_t in_flight = e.snd_nxt_ - e.snd_una_ - (e.fin_sent_ ? 1 : 0);
@@ -94,6 +102,7 @@ void Stack::tcp_output_locked(TcpEndpoint& e, Replies& replies) {
     tcp_send_locked(e, kTcpFin | kTcpAck, e.snd_nxt_, {}, replies);
     e.snd_nxt_ += 1;
     e.fin_sent_ = true;
+    tcp_arm_locked(e);
     if (e.state_ == State::kEstablished) e.state_ = State::kFinWait1;
     else if (e.state_ == State::kCloseWait) e.state_ = State::kLastAck;
   }
@@ -218,6 +227,7 @@ void Stack::handle_tcp_locked(const InPacket& in, Replies& replies, Wakes& wake)
     child->rcv_shift_ = 0;
   }
   tcp_send_locked(*child, kTcpSyn | kTcpAck, child->iss_, {}, replies);
+  tcp_arm_locked(*child);
 }
 
 void Stack::tcp_input_locked(const std::shared_ptr<TcpEndpoint>& ep, const TcpSegment& s, Replies& replies,
@@ -244,7 +254,7 @@ void Stack::tcp_input_locked(const std::shared_ptr<TcpEndpoint>& ep, const TcpSe
       e.rcv_shift_ = 0;
     }
     if (f & kTcpAck) {
-      e.snd_una_ = s.ack;
+      tcp_acked_locked(e, s.ack);
       e.snd_wnd_ = s.window;
       e.state_ = State::kEstablished;
       tcp_send_locked(e, kTcpAck, e.snd_nxt_, {}, replies);
@@ -254,6 +264,7 @@ void Stack::tcp_input_locked(const std::shared_ptr<TcpEndpoint>& ep, const TcpSe
       // Simultaneous open (RFC 9293 3.5, figure 8).
       e.state_ = State::kSynReceived;
       tcp_send_locked(e, kTcpSyn | kTcpAck, e.iss_, {}, replies);
+      tcp_arm_locked(e);
     }
     return;
   }
@@ -301,7 +312,7 @@ void Stack::tcp_input_locked(const std::shared_ptr<TcpEndpoint>& ep, const TcpSe
       return;
     }
     e.state_ = State::kEstablished;
-    e.snd_una_ = s.ack;
+    tcp_acked_locked(e, s.ack);
     e.snd_wnd_ = static_cast<uint32_t>(s.window) << e.snd_shift_;
     if (auto l = e.listener_.lock()) {
       l->half_open_--;
@@ -315,7 +326,7 @@ void Stack::tcp_input_locked(const std::shared_ptr<TcpEndpoint>& ep, const TcpSe
     if (e.fin_sent_ && s.ack == e.snd_nxt_) acked -= 1;
     const size_t drop = std::min<size_t>(acked, e.send_buffer_.size());
     e.send_buffer_.erase(e.send_buffer_.begin(), e.send_buffer_.begin() + static_cast<long>(drop));
-    e.snd_una_ = s.ack;
+    tcp_acked_locked(e, s.ack);
     if (e.on_event_) wake.push_back(e.on_event_);
   } else if (seq_lt(e.snd_nxt_, s.ack)) {
     // An ACK for something not yet sent: ACK and drop it.
@@ -395,6 +406,81 @@ void Stack::tcp_input_locked(const std::shared_ptr<TcpEndpoint>& ep, const TcpSe
     if (e.on_event_) wake.push_back(e.on_event_);
   }
   tcp_output_locked(e, replies);
+}
+
+void Stack::tcp_arm_locked(TcpEndpoint& e) {
+  if (e.rtx_deadline_ == 0) e.rtx_deadline_ = clock_() + e.rto_ns_;
+}
+
+// SND.UNA moves to `ack`: an RTT sample if the timed segment is covered,
+// and the timer restarted for what is still outstanding, or stopped
+// (RFC 6298 5.2, 5.3).
+void Stack::tcp_acked_locked(TcpEndpoint& e, uint32_t ack) {
+  const int64_t now = clock_();
+  if (e.rtt_timing_ && seq_le(e.rtt_seq_, ack)) {
+    const int64_t r = std::max<int64_t>(now - e.rtt_start_ns_, 1);
+    if (e.srtt_ns_ == 0) {
+      e.srtt_ns_ = r;
+      e.rttvar_ns_ = r / 2;
+    } else {
+      e.rttvar_ns_ = (3 * e.rttvar_ns_ + std::abs(e.srtt_ns_ - r)) / 4;
+      e.srtt_ns_ = (7 * e.srtt_ns_ + r) / 8;
+    }
+    e.rto_ns_ = std::clamp(e.srtt_ns_ + std::max<int64_t>(1'000'000, 4 * e.rttvar_ns_), TcpEndpoint::kMinRtoNs,
+                           TcpEndpoint::kMaxRtoNs);
+    e.rtt_timing_ = false;
+  }
+  e.snd_una_ = ack;
+  e.retries_ = 0;
+  e.rtx_deadline_ = e.snd_una_ == e.snd_nxt_ ? 0 : now + e.rto_ns_;
+}
+
+// The retransmission timer expired (RFC 6298 5.4-5.6): the earliest
+// unacknowledged segment again, the RTO doubled, and the connection given
+// up (ETIMEDOUT) after Linux's retry counts.
+void Stack::tcp_timeout_locked(const std::shared_ptr<TcpEndpoint>& ep, int64_t now, Replies& replies, Wakes& wake) {
+  TcpEndpoint& e = *ep;
+  if (e.rtx_deadline_ == 0 || now < e.rtx_deadline_) return;
+  const bool handshake = e.state_ == State::kSynSent || e.state_ == State::kSynReceived;
+  if (++e.retries_ > (handshake ? TcpEndpoint::kSynRetries : TcpEndpoint::kRetries)) {
+    if (e.state_ == State::kSynReceived) {
+      if (auto l = e.listener_.lock()) l->half_open_--;
+    }
+    tcp_set_closed_locked(e, ETIMEDOUT, wake);
+    tcp_forget_locked(e);
+    return;
+  }
+  e.rtt_timing_ = false;  // Karn: no sample over a retransmission
+  e.rto_ns_ = std::min(e.rto_ns_ * 2, TcpEndpoint::kMaxRtoNs);
+  e.rtx_deadline_ = now + e.rto_ns_;
+  if (e.state_ == State::kSynSent) {
+    tcp_send_locked(e, kTcpSyn, e.iss_, {}, replies);
+  } else if (e.state_ == State::kSynReceived) {
+    tcp_send_locked(e, kTcpSyn | kTcpAck, e.iss_, {}, replies);
+  } else if (!e.send_buffer_.empty()) {
+    const size_t n = std::min({e.send_buffer_.size(), static_cast<size_t>(e.mss_), size_t{65535 - 60}});
+    std::vector<uint8_t> chunk(e.send_buffer_.begin(), e.send_buffer_.begin() + static_cast<long>(n));
+    tcp_send_locked(e, kTcpAck | kTcpPsh, e.snd_una_, chunk, replies);
+  } else if (e.fin_sent_) {
+    tcp_send_locked(e, kTcpFin | kTcpAck, e.snd_nxt_ - 1, {}, replies);
+  } else {
+    e.rtx_deadline_ = 0;  // nothing outstanding after all
+  }
+}
+
+void Stack::tick() {
+  Replies replies;
+  Wakes wake;
+  {
+    std::lock_guard lock(mu_);
+    const int64_t now = clock_();
+    tcp_expire_locked(now);
+    std::vector<std::shared_ptr<TcpEndpoint>> connections;
+    for (auto& [key, e] : tcp_connections_) connections.push_back(e);
+    for (auto& e : connections) tcp_timeout_locked(e, now, replies, wake);
+  }
+  for (auto& fn : wake) fn();
+  for (auto& out : replies) (void)send_out(std::move(out));
 }
 
 Result<void> Stack::tcp_bind_locked(TcpEndpoint& e, Endpoint local) {
@@ -500,6 +586,7 @@ Result<void> TcpEndpoint::connect(Endpoint remote) {
     state_ = State::kSynSent;
     stack_->tcp_connections_[Stack::TcpKey{local_.addr, remote_.addr, local_.port, remote_.port}] = shared_from_this();
     stack_->tcp_send_locked(*this, kTcpSyn, iss_, {}, replies);
+    stack_->tcp_arm_locked(*this);
   }
   for (auto& out : replies) (void)stack_->send_out(std::move(out));
   return {};

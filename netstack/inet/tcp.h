@@ -2,10 +2,9 @@
 // owned by the Stack. This first slice covers the handshake (active and
 // passive, with a backlog), in-order and out-of-order data, the send and
 // receive windows with window scaling (RFC 7323), both closes (FIN states,
-// simultaneous close, TIME_WAIT), and resets. Not yet: retransmission
-// (RFC 6298), SACK, congestion control, delayed ACK, Nagle, keepalive,
-// timestamps (next session; the send buffer already keeps what is not
-// acknowledged).
+// simultaneous close, TIME_WAIT), resets, and retransmission by RFC 6298's
+// timer (Stack::tick drives it). Not yet: SACK, congestion control,
+// delayed ACK, Nagle, keepalive, timestamps.
 #pragma once
 
 #include <cstdint>
@@ -60,6 +59,10 @@ class TcpEndpoint : public std::enable_shared_from_this<TcpEndpoint> {
   static constexpr size_t kReceiveBuffer = 131072;     // tcp_rmem default
   static constexpr uint8_t kWindowShift = 7;           // what Linux advertises with tcp_rmem's 6 MB max
   static constexpr int64_t kTimeWaitNs = 60'000'000'000;  // TCP_TIMEWAIT_LEN
+  static constexpr int64_t kMinRtoNs = 200'000'000;        // TCP_RTO_MIN
+  static constexpr int64_t kMaxRtoNs = 120'000'000'000;    // TCP_RTO_MAX
+  static constexpr int kSynRetries = 6;                    // net.ipv4.tcp_syn_retries
+  static constexpr int kRetries = 15;                      // net.ipv4.tcp_retries2
 
  private:
   friend class Stack;
@@ -81,6 +84,16 @@ class TcpEndpoint : public std::enable_shared_from_this<TcpEndpoint> {
   uint8_t snd_shift_ = 0, rcv_shift_ = 0;
   uint16_t mss_ = 536;  // the peer's, RFC 9293 3.7.1's default
   std::deque<uint8_t> send_buffer_;       // from snd_una_: sent-unacknowledged, then unsent
+  // Retransmission (RFC 6298): the timer's deadline (0: not armed), the
+  // RTO, the smoothed RTT and its variation (ns), one RTT measurement at a
+  // time (Karn: none over a retransmission), and the retries so far.
+  int64_t rtx_deadline_ = 0;
+  int64_t rto_ns_ = 1'000'000'000;  // TCP_TIMEOUT_INIT
+  int64_t srtt_ns_ = 0, rttvar_ns_ = 0;
+  bool rtt_timing_ = false;
+  uint32_t rtt_seq_ = 0;
+  int64_t rtt_start_ns_ = 0;
+  int retries_ = 0;
   std::deque<uint8_t> receive_buffer_;
   std::map<uint32_t, std::vector<uint8_t>> out_of_order_;  // by sequence number
   bool fin_queued_ = false, fin_sent_ = false, fin_received_ = false;

@@ -1284,6 +1284,7 @@ TEST(FrameFuzzTest, AMillionMutatedRealFramesAreDroppedOrAnsweredNeverACrash) {
     if (host.sent.size() > 1024) host.sent.clear();
     if (i % 4096 == 0) {
       host.end->tick();
+      host.stack.tick();
       // Take what was accepted, read a little, and close it.
       while (auto c = listener->accept()) {
         uint8_t buf[64];
@@ -1467,6 +1468,63 @@ TEST(TcpTest, SimultaneousCloseGoesThroughClosing) {
   for (const auto& f : net.frames[1]) net.ends[0]->receive_frame(f);
   EXPECT_EQ(a->state(), TcpEndpoint::State::kTimeWait);
   EXPECT_EQ((*b)->state(), TcpEndpoint::State::kTimeWait);
+}
+
+TEST(TcpTest, LostSegmentsAreRetransmittedByTheTimer) {
+  Segment net;
+  for (auto& st : net.stacks) st.set_clock([&net] { return net.now; });
+  auto listener = net.stacks[1].open_tcp();
+  ASSERT_TRUE(listener->bind({0u, 5555}));
+  ASSERT_TRUE(listener->listen(4));
+  // Warm the neighbour tables, so only TCP's frames matter below.
+  auto warm = net.stacks[0].open_udp();
+  ASSERT_TRUE(warm->send(Bytes{'w'}, Endpoint{kOurs, 9}));
+  // The SYN is lost: SYN_SENT until the timer (1 s, TCP_TIMEOUT_INIT)
+  // sends it again.
+  auto client = net.stacks[0].open_tcp();
+  net.cut = true;
+  ASSERT_TRUE(client->connect({kOurs, 5555}));
+  net.cut = false;
+  EXPECT_EQ(client->state(), TcpEndpoint::State::kSynSent);
+  net.now += 999'000'000;
+  net.stacks[0].tick();
+  EXPECT_EQ(client->state(), TcpEndpoint::State::kSynSent) << "not before the RTO";
+  net.now += 1'000'000;
+  net.stacks[0].tick();
+  EXPECT_EQ(client->state(), TcpEndpoint::State::kEstablished);
+  auto server = listener->accept();
+  ASSERT_TRUE(server);
+  // A data segment is lost: the timer resends it, and it arrives.
+  net.cut = true;
+  const Bytes data(1000, 'r');
+  ASSERT_EQ(client->send(data), Result<size_t>(data.size()));
+  net.cut = false;
+  uint8_t buf[2000];
+  EXPECT_EQ((*server)->receive(buf).error(), EAGAIN);
+  net.now += 2'000'000'000;  // the RTO after the backed-off handshake
+  net.stacks[0].tick();
+  auto n = (*server)->receive(buf);
+  ASSERT_TRUE(n) << strerror(n.error());
+  EXPECT_EQ(*n, data.size());
+  EXPECT_EQ(Bytes(buf, buf + *n), data);
+}
+
+TEST(TcpTest, AConnectionNobodyAnswersTimesOut) {
+  Segment net;
+  for (auto& st : net.stacks) st.set_clock([&net] { return net.now; });
+  net.cut = true;
+  auto client = net.stacks[0].open_tcp();
+  ASSERT_TRUE(client->connect({kOurs, 5555}));
+  // tcp_syn_retries is 6: the SYN goes 7 times, the RTO doubling, then
+  // ETIMEDOUT. (Linux would end it sooner with EHOSTUNREACH when ARP gives
+  // up; ARP's failure does not reach TCP here yet.)
+  for (int i = 0; i < 7; ++i) {
+    net.now += TcpEndpoint::kMaxRtoNs;
+    net.ends[0]->tick();  // ARP gives up too; the stack's TCP timer is separate
+    net.stacks[0].tick();
+  }
+  EXPECT_EQ(client->state(), TcpEndpoint::State::kClosed);
+  EXPECT_EQ(client->take_error(), ETIMEDOUT);
 }
 
 }  // namespace
