@@ -146,6 +146,7 @@ Parsed<IcmpQuote> parse_icmp_quote(std::span<const uint8_t> body) {
   q.dst = be32(body, 16);
   q.src_port = be16(body, header_length);
   q.dst_port = be16(body, header_length + 2);
+  q.tcp_seq = be32(body, header_length + 4);
   return q;
 }
 

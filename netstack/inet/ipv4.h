@@ -94,6 +94,7 @@ struct IcmpQuote {
   uint8_t protocol = 0;
   uint32_t src = 0, dst = 0;
   uint16_t src_port = 0, dst_port = 0;  // UDP/TCP
+  uint32_t tcp_seq = 0;                 // TCP: the quoted segment's sequence number
 };
 Parsed<IcmpQuote> parse_icmp_quote(std::span<const uint8_t> body);
 

@@ -326,9 +326,28 @@ void Stack::handle_udp_locked(const InPacket& in, Replies& replies, Wakes& wake)
   if (e->on_event_) wake.push_back(e->on_event_);
 }
 
-void Stack::udp_error_locked(uint8_t protocol, const Endpoint& local, const Endpoint& remote, int error,
-                             Wakes& wake) {
-  if (protocol != kProtoUdp) return;
+void Stack::transport_error_locked(uint8_t protocol, const Endpoint& local, const Endpoint& remote,
+                                   uint32_t tcp_seq, int error, Wakes& wake) {
+  if (protocol == kProtoTcp) {
+    // A connection still opening gives up at once (Linux's tcp_v4_err:
+    // in SYN_SENT an unreachable is fatal, EHOSTUNREACH etc. from
+    // connect); an established one takes it as a soft error (not
+    // kept yet). The quoted sequence must be our SYN's (RFC 5927).
+    auto it = tcp_connections_.find(TcpKey{local.addr, remote.addr, local.port, remote.port});
+    if (it == tcp_connections_.end() || it->second->state_ != TcpEndpoint::State::kSynSent ||
+        tcp_seq != it->second->iss_) {
+      count(Drop::kIcmpIgnored);
+      return;
+    }
+    const std::shared_ptr<TcpEndpoint> e = it->second;
+    tcp_set_closed_locked(*e, error, wake);
+    tcp_forget_locked(*e);
+    return;
+  }
+  if (protocol != kProtoUdp) {
+    count(Drop::kIcmpIgnored);
+    return;
+  }
   UdpEndpoint* e = udp_lookup_locked(local, remote);
   // Only a connected socket hears of it (udp(7), without IP_RECVERR).
   if (e == nullptr || !e->connected_ || e->remote_ != remote) {
@@ -366,8 +385,8 @@ void Stack::handle_icmp_locked(const InPacket& in, Replies& replies, Wakes& wake
       return;
     }
     // The error is about a packet we sent: its source is ours.
-    udp_error_locked(quote->protocol, Endpoint{quote->src, quote->src_port}, Endpoint{quote->dst, quote->dst_port},
-                     unreachable_errno(icmp->code), wake);
+    transport_error_locked(quote->protocol, Endpoint{quote->src, quote->src_port},
+                           Endpoint{quote->dst, quote->dst_port}, quote->tcp_seq, unreachable_errno(icmp->code), wake);
     return;
   }
   count(Drop::kIcmpIgnored);
@@ -401,8 +420,9 @@ void Stack::handle_icmpv6_locked(const InPacket& in, Replies& replies, Wakes& wa
     Ipv6Address src, dst;
     std::copy(q.begin() + 8, q.begin() + 24, src.begin());
     std::copy(q.begin() + 24, q.begin() + 40, dst.begin());
-    udp_error_locked(q[6], Endpoint{src, be16(q, 40)}, Endpoint{dst, be16(q, 42)}, unreachable6_errno(icmp->code),
-                     wake);
+    const uint32_t seq = (uint32_t{q[44]} << 24) | (uint32_t{q[45]} << 16) | (uint32_t{q[46]} << 8) | q[47];
+    transport_error_locked(q[6], Endpoint{src, be16(q, 40)}, Endpoint{dst, be16(q, 42)}, seq,
+                           unreachable6_errno(icmp->code), wake);
     return;
   }
   count(Drop::kIcmpIgnored);

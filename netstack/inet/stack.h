@@ -217,7 +217,10 @@ class Stack {
   void handle_icmp_locked(const InPacket& in, Replies& replies, Wakes& wake);
   void handle_icmpv6_locked(const InPacket& in, Replies& replies, Wakes& wake);
   void icmp_error_locked(const InPacket& offending, uint8_t type, uint8_t code, Replies& replies);
-  void udp_error_locked(uint8_t protocol, const Endpoint& local, const Endpoint& remote, int error, Wakes& wake);
+  // An ICMP(v6) error about a datagram or segment we sent (its quoted
+  // protocol, our and the peer's endpoints, a TCP segment's sequence).
+  void transport_error_locked(uint8_t protocol, const Endpoint& local, const Endpoint& remote, uint32_t tcp_seq,
+                              int error, Wakes& wake);
 
   Result<void> udp_bind_locked(UdpEndpoint& e, Endpoint local);
   void udp_forget_locked(UdpEndpoint& e);

@@ -1515,16 +1515,32 @@ TEST(TcpTest, AConnectionNobodyAnswersTimesOut) {
   net.cut = true;
   auto client = net.stacks[0].open_tcp();
   ASSERT_TRUE(client->connect({kOurs, 5555}));
-  // tcp_syn_retries is 6: the SYN goes 7 times, the RTO doubling, then
-  // ETIMEDOUT. (Linux would end it sooner with EHOSTUNREACH when ARP gives
-  // up; ARP's failure does not reach TCP here yet.)
+  // Only TCP's timer runs (the neighbour is never given up on here):
+  // tcp_syn_retries is 6, so the SYN goes 7 times, the RTO doubling, then
+  // ETIMEDOUT.
   for (int i = 0; i < 7; ++i) {
     net.now += TcpEndpoint::kMaxRtoNs;
-    net.ends[0]->tick();  // ARP gives up too; the stack's TCP timer is separate
     net.stacks[0].tick();
   }
   EXPECT_EQ(client->state(), TcpEndpoint::State::kClosed);
   EXPECT_EQ(client->take_error(), ETIMEDOUT);
+}
+
+TEST(TcpTest, AnUnreachableNeighbourEndsAConnectWithEhostunreach) {
+  // ARP gives up after three requests: the SYN waiting on it comes back
+  // as an ICMP host unreachable, which ends a connection in SYN_SENT (as
+  // Linux's tcp_v4_err does).
+  Segment net;
+  for (auto& st : net.stacks) st.set_clock([&net] { return net.now; });
+  net.cut = true;
+  auto client = net.stacks[0].open_tcp();
+  ASSERT_TRUE(client->connect({ipv4(10, 0, 0, 3), 80}));
+  for (int i = 0; i < 3; ++i) {
+    net.now += EthernetEndpoint::kRetransNs;
+    net.ends[0]->tick();
+  }
+  EXPECT_EQ(client->state(), TcpEndpoint::State::kClosed);
+  EXPECT_EQ(client->take_error(), EHOSTUNREACH);
 }
 
 }  // namespace
