@@ -37,45 +37,29 @@ int last_capability() {
 
 }  // namespace
 
-std::string IdMap::text() const {
-  std::string out;
-  for (const auto& e : extents)
-    out += std::to_string(e.inside) + " " + std::to_string(e.outside) + " " + std::to_string(e.count) + "\n";
-  return out;
+std::string IdMap::line() const {
+  return std::to_string(inside) + " " + std::to_string(outside) + " " + std::to_string(count) + "\n";
 }
 
-bool IdMap::maps_outside(uint32_t id) const {
-  for (const auto& e : extents)
-    if (id >= e.outside && id - e.outside < e.count) return true;
-  return false;
-}
-
-IdMap identity_of_own(const char* file) {
-  IdMap map;
-  UniqueFd fd(::open((std::string("/proc/self/") + file).c_str(), O_RDONLY | O_CLOEXEC));
-  char buf[4096] = {};
-  const ssize_t n = fd ? ::read(fd.get(), buf, sizeof(buf) - 1) : -1;
-  if (n > 0) {
-    // Our namespace's IDs are the first column of our own map.
-    const char* p = buf;
-    unsigned long inside, outside, count;
-    int used = 0;
-    while (std::sscanf(p, " %lu %lu %lu%n", &inside, &outside, &count, &used) == 3) {
-      map.extents.push_back({static_cast<uint32_t>(inside), static_cast<uint32_t>(inside), static_cast<uint32_t>(count)});
-      p += used;
-    }
-  }
-  if (map.extents.empty()) map.extents.push_back({0, 0, 4294967295U});
-  return map;
+bool in_initial_user_namespace() {
+  UniqueFd fd(::open("/proc/self/uid_map", O_RDONLY | O_CLOEXEC));
+  char buf[256] = {};
+  if (!fd || ::read(fd.get(), buf, sizeof(buf) - 1) <= 0) return false;
+  unsigned long inside = 1, outside = 1, count = 0;
+  int used = 0;
+  if (std::sscanf(buf, " %lu %lu %lu%n", &inside, &outside, &count, &used) != 3) return false;
+  // One line only: another would follow what was read.
+  unsigned long more;
+  return inside == 0 && outside == 0 && count == 4294967295UL && std::sscanf(buf + used, " %lu", &more) != 1;
 }
 
 Result<void> write_id_maps(pid_t pid, const IdMap& uid, const IdMap& gid, bool deny_setgroups) {
   const std::string dir = "/proc/" + std::to_string(pid) + "/";
-  if (auto r = write_file(dir + "uid_map", uid.text()); !r) return r;
+  if (auto r = write_file(dir + "uid_map", uid.line()); !r) return r;
   if (deny_setgroups) {
     if (auto r = write_file(dir + "setgroups", "deny"); !r) return r;
   }
-  return write_file(dir + "gid_map", gid.text());
+  return write_file(dir + "gid_map", gid.line());
 }
 
 Result<void> drop_capabilities(uint64_t keep, bool lock_root) {

@@ -6,7 +6,6 @@
 
 #include <cstdint>
 #include <string>
-#include <vector>
 
 #include "common/result.h"
 
@@ -21,25 +20,16 @@ constexpr gid_t kSandboxHostGid = 65534;
 // Capability bits (linux/capability.h), as masks.
 constexpr uint64_t cap_bit(int cap) { return uint64_t{1} << cap; }
 
-// A /proc/PID/uid_map or gid_map: lines of "inside outside count", each
-// `count` IDs from `inside` in the namespace being `outside` in the parent.
+// One line of /proc/PID/uid_map or gid_map: `count` IDs from `inside` in
+// the namespace are `outside` in the parent.
 struct IdMap {
-  struct Extent {
-    uint32_t inside = 0, outside = 0, count = 1;
-  };
-  std::vector<Extent> extents;
-  IdMap() = default;
-  IdMap(uint32_t inside, uint32_t outside, uint32_t count) : extents{{inside, outside, count}} {}
-  std::string text() const;
-  // Whether `id` of the parent namespace is mapped.
-  bool maps_outside(uint32_t id) const;
+  uint32_t inside = 0, outside = 0, count = 1;
+  std::string line() const;
 };
 
-// The calling process's own map (`file` is "uid_map" or "gid_map") turned
-// into an identity map for a child namespace: every ID the caller's
-// namespace has, mapped to itself (in the initial namespace, all of
-// them: "0 0 4294967295").
-IdMap identity_of_own(const char* file);
+// Whether the calling process is in the initial user namespace (its
+// uid_map is the identity over every ID, "0 0 4294967295").
+bool in_initial_user_namespace();
 
 // Writes the user namespace's maps of `pid` (a child just cloned with
 // CLONE_NEWUSER). `deny_setgroups`: an unprivileged writer must deny

@@ -66,12 +66,11 @@ Result<UniqueFd> open_self() {
 }
 
 bool rootless() {
-  if (::geteuid() != 0) return true;
   // Root of a user namespace other than the initial one (runsc in a
-  // container, or under `unshare --user`): what it may do to namespaces
-  // it does not own is what an ordinary user may.
-  const auto own = privileges::identity_of_own("uid_map");
-  return !(own.extents.size() == 1 && own.extents[0].inside == 0 && own.extents[0].count == 4294967295U);
+  // container, or under `unshare --user`) may do to namespaces it does
+  // not own what an ordinary user may. Read once: it cannot change.
+  static const bool value = ::geteuid() != 0 || !privileges::in_initial_user_namespace();
+  return value;
 }
 
 UserNamespace gofer_user_namespace() {
@@ -79,8 +78,8 @@ UserNamespace gofer_user_namespace() {
   if (!rootless()) {
     // Every ID of the initial namespace, 0..2^32-2 (4294967295 is
     // (uid_t)-1, never an ID).
-    ns.uid = privileges::identity_of_own("uid_map");
-    ns.gid = privileges::identity_of_own("gid_map");
+    ns.uid = {0, 0, 4294967295U};
+    ns.gid = {0, 0, 4294967295U};
   } else {
     ns.uid = {0, static_cast<uint32_t>(::geteuid()), 1};
     ns.gid = {0, static_cast<uint32_t>(::getegid()), 1};

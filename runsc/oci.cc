@@ -33,12 +33,6 @@
 namespace runsc::cli {
 namespace {
 
-// The FIFO `runsc start` writes to (runsc opens it for the Sentry).
-Result<void> make_start_fifo(const std::string& path) {
-  if (::mkfifo(path.c_str(), 0600) != 0) return ErrFromErrno();
-  return {};
-}
-
 using json = nlohmann::ordered_json;
 
 int fail(const std::string& message) { return report_error(message); }
@@ -539,8 +533,8 @@ int launch(const GlobalFlags& flags, const RunOptions& options, bool create) {
   config->control_fd = control_listener->get();
   if (create) {
     config->start_fifo = state_dir + "/start";
-    if (auto r = make_start_fifo(config->start_fifo); !r) {
-      const std::string why = std::strerror(r.error());
+    if (::mkfifo(config->start_fifo.c_str(), 0600) != 0) {
+      const std::string why = std::strerror(errno);
       remove_state(flags, options.id);
       return fail("create: cannot make " + config->start_fifo + ": " + why);
     }
@@ -552,8 +546,8 @@ int launch(const GlobalFlags& flags, const RunOptions& options, bool create) {
                            has_hooks(spec, "createContainer") || has_hooks(spec, "startContainer");
   if (!create && hooks_first) {
     config->start_fifo = state_dir + "/start";
-    if (auto r = make_start_fifo(config->start_fifo); !r) {
-      const std::string why = std::strerror(r.error());
+    if (::mkfifo(config->start_fifo.c_str(), 0600) != 0) {
+      const std::string why = std::strerror(errno);
       remove_state(flags, options.id);
       return fail("run: cannot make " + config->start_fifo + ": " + why);
     }

@@ -1,5 +1,7 @@
 #include "netstack/inet/ethernet.h"
 
+#include "netstack/inet/wire.h"
+
 #include <algorithm>
 #include <ctime>
 
@@ -8,18 +10,6 @@ namespace {
 
 constexpr size_t kEthernetHeader = 14, kArpLength = 28;
 
-uint16_t be16(std::span<const uint8_t> b, size_t at) { return static_cast<uint16_t>((b[at] << 8) | b[at + 1]); }
-uint32_t be32(std::span<const uint8_t> b, size_t at) {
-  return (uint32_t{b[at]} << 24) | (uint32_t{b[at + 1]} << 16) | (uint32_t{b[at + 2]} << 8) | b[at + 3];
-}
-void put16(std::vector<uint8_t>& b, size_t at, uint16_t v) {
-  b[at] = static_cast<uint8_t>(v >> 8);
-  b[at + 1] = static_cast<uint8_t>(v);
-}
-void put32(std::vector<uint8_t>& b, size_t at, uint32_t v) {
-  put16(b, at, static_cast<uint16_t>(v >> 16));
-  put16(b, at + 2, static_cast<uint16_t>(v));
-}
 
 // IPv4 multicast to Ethernet (RFC 1112 6.4): 01:00:5e and the group's
 // low 23 bits.

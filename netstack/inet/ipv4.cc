@@ -1,22 +1,10 @@
 #include "netstack/inet/ipv4.h"
 
 #include "netstack/inet/checksum.h"
+#include "netstack/inet/wire.h"
 
 namespace runsc::netstack::inet {
 namespace {
-
-uint16_t be16(std::span<const uint8_t> b, size_t at) { return static_cast<uint16_t>((b[at] << 8) | b[at + 1]); }
-uint32_t be32(std::span<const uint8_t> b, size_t at) {
-  return (uint32_t{b[at]} << 24) | (uint32_t{b[at + 1]} << 16) | (uint32_t{b[at + 2]} << 8) | b[at + 3];
-}
-void put16(std::vector<uint8_t>& b, size_t at, uint16_t v) {
-  b[at] = static_cast<uint8_t>(v >> 8);
-  b[at + 1] = static_cast<uint8_t>(v);
-}
-void put32(std::vector<uint8_t>& b, size_t at, uint32_t v) {
-  put16(b, at, static_cast<uint16_t>(v >> 16));
-  put16(b, at + 2, static_cast<uint16_t>(v));
-}
 
 constexpr size_t kIpv4MinHeader = 20;
 
@@ -69,6 +57,7 @@ std::string_view drop_name(Drop reason) {
     case Drop::kBadArp: return "bad_arp";
     case Drop::kNoTcpEndpoint: return "no_tcp_endpoint";
     case Drop::kListenOverflow: return "listen_overflow";
+    case Drop::kBadTcpFlags: return "bad_tcp_flags";
     case Drop::kCount: break;
   }
   return "?";
@@ -104,26 +93,13 @@ Parsed<Ipv4Packet> parse_ipv4(std::span<const uint8_t> packet) {
 }
 
 Parsed<UdpDatagram> parse_udp(const Ipv4Packet& ip) {
-  const auto b = ip.payload;
-  if (b.size() < 8) return std::unexpected(Drop::kTruncated);
-  const uint16_t length = be16(b, 4);
-  if (length < 8 || length > b.size()) return std::unexpected(Drop::kBadUdpLength);
-  // Zero: the sender computed none, which IPv4 allows (RFC 768).
-  if (be16(b, 6) != 0) {
-    const uint32_t sum = pseudo_header_sum_v4(ip.src, ip.dst, kProtoUdp, length);
-    if (checksum_finish(checksum_add(b.first(length), sum)) != 0) return std::unexpected(Drop::kBadUdpChecksum);
-  }
-  UdpDatagram d;
-  d.src_port = be16(b, 0);
-  d.dst_port = be16(b, 2);
-  d.data = b.subspan(8, length - 8);
-  return d;
+  return parse_udp_body(ip.payload, /*checksum_required=*/false,
+                        [&ip](uint16_t length) { return pseudo_header_sum_v4(ip.src, ip.dst, kProtoUdp, length); });
 }
 
-Parsed<IcmpMessage> parse_icmp(const Ipv4Packet& ip) {
-  const auto b = ip.payload;
+Parsed<IcmpMessage> parse_icmp_body(std::span<const uint8_t> b, uint32_t pseudo_sum) {
   if (b.size() < 8) return std::unexpected(Drop::kBadIcmp);
-  if (checksum_finish(checksum_add(b)) != 0) return std::unexpected(Drop::kBadIcmp);
+  if (checksum_finish(checksum_add(b, pseudo_sum)) != 0) return std::unexpected(Drop::kBadIcmp);
   IcmpMessage m;
   m.type = b[0];
   m.code = b[1];
@@ -132,6 +108,9 @@ Parsed<IcmpMessage> parse_icmp(const Ipv4Packet& ip) {
   m.message = b;
   return m;
 }
+
+// ICMP has no pseudo-header.
+Parsed<IcmpMessage> parse_icmp(const Ipv4Packet& ip) { return parse_icmp_body(ip.payload, 0); }
 
 Parsed<IcmpQuote> parse_icmp_quote(std::span<const uint8_t> body) {
   // The quoted header is not checked as a received one would be (its
@@ -166,33 +145,42 @@ std::vector<uint8_t> build_ipv4(const Ipv4Fields& f, std::span<const uint8_t> pa
   return p;
 }
 
-std::vector<uint8_t> build_udp(const Ipv4Fields& f, uint16_t src_port, uint16_t dst_port,
-                               std::span<const uint8_t> data) {
+std::vector<uint8_t> udp_body(uint16_t src_port, uint16_t dst_port, std::span<const uint8_t> data,
+                              uint32_t pseudo_sum) {
   std::vector<uint8_t> u(8 + data.size());
   put16(u, 0, src_port);
   put16(u, 2, dst_port);
   put16(u, 4, static_cast<uint16_t>(u.size()));
   std::copy(data.begin(), data.end(), u.begin() + 8);
-  uint16_t sum = checksum_finish(checksum_add(u, pseudo_header_sum_v4(f.src, f.dst, kProtoUdp,
-                                                                      static_cast<uint16_t>(u.size()))));
-  // A computed zero is sent as all ones (RFC 768): zero means "none".
+  const uint16_t sum = checksum_finish(checksum_add(u, pseudo_sum));
   put16(u, 6, sum == 0 ? 0xffff : sum);
-  Ipv4Fields ip = f;
-  ip.protocol = kProtoUdp;
-  return build_ipv4(ip, u);
+  return u;
 }
 
-std::vector<uint8_t> build_icmp(const Ipv4Fields& f, uint8_t type, uint8_t code, uint32_t rest,
-                                std::span<const uint8_t> body) {
+std::vector<uint8_t> icmp_body(uint8_t type, uint8_t code, uint32_t rest, std::span<const uint8_t> body,
+                               uint32_t pseudo_sum) {
   std::vector<uint8_t> m(8 + body.size());
   m[0] = type;
   m[1] = code;
   put32(m, 4, rest);
   std::copy(body.begin(), body.end(), m.begin() + 8);
-  put16(m, 2, checksum_finish(checksum_add(m)));
+  put16(m, 2, checksum_finish(checksum_add(m, pseudo_sum)));
+  return m;
+}
+
+std::vector<uint8_t> build_udp(const Ipv4Fields& f, uint16_t src_port, uint16_t dst_port,
+                               std::span<const uint8_t> data) {
+  const auto length = static_cast<uint16_t>(8 + data.size());
+  Ipv4Fields ip = f;
+  ip.protocol = kProtoUdp;
+  return build_ipv4(ip, udp_body(src_port, dst_port, data, pseudo_header_sum_v4(f.src, f.dst, kProtoUdp, length)));
+}
+
+std::vector<uint8_t> build_icmp(const Ipv4Fields& f, uint8_t type, uint8_t code, uint32_t rest,
+                                std::span<const uint8_t> body) {
   Ipv4Fields ip = f;
   ip.protocol = kProtoIcmp;
-  return build_ipv4(ip, m);
+  return build_ipv4(ip, icmp_body(type, code, rest, body, 0));
 }
 
 }  // namespace runsc::netstack::inet

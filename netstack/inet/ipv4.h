@@ -40,6 +40,7 @@ enum class Drop {
   kBadArp,            // not IPv4-over-Ethernet ARP, or an unknown operation
   kNoTcpEndpoint,     // a segment for a closed port (answered with a reset)
   kListenOverflow,    // a SYN for a listener whose backlog is full
+  kBadTcpFlags,       // for a listener: a reset, a SYN with FIN, or no SYN
   kCount,
 };
 std::string_view drop_name(Drop reason);

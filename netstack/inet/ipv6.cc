@@ -3,24 +3,13 @@
 #include <algorithm>
 
 #include "netstack/inet/checksum.h"
+#include "netstack/inet/wire.h"
 
 namespace runsc::netstack::inet {
 namespace {
 
 constexpr size_t kIpv6Header = 40;
 
-uint16_t be16(std::span<const uint8_t> b, size_t at) { return static_cast<uint16_t>((b[at] << 8) | b[at + 1]); }
-uint32_t be32(std::span<const uint8_t> b, size_t at) {
-  return (uint32_t{b[at]} << 24) | (uint32_t{b[at + 1]} << 16) | (uint32_t{b[at + 2]} << 8) | b[at + 3];
-}
-void put16(std::vector<uint8_t>& b, size_t at, uint16_t v) {
-  b[at] = static_cast<uint8_t>(v >> 8);
-  b[at + 1] = static_cast<uint8_t>(v);
-}
-void put32(std::vector<uint8_t>& b, size_t at, uint32_t v) {
-  put16(b, at, static_cast<uint16_t>(v >> 16));
-  put16(b, at + 2, static_cast<uint16_t>(v));
-}
 
 // The options of a hop-by-hop or destination options header (RFC 8200
 // 4.2): Pad1 is one byte, every other option type, length, data; none
@@ -111,33 +100,13 @@ uint32_t pseudo_header_sum_v6(const Ipv6Address& src, const Ipv6Address& dst, ui
 }
 
 Parsed<UdpDatagram> parse_udp6(const Ipv6Packet& ip) {
-  const auto b = ip.payload;
-  if (b.size() < 8) return std::unexpected(Drop::kTruncated);
-  const uint16_t length = be16(b, 4);
-  if (length < 8 || length > b.size()) return std::unexpected(Drop::kBadUdpLength);
-  // Mandatory over IPv6 (RFC 8200 8.1): a zero checksum is dropped.
-  if (be16(b, 6) == 0) return std::unexpected(Drop::kBadUdpChecksum);
-  if (checksum_finish(checksum_add(b.first(length), pseudo_header_sum_v6(ip.src, ip.dst, kProtoUdp, length))) != 0)
-    return std::unexpected(Drop::kBadUdpChecksum);
-  UdpDatagram d;
-  d.src_port = be16(b, 0);
-  d.dst_port = be16(b, 2);
-  d.data = b.subspan(8, length - 8);
-  return d;
+  return parse_udp_body(ip.payload, /*checksum_required=*/true,
+                        [&ip](uint16_t length) { return pseudo_header_sum_v6(ip.src, ip.dst, kProtoUdp, length); });
 }
 
 Parsed<IcmpMessage> parse_icmpv6(const Ipv6Packet& ip) {
-  const auto b = ip.payload;
-  if (b.size() < 8) return std::unexpected(Drop::kBadIcmp);
-  const uint32_t sum = pseudo_header_sum_v6(ip.src, ip.dst, kNextIcmpv6, static_cast<uint32_t>(b.size()));
-  if (checksum_finish(checksum_add(b, sum)) != 0) return std::unexpected(Drop::kBadIcmp);
-  IcmpMessage m;
-  m.type = b[0];
-  m.code = b[1];
-  m.rest = be32(b, 4);
-  m.body = b.subspan(8);
-  m.message = b;
-  return m;
+  return parse_icmp_body(ip.payload,
+                         pseudo_header_sum_v6(ip.src, ip.dst, kNextIcmpv6, static_cast<uint32_t>(ip.payload.size())));
 }
 
 std::vector<uint8_t> build_ipv6(const Ipv6Fields& f, std::span<const uint8_t> payload) {
@@ -154,31 +123,18 @@ std::vector<uint8_t> build_ipv6(const Ipv6Fields& f, std::span<const uint8_t> pa
 
 std::vector<uint8_t> build_udp6(const Ipv6Fields& f, uint16_t src_port, uint16_t dst_port,
                                 std::span<const uint8_t> data) {
-  std::vector<uint8_t> u(8 + data.size());
-  put16(u, 0, src_port);
-  put16(u, 2, dst_port);
-  put16(u, 4, static_cast<uint16_t>(u.size()));
-  std::copy(data.begin(), data.end(), u.begin() + 8);
-  const uint16_t sum =
-      checksum_finish(checksum_add(u, pseudo_header_sum_v6(f.src, f.dst, kProtoUdp, static_cast<uint32_t>(u.size()))));
-  put16(u, 6, sum == 0 ? 0xffff : sum);
+  const auto length = static_cast<uint32_t>(8 + data.size());
   Ipv6Fields ip = f;
   ip.next_header = kProtoUdp;
-  return build_ipv6(ip, u);
+  return build_ipv6(ip, udp_body(src_port, dst_port, data, pseudo_header_sum_v6(f.src, f.dst, kProtoUdp, length)));
 }
 
 std::vector<uint8_t> build_icmpv6(const Ipv6Fields& f, uint8_t type, uint8_t code, uint32_t rest,
                                   std::span<const uint8_t> body) {
-  std::vector<uint8_t> m(8 + body.size());
-  m[0] = type;
-  m[1] = code;
-  put32(m, 4, rest);
-  std::copy(body.begin(), body.end(), m.begin() + 8);
-  put16(m, 2, checksum_finish(checksum_add(m, pseudo_header_sum_v6(f.src, f.dst, kNextIcmpv6,
-                                                                   static_cast<uint32_t>(m.size())))));
+  const auto length = static_cast<uint32_t>(8 + body.size());
   Ipv6Fields ip = f;
   ip.next_header = kNextIcmpv6;
-  return build_ipv6(ip, m);
+  return build_ipv6(ip, icmp_body(type, code, rest, body, pseudo_header_sum_v6(f.src, f.dst, kNextIcmpv6, length)));
 }
 
 }  // namespace runsc::netstack::inet

@@ -5,6 +5,7 @@
 #include <utility>
 
 #include "netstack/inet/tcp_wire.h"
+#include "netstack/inet/wire.h"
 
 namespace runsc::netstack::inet {
 namespace {
@@ -38,7 +39,6 @@ int unreachable6_errno(uint8_t code) {
   }
 }
 
-uint16_t be16(std::span<const uint8_t> b, size_t at) { return static_cast<uint16_t>((b[at] << 8) | b[at + 1]); }
 
 }  // namespace
 
@@ -187,16 +187,7 @@ void Stack::deliver_v4(std::span<const uint8_t> packet, Replies& replies, Wakes&
     count(Drop::kNotForUs);
     return;
   }
-  auto dispatch = [&](const Ipv4Packet& p) {
-    InPacket in;
-    in.src = IpAddress::from_v4(p.src);
-    in.dst = IpAddress::from_v4(p.dst);
-    in.protocol = p.protocol;
-    in.payload = p.payload;
-    in.v4 = &p;
-    in.whole = joined(p.header, p.payload);
-    dispatch_locked(in, replies, wake);
-  };
+  auto dispatch = [&](const Ipv4Packet& p) { dispatch_locked(in_packet(p), replies, wake); };
   if (!ip->more_fragments && ip->fragment_offset == 0) {
     dispatch(*ip);
     return;
@@ -228,14 +219,7 @@ void Stack::deliver_v6(std::span<const uint8_t> packet, Replies& replies, Wakes&
     return;
   }
   auto dispatch = [&](const Ipv6Packet& p, std::span<const uint8_t> bytes) {
-    InPacket in;
-    in.src = IpAddress::from_v6(p.src);
-    in.dst = IpAddress::from_v6(p.dst);
-    in.protocol = p.protocol;
-    in.payload = p.payload;
-    in.v6 = &p;
-    in.whole = bytes.first(40 + be16(bytes, 4));
-    dispatch_locked(in, replies, wake);
+    dispatch_locked(in_packet(p, bytes), replies, wake);
   };
   if (!ip->fragment) {
     dispatch(*ip, packet);
@@ -260,27 +244,9 @@ void Stack::expire_fragments_locked(int64_t now, Replies& replies) {
   for (const auto& first : reassembler_.expire(now)) {
     count(Drop::kFragmentTimeout);
     if (!first.empty() && (first[0] >> 4) == 6) {
-      auto quoted = parse_ipv6(first);
-      if (!quoted) continue;
-      InPacket in;
-      in.src = IpAddress::from_v6(quoted->src);
-      in.dst = IpAddress::from_v6(quoted->dst);
-      in.protocol = quoted->protocol;
-      in.payload = quoted->payload;
-      in.v6 = &*quoted;
-      in.whole = first;
-      icmp_error_locked(in, kIcmpv6TimeExceeded, 1, replies);
-      continue;
-    }
-    if (auto quoted = parse_ipv4(first)) {
-      InPacket in;
-      in.src = IpAddress::from_v4(quoted->src);
-      in.dst = IpAddress::from_v4(quoted->dst);
-      in.protocol = quoted->protocol;
-      in.payload = quoted->payload;
-      in.v4 = &*quoted;
-      in.whole = std::span<const uint8_t>(quoted->header.data(), quoted->header.size() + quoted->payload.size());
-      icmp_error_locked(in, kIcmpTimeExceeded, 1, replies);
+      if (auto quoted = parse_ipv6(first)) icmp_error_locked(in_packet(*quoted, first), kIcmpv6TimeExceeded, 1, replies);
+    } else if (auto quoted = parse_ipv4(first)) {
+      icmp_error_locked(in_packet(*quoted), kIcmpTimeExceeded, 1, replies);
     }
   }
 }
@@ -369,11 +335,8 @@ void Stack::handle_icmp_locked(const InPacket& in, Replies& replies, Wakes& wake
     // (RFC 792), from the address it was sent to.
     auto route = route_locked(in.src, in.dst);
     if (!route) return;
-    Ipv4Fields f;
-    f.src = in.dst.v4();
-    f.dst = in.src.v4();
-    f.id = next_id_++;
-    replies.push_back(OutPacket{route->itf->link.get(), build_icmp(f, kIcmpEchoReply, 0, icmp->rest, icmp->body),
+    replies.push_back(OutPacket{route->itf->link.get(),
+                                icmp_packet_locked(in.dst, in.src, kIcmpEchoReply, 0, icmp->rest, icmp->body),
                                 route->next_hop});
     echo_replies_.fetch_add(1, std::memory_order_relaxed);
     return;
@@ -401,11 +364,9 @@ void Stack::handle_icmpv6_locked(const InPacket& in, Replies& replies, Wakes& wa
   if (icmp->type == kIcmpv6EchoRequest && icmp->code == 0) {
     auto route = route_locked(in.src, in.dst);
     if (!route) return;
-    Ipv6Fields f;
-    f.src = in.dst.v6_bytes();
-    f.dst = in.src.v6_bytes();
     replies.push_back(OutPacket{route->itf->link.get(),
-                                build_icmpv6(f, kIcmpv6EchoReply, 0, icmp->rest, icmp->body), route->next_hop});
+                                icmp_packet_locked(in.dst, in.src, kIcmpv6EchoReply, 0, icmp->rest, icmp->body),
+                                route->next_hop});
     echo_replies_.fetch_add(1, std::memory_order_relaxed);
     return;
   }
@@ -420,7 +381,7 @@ void Stack::handle_icmpv6_locked(const InPacket& in, Replies& replies, Wakes& wa
     Ipv6Address src, dst;
     std::copy(q.begin() + 8, q.begin() + 24, src.begin());
     std::copy(q.begin() + 24, q.begin() + 40, dst.begin());
-    const uint32_t seq = (uint32_t{q[44]} << 24) | (uint32_t{q[45]} << 16) | (uint32_t{q[46]} << 8) | q[47];
+    const uint32_t seq = be32(q, 44);
     transport_error_locked(q[6], Endpoint{src, be16(q, 40)}, Endpoint{dst, be16(q, 42)}, seq,
                            unreachable6_errno(icmp->code), wake);
     return;
@@ -446,25 +407,61 @@ void Stack::icmp_error_locked(const InPacket& offending, uint8_t type, uint8_t c
   }
   auto route = route_locked(offending.src, offending.dst);
   if (!route) return;
-  LinkEndpoint* link = route->itf->link.get();
-  const IpAddress next_hop = route->next_hop;
   const size_t room = (offending.v4 ? kIcmpErrorMax - 20 : kIcmpv6ErrorMax - 40) - 8;
   const auto quoted = offending.whole.first(std::min(room, offending.whole.size()));
-  if (offending.v4) {
+  // A parameter problem points at the next-header field (offset 6).
+  const uint32_t rest = offending.v6 && type == kIcmpv6ParameterProblem ? 6 : 0;
+  replies.push_back(OutPacket{route->itf->link.get(),
+                              icmp_packet_locked(offending.dst, offending.src, type, code, rest, quoted),
+                              route->next_hop});
+}
+
+Stack::InPacket Stack::in_packet(const Ipv4Packet& p) {
+  InPacket in;
+  in.src = IpAddress::from_v4(p.src);
+  in.dst = IpAddress::from_v4(p.dst);
+  in.protocol = p.protocol;
+  in.payload = p.payload;
+  in.v4 = &p;
+  in.whole = joined(p.header, p.payload);
+  return in;
+}
+
+Stack::InPacket Stack::in_packet(const Ipv6Packet& p, std::span<const uint8_t> bytes) {
+  InPacket in;
+  in.src = IpAddress::from_v6(p.src);
+  in.dst = IpAddress::from_v6(p.dst);
+  in.protocol = p.protocol;
+  in.payload = p.payload;
+  in.v6 = &p;
+  in.whole = bytes.first(std::min(bytes.size(), size_t{40} + be16(bytes, 4)));
+  return in;
+}
+
+std::vector<uint8_t> Stack::ip_packet_locked(const IpAddress& src, const IpAddress& dst, uint8_t protocol,
+                                             std::span<const uint8_t> payload, bool dont_fragment) {
+  if (!src.v6) {
     Ipv4Fields f;
-    f.src = offending.dst.v4();
-    f.dst = offending.src.v4();
+    f.src = src.v4();
+    f.dst = dst.v4();
+    f.protocol = protocol;
     f.id = next_id_++;
-    f.dont_fragment = false;
-    replies.push_back(OutPacket{link, build_icmp(f, type, code, 0, quoted), next_hop});
-  } else {
-    Ipv6Fields f;
-    f.src = offending.dst.v6_bytes();
-    f.dst = offending.src.v6_bytes();
-    // A parameter problem points at the next-header field (offset 6).
-    const uint32_t rest = type == kIcmpv6ParameterProblem ? 6 : 0;
-    replies.push_back(OutPacket{link, build_icmpv6(f, type, code, rest, quoted), next_hop});
+    f.dont_fragment = dont_fragment;
+    return build_ipv4(f, payload);
   }
+  Ipv6Fields f;
+  f.src = src.v6_bytes();
+  f.dst = dst.v6_bytes();
+  f.next_header = protocol;
+  return build_ipv6(f, payload);
+}
+
+std::vector<uint8_t> Stack::icmp_packet_locked(const IpAddress& src, const IpAddress& dst, uint8_t type,
+                                               uint8_t code, uint32_t rest, std::span<const uint8_t> body) {
+  if (!src.v6) return ip_packet_locked(src, dst, kProtoIcmp, icmp_body(type, code, rest, body, 0), false);
+  const uint32_t pseudo =
+      pseudo_header_sum_v6(src.v6_bytes(), dst.v6_bytes(), kNextIcmpv6, static_cast<uint32_t>(8 + body.size()));
+  return ip_packet_locked(src, dst, kNextIcmpv6, icmp_body(type, code, rest, body, pseudo));
 }
 
 UdpEndpoint* Stack::udp_lookup_locked(const Endpoint& local, const Endpoint& remote) {
@@ -561,35 +558,21 @@ void Stack::report_unreachable(const std::vector<std::vector<uint8_t>>& packets)
   {
     std::lock_guard lock(mu_);
     for (const auto& packet : packets) {
-      // From ourselves to ourselves: only the sender's socket hears it.
+      // From ourselves to ourselves: the error's source is the sender's
+      // own address, and only its socket hears it.
       if (!packet.empty() && (packet[0] >> 4) == 6) {
         auto ip = parse_ipv6(packet);
-        if (!ip || !is_local_locked(IpAddress::from_v6(ip->src))) continue;
-        auto route = route_locked(IpAddress::from_v6(ip->src), IpAddress::from_v6(ip->src));
-        if (!route) continue;
-        Ipv6Fields f;
-        f.src = ip->src;
-        f.dst = ip->src;
-        const auto quoted = std::span<const uint8_t>(packet).first(std::min(kIcmpv6ErrorMax - 48, packet.size()));
-        // Address unreachable (RFC 4443 3.1, code 3).
-        replies.push_back(OutPacket{route->itf->link.get(), build_icmpv6(f, kIcmpv6DestUnreachable, 3, 0, quoted),
-                                    route->next_hop});
-        continue;
+        if (!ip) continue;
+        InPacket in = in_packet(*ip, packet);
+        if (!is_local_locked(in.src)) continue;
+        in.dst = in.src;
+        icmp_error_locked(in, kIcmpv6DestUnreachable, 3, replies);  // address unreachable (RFC 4443 3.1)
+      } else if (auto ip = parse_ipv4(packet)) {
+        InPacket in = in_packet(*ip);
+        if (!is_local_locked(in.src)) continue;
+        in.dst = in.src;
+        icmp_error_locked(in, kIcmpDestUnreachable, kIcmpHostUnreachable, replies);
       }
-      auto ip = parse_ipv4(packet);
-      if (!ip || !is_local_locked(IpAddress::from_v4(ip->src))) continue;
-      auto route = route_locked(IpAddress::from_v4(ip->src), IpAddress::from_v4(ip->src));
-      if (!route) continue;
-      Ipv4Fields f;
-      f.src = ip->src;
-      f.dst = ip->src;
-      f.id = next_id_++;
-      f.dont_fragment = false;
-      const auto whole = std::span<const uint8_t>(packet).first(ip->header.size() + ip->payload.size());
-      const auto quoted = whole.first(std::min(kIcmpErrorMax - 28, whole.size()));
-      replies.push_back(
-          OutPacket{route->itf->link.get(), build_icmp(f, kIcmpDestUnreachable, kIcmpHostUnreachable, 0, quoted),
-                    route->next_hop});
     }
   }
   for (auto& out : replies) (void)send_out(std::move(out));

@@ -185,6 +185,14 @@ class Stack {
     const Ipv6Packet* v6 = nullptr;
     std::span<const uint8_t> whole;  // header and payload, for an ICMP error's quote
   };
+  static InPacket in_packet(const Ipv4Packet& p);
+  static InPacket in_packet(const Ipv6Packet& p, std::span<const uint8_t> bytes);
+  // An IP packet of either family (src's) carrying `payload`; and an
+  // ICMP or ICMPv6 message in one.
+  std::vector<uint8_t> ip_packet_locked(const IpAddress& src, const IpAddress& dst, uint8_t protocol,
+                                        std::span<const uint8_t> payload, bool dont_fragment = true);
+  std::vector<uint8_t> icmp_packet_locked(const IpAddress& src, const IpAddress& dst, uint8_t type, uint8_t code,
+                                          uint32_t rest, std::span<const uint8_t> body);
   using Replies = std::vector<OutPacket>;
   using Wakes = std::vector<std::function<void()>>;
 

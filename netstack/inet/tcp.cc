@@ -52,28 +52,18 @@ void Stack::tcp_send_locked(TcpEndpoint& e, uint8_t flags, uint32_t seq, std::sp
     // An IPv4 packet is at most 65535 bytes whatever the link's MTU (lo's
     // is 65536), so lo's MSS is 65495 as on Linux.
     s.options.mss = static_cast<uint16_t>(std::min<size_t>(route->itf->link->mtu(), 65535) - overhead);
-    s.options.window_scale = TcpEndpoint::kWindowShift;
+    // Offered on a SYN (rcv_shift_ set by connect), answered on a SYN-ACK
+    // only if the peer offered it (rcv_shift_ 0 otherwise).
+    if (e.rcv_shift_ != 0) s.options.window_scale = e.rcv_shift_;
   }
-  const auto tcp = build_tcp(s, route->src, e.remote_.addr);
-  if (!e.v6_) {
-    Ipv4Fields f;
-    f.src = route->src.v4();
-    f.dst = e.remote_.addr.v4();
-    f.protocol = kProtoTcp;
-    f.id = next_id_++;
-    replies.push_back(OutPacket{route->itf->link.get(), build_ipv4(f, tcp), route->next_hop});
-  } else {
-    Ipv6Fields f;
-    f.src = route->src.v6_bytes();
-    f.dst = e.remote_.addr.v6_bytes();
-    f.next_header = kProtoTcp;
-    replies.push_back(OutPacket{route->itf->link.get(), build_ipv6(f, tcp), route->next_hop});
-  }
+  replies.push_back(OutPacket{route->itf->link.get(),
+                              ip_packet_locked(route->src, e.remote_.addr, kProtoTcp,
+                                               build_tcp(s, route->src, e.remote_.addr)),
+                              route->next_hop});
 }
 
 void Stack::tcp_output_locked(TcpEndpoint& e, Replies& replies) {
-  if (!synchronized(e.state_) && e.state_ != State::kSynReceived) return;
-  if (e.state_ == State::kSynReceived) return;  // nothing before the handshake completes
+  if (!synchronized(e.state_)) return;  // nothing before the handshake completes
   // Unsent bytes start snd_nxt - snd_una into the buffer; send while the
   // peer's window has room, a segment at most an MSS.
   for (;;) {
@@ -137,21 +127,9 @@ void Stack::tcp_reset_for_locked(const InPacket& in, const TcpSegment& segment, 
   }
   auto route = route_locked(in.src, in.dst);
   if (!route) return;
-  const auto tcp = build_tcp(rst, in.dst, in.src);
-  if (in.v4) {
-    Ipv4Fields f;
-    f.src = in.dst.v4();
-    f.dst = in.src.v4();
-    f.protocol = kProtoTcp;
-    f.id = next_id_++;
-    replies.push_back(OutPacket{route->itf->link.get(), build_ipv4(f, tcp), route->next_hop});
-  } else {
-    Ipv6Fields f;
-    f.src = in.dst.v6_bytes();
-    f.dst = in.src.v6_bytes();
-    f.next_header = kProtoTcp;
-    replies.push_back(OutPacket{route->itf->link.get(), build_ipv6(f, tcp), route->next_hop});
-  }
+  replies.push_back(OutPacket{route->itf->link.get(),
+                              ip_packet_locked(in.dst, in.src, kProtoTcp, build_tcp(rst, in.dst, in.src)),
+                              route->next_hop});
 }
 
 void Stack::tcp_expire_locked(int64_t now) {
@@ -191,9 +169,20 @@ void Stack::handle_tcp_locked(const InPacket& in, Replies& replies, Wakes& wake)
     if (!e->local_.addr.unspecified()) break;
   }
   const uint8_t f = segment->flags;
-  if (listener == nullptr || !(f & kTcpSyn) || (f & (kTcpAck | kTcpRst | kTcpFin))) {
+  if (listener == nullptr) {
     count(Drop::kNoTcpEndpoint);
     tcp_reset_for_locked(in, *segment, replies);
+    return;
+  }
+  // A listener (RFC 9293 3.10.7.2, as Linux's tcp_rcv_state_process): an
+  // ACK gets a reset; a reset, a SYN with FIN, or anything without SYN is
+  // dropped.
+  if (f & kTcpAck) {
+    tcp_reset_for_locked(in, *segment, replies);
+    return;
+  }
+  if ((f & kTcpRst) || !(f & kTcpSyn) || (f & kTcpFin)) {
+    count(Drop::kBadTcpFlags);
     return;
   }
   // The backlog bounds connections being set up and waiting to be
@@ -214,7 +203,8 @@ void Stack::handle_tcp_locked(const InPacket& in, Replies& replies, Wakes& wake)
   child->snd_una_ = child->iss_;
   child->snd_nxt_ = child->iss_ + 1;
   if (segment->options.mss) child->mss_ = *segment->options.mss;
-  // Window scaling only when both sides offer it (RFC 7323 2.2).
+  // Window scaling only when both sides offer it (RFC 7323 2.2): the
+  // SYN-ACK carries ours only in answer to the peer's.
   if (segment->options.window_scale) {
     child->snd_shift_ = *segment->options.window_scale;
     child->rcv_shift_ = TcpEndpoint::kWindowShift;
@@ -222,10 +212,6 @@ void Stack::handle_tcp_locked(const InPacket& in, Replies& replies, Wakes& wake)
   child->snd_wnd_ = segment->window;  // a SYN's window is never scaled
   listener->half_open_++;
   tcp_connections_[key] = child;
-  if (!segment->options.window_scale) {
-    // No scaling offered: ours must not be sent either.
-    child->rcv_shift_ = 0;
-  }
   tcp_send_locked(*child, kTcpSyn | kTcpAck, child->iss_, {}, replies);
   tcp_arm_locked(*child);
 }

@@ -55,7 +55,9 @@ class TcpEndpoint : public std::enable_shared_from_this<TcpEndpoint> {
   bool v6() const { return v6_; }
   ~TcpEndpoint();
 
-  static constexpr size_t kSendBuffer = 16384 * 4;     // Linux's tcp_wmem default, 16 KiB x4 here
+  // Fixed until send-buffer autotuning comes (Linux starts at tcp_wmem's
+  // 16 KiB and grows it).
+  static constexpr size_t kSendBuffer = 65536;
   static constexpr size_t kReceiveBuffer = 131072;     // tcp_rmem default
   static constexpr uint8_t kWindowShift = 7;           // what Linux advertises with tcp_rmem's 6 MB max
   static constexpr int64_t kTimeWaitNs = 60'000'000'000;  // TCP_TIMEWAIT_LEN

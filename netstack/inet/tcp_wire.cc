@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "netstack/inet/checksum.h"
+#include "netstack/inet/wire.h"
 #include "netstack/inet/ipv6.h"
 
 namespace runsc::netstack::inet {
@@ -12,18 +13,6 @@ constexpr size_t kTcpMinHeader = 20;
 constexpr uint8_t kOptEnd = 0, kOptNop = 1, kOptMss = 2, kOptWindowScale = 3, kOptSackPermitted = 4, kOptSack = 5,
                   kOptTimestamp = 8;
 
-uint16_t be16(std::span<const uint8_t> b, size_t at) { return static_cast<uint16_t>((b[at] << 8) | b[at + 1]); }
-uint32_t be32(std::span<const uint8_t> b, size_t at) {
-  return (uint32_t{b[at]} << 24) | (uint32_t{b[at + 1]} << 16) | (uint32_t{b[at + 2]} << 8) | b[at + 3];
-}
-void put16(std::vector<uint8_t>& b, size_t at, uint16_t v) {
-  b[at] = static_cast<uint8_t>(v >> 8);
-  b[at + 1] = static_cast<uint8_t>(v);
-}
-void put32(std::vector<uint8_t>& b, size_t at, uint32_t v) {
-  put16(b, at, static_cast<uint16_t>(v >> 16));
-  put16(b, at + 2, static_cast<uint16_t>(v));
-}
 
 uint32_t pseudo_sum(const IpAddress& src, const IpAddress& dst, size_t length) {
   if (src.v6) return pseudo_header_sum_v6(src.v6_bytes(), dst.v6_bytes(), kProtoTcp, static_cast<uint32_t>(length));

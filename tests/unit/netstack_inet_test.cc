@@ -94,16 +94,19 @@ void refresh_checksum(Bytes& p) {
   p[11] = static_cast<uint8_t>(sum);
 }
 
+// A parse that must fail, for `want`.
+template <class T>
+void ExpectDrop(const Parsed<T>& parsed, Drop want, const char* what) {
+  ASSERT_FALSE(parsed) << what;
+  EXPECT_EQ(parsed.error(), want) << what << ": got " << drop_name(parsed.error());
+}
+
 TEST(Ipv4ParseTest, EveryMalformationIsDroppedForItsReason) {
   Ipv4Fields f;
   f.src = kPeer;
   f.dst = kOurs;
   const Bytes good = build_udp(f, 1, 2, Bytes(10, 'x'));
-  auto expect_drop = [](const Bytes& p, Drop want, const char* what) {
-    auto ip = parse_ipv4(p);
-    ASSERT_FALSE(ip) << what;
-    EXPECT_EQ(ip.error(), want) << what << ": got " << drop_name(ip.error());
-  };
+  auto expect_drop = [](const Bytes& p, Drop want, const char* what) { ExpectDrop(parse_ipv4(p), want, what); };
   expect_drop(Bytes(good.begin(), good.begin() + 19), Drop::kTruncated, "19 bytes");
   Bytes v6 = good;
   v6[0] = 0x65;
@@ -223,6 +226,7 @@ TEST(StackTest, EchoRequestsAreAnswered) {
   ASSERT_TRUE(ip);
   EXPECT_EQ(ip->src, kOurs);
   EXPECT_EQ(ip->dst, kPeer);
+  EXPECT_FALSE(ip->dont_fragment) << "Linux's ICMP replies leave DF clear (its ICMP socket is IP_PMTUDISC_DONT)";
   auto icmp = parse_icmp(*ip);
   ASSERT_TRUE(icmp) << "the reply's checksum is right";
   EXPECT_EQ(icmp->type, kIcmpEchoReply);
@@ -491,6 +495,16 @@ Ipv6Address V6(std::initializer_list<uint16_t> groups) {
 }
 const Ipv6Address kV6Peer = V6({0xfd00, 0, 0, 0, 0, 0, 0, 1}), kV6Ours = V6({0xfd00, 0, 0, 0, 0, 0, 0, 2});
 
+// The Internet checksum of `all` written out plainly (words summed, the
+// carries folded, complemented), to check checksum.cc by other code.
+uint16_t ReferenceFold(Bytes all) {
+  if (all.size() % 2) all.push_back(0);
+  uint64_t sum = 0;
+  for (size_t i = 0; i < all.size(); i += 2) sum += (all[i] << 8) | all[i + 1];
+  while (sum >> 16) sum = (sum & 0xffff) + (sum >> 16);
+  return static_cast<uint16_t>(~sum);
+}
+
 // The checksum the long way (RFC 8200 8.1's pseudo-header, then the
 // message as 16-bit words), to check the builder by other code.
 uint16_t ReferenceChecksum6(const Ipv6Address& src, const Ipv6Address& dst, uint8_t next, const Bytes& message) {
@@ -500,11 +514,7 @@ uint16_t ReferenceChecksum6(const Ipv6Address& src, const Ipv6Address& dst, uint
   for (int shift : {24, 16, 8, 0}) all.push_back(static_cast<uint8_t>(n >> shift));
   for (uint8_t b : {uint8_t{0}, uint8_t{0}, uint8_t{0}, next}) all.push_back(b);
   all.insert(all.end(), message.begin(), message.end());
-  if (all.size() % 2) all.push_back(0);
-  uint64_t sum = 0;
-  for (size_t i = 0; i < all.size(); i += 2) sum += (all[i] << 8) | all[i + 1];
-  while (sum >> 16) sum = (sum & 0xffff) + (sum >> 16);
-  return static_cast<uint16_t>(~sum);
+  return ReferenceFold(std::move(all));
 }
 
 TEST(Ipv6ParseTest, BuiltPacketsParseBackWithCorrectChecksums) {
@@ -586,11 +596,7 @@ TEST(Ipv6ParseTest, EveryMalformationIsDroppedForItsReason) {
   f.src = kV6Peer;
   f.dst = kV6Ours;
   const Bytes good = build_udp6(f, 1, 2, Bytes(10, 'x'));
-  auto expect_drop = [](const Bytes& p, Drop want, const char* what) {
-    auto ip = parse_ipv6(p);
-    ASSERT_FALSE(ip) << what;
-    EXPECT_EQ(ip.error(), want) << what << ": got " << drop_name(ip.error());
-  };
+  auto expect_drop = [](const Bytes& p, Drop want, const char* what) { ExpectDrop(parse_ipv6(p), want, what); };
   expect_drop(Bytes(good.begin(), good.begin() + 39), Drop::kTruncated, "39 bytes");
   Bytes v4 = good;
   v4[0] = 0x45;
@@ -843,11 +849,7 @@ uint16_t ReferenceTcpChecksum4(uint32_t src, uint32_t dst, Bytes segment) {
   all.push_back(static_cast<uint8_t>(segment.size() >> 8));
   all.push_back(static_cast<uint8_t>(segment.size()));
   all.insert(all.end(), segment.begin(), segment.end());
-  if (all.size() % 2) all.push_back(0);
-  uint64_t sum = 0;
-  for (size_t i = 0; i < all.size(); i += 2) sum += (all[i] << 8) | all[i + 1];
-  while (sum >> 16) sum = (sum & 0xffff) + (sum >> 16);
-  return static_cast<uint16_t>(~sum);
+  return ReferenceFold(std::move(all));
 }
 
 TEST(TcpWireTest, SegmentsWithEveryOptionRoundTrip) {
@@ -1541,6 +1543,74 @@ TEST(TcpTest, AnUnreachableNeighbourEndsAConnectWithEhostunreach) {
   }
   EXPECT_EQ(client->state(), TcpEndpoint::State::kClosed);
   EXPECT_EQ(client->take_error(), EHOSTUNREACH);
+}
+
+TEST(TcpTest, AListenerAnswersOnlyWhatLinuxAnswers) {
+  Net net;
+  auto listener = net.stack.open_tcp();
+  ASSERT_TRUE(listener->bind({0u, 80}));
+  ASSERT_TRUE(listener->listen(8));
+  const IpAddress peer = IpAddress::from_v4(kPeer), ours = IpAddress::from_v4(kOurs);
+  Ipv4Fields f;
+  f.src = kPeer;
+  f.dst = kOurs;
+  f.protocol = kProtoTcp;
+  // A SYN without window scaling: the SYN-ACK must not offer it either
+  // (RFC 7323 2.2); with it, it does.
+  TcpSegment syn;
+  syn.src_port = 40000;
+  syn.dst_port = 80;
+  syn.seq = 1000;
+  syn.flags = kTcpSyn;
+  syn.window = 1000;
+  net.stack.deliver(net.eth0, build_ipv4(f, build_tcp(syn, peer, ours)));
+  ASSERT_EQ(net.wire.size(), 1u);
+  auto synack = parse_tcp(parse_ipv4(net.wire[0])->payload, ours, peer);
+  ASSERT_TRUE(synack);
+  EXPECT_EQ(synack->flags, kTcpSyn | kTcpAck);
+  EXPECT_FALSE(synack->options.window_scale);
+  EXPECT_TRUE(synack->options.mss);
+  Ipv4Fields other = f;
+  other.src = ipv4(10, 0, 0, 9);
+  TcpSegment syn_ws;
+  syn_ws.src_port = 40001;
+  syn_ws.dst_port = 80;
+  syn_ws.flags = kTcpSyn;
+  syn_ws.options.window_scale = 2;
+  net.wire.clear();
+  net.stack.deliver(net.eth0, build_ipv4(other, build_tcp(syn_ws, IpAddress::from_v4(other.src), ours)));
+  ASSERT_EQ(net.wire.size(), 1u);
+  auto synack_ws = parse_tcp(parse_ipv4(net.wire[0])->payload, ours, IpAddress::from_v4(other.src));
+  ASSERT_TRUE(synack_ws);
+  EXPECT_EQ(synack_ws->options.window_scale, TcpEndpoint::kWindowShift);
+  // A SYN with FIN, a bare FIN and a reset are dropped silently; an ACK
+  // gets a reset.
+  Ipv4Fields third = f;
+  third.src = ipv4(10, 0, 0, 10);
+  const IpAddress third_peer = IpAddress::from_v4(third.src);
+  auto send_from_third = [&](uint8_t flags) {
+    TcpSegment seg;
+    seg.src_port = 40002;
+    seg.dst_port = 80;
+    seg.seq = 5;
+    seg.ack = 9;
+    seg.flags = flags;
+    net.wire.clear();
+    net.stack.deliver(net.eth0, build_ipv4(third, build_tcp(seg, third_peer, ours)));
+  };
+  send_from_third(kTcpSyn | kTcpFin);
+  EXPECT_TRUE(net.wire.empty());
+  send_from_third(kTcpFin);
+  EXPECT_TRUE(net.wire.empty());
+  send_from_third(kTcpRst);
+  EXPECT_TRUE(net.wire.empty());
+  EXPECT_EQ(net.stack.dropped(Drop::kBadTcpFlags), 3u);
+  send_from_third(kTcpAck);
+  ASSERT_EQ(net.wire.size(), 1u);
+  auto rst = parse_tcp(parse_ipv4(net.wire[0])->payload, ours, third_peer);
+  ASSERT_TRUE(rst);
+  EXPECT_EQ(rst->flags, kTcpRst);
+  EXPECT_EQ(rst->seq, 9u);
 }
 
 }  // namespace
