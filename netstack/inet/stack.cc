@@ -330,17 +330,7 @@ void Stack::handle_icmp_locked(const InPacket& in, Replies& replies, Wakes& wake
     count(icmp.error());
     return;
   }
-  if (icmp->type == kIcmpEchoRequest && icmp->code == 0) {
-    // The reply carries the request's identifier, sequence and data back
-    // (RFC 792), from the address it was sent to.
-    auto route = route_locked(in.src, in.dst);
-    if (!route) return;
-    replies.push_back(OutPacket{route->itf->link.get(),
-                                icmp_packet_locked(in.dst, in.src, kIcmpEchoReply, 0, icmp->rest, icmp->body),
-                                route->next_hop});
-    echo_replies_.fetch_add(1, std::memory_order_relaxed);
-    return;
-  }
+  if (icmp->type == kIcmpEchoRequest && icmp->code == 0) return echo_reply_locked(in, kIcmpEchoReply, *icmp, replies);
   if (icmp->type == kIcmpDestUnreachable) {
     auto quote = parse_icmp_quote(icmp->body);
     if (!quote) {
@@ -361,15 +351,8 @@ void Stack::handle_icmpv6_locked(const InPacket& in, Replies& replies, Wakes& wa
     count(icmp.error());
     return;
   }
-  if (icmp->type == kIcmpv6EchoRequest && icmp->code == 0) {
-    auto route = route_locked(in.src, in.dst);
-    if (!route) return;
-    replies.push_back(OutPacket{route->itf->link.get(),
-                                icmp_packet_locked(in.dst, in.src, kIcmpv6EchoReply, 0, icmp->rest, icmp->body),
-                                route->next_hop});
-    echo_replies_.fetch_add(1, std::memory_order_relaxed);
-    return;
-  }
+  if (icmp->type == kIcmpv6EchoRequest && icmp->code == 0)
+    return echo_reply_locked(in, kIcmpv6EchoReply, *icmp, replies);
   if (icmp->type == kIcmpv6DestUnreachable) {
     // The quoted packet: its fixed header, and (without extension
     // headers) the UDP ports after it.
@@ -387,6 +370,16 @@ void Stack::handle_icmpv6_locked(const InPacket& in, Replies& replies, Wakes& wa
     return;
   }
   count(Drop::kIcmpIgnored);
+}
+
+void Stack::echo_reply_locked(const InPacket& request, uint8_t reply_type, const IcmpMessage& icmp,
+                              Replies& replies) {
+  auto route = route_locked(request.src, request.dst);
+  if (!route) return;
+  replies.push_back(OutPacket{route->itf->link.get(),
+                              icmp_packet_locked(request.dst, request.src, reply_type, 0, icmp.rest, icmp.body),
+                              route->next_hop});
+  echo_replies_.fetch_add(1, std::memory_order_relaxed);
 }
 
 void Stack::icmp_error_locked(const InPacket& offending, uint8_t type, uint8_t code, Replies& replies) {
@@ -491,14 +484,15 @@ UdpEndpoint* Stack::udp_lookup_locked(const Endpoint& local, const Endpoint& rem
   return best;
 }
 
-Result<void> Stack::udp_bind_locked(UdpEndpoint& e, Endpoint local) {
+template <class E>
+Result<void> Stack::bind_port_locked(std::multimap<uint16_t, E*>& table, E& e, Endpoint local, int exhausted) {
   if (e.bound_) return Err(EINVAL);
   if (local.addr.v6 != e.v6_) return Err(EAFNOSUPPORT);
   if (!local.addr.unspecified() && !is_local_locked(local.addr)) return Err(EADDRNOTAVAIL);
   auto in_use = [&](uint16_t port) {
-    auto [first, last] = udp_ports_.equal_range(port);
+    auto [first, last] = table.equal_range(port);
     for (auto it = first; it != last; ++it) {
-      const UdpEndpoint& other = *it->second;
+      const E& other = *it->second;
       if (other.v6_ != e.v6_) continue;
       if (other.local_.addr.unspecified() || local.addr.unspecified() || other.local_.addr == local.addr) return true;
     }
@@ -517,27 +511,37 @@ Result<void> Stack::udp_bind_locked(UdpEndpoint& e, Endpoint local) {
         found = true;
       }
     }
-    if (!found) return Err(EAGAIN);
+    if (!found) return Err(exhausted);
   } else if (in_use(local.port)) {
     return Err(EADDRINUSE);
   }
   e.local_ = local;
   e.bound_ = true;
-  udp_ports_.emplace(local.port, &e);
+  table.emplace(local.port, &e);
   return {};
 }
 
-void Stack::udp_forget_locked(UdpEndpoint& e) {
+template <class E>
+void Stack::unbind_port_locked(std::multimap<uint16_t, E*>& table, E& e) {
   if (!e.bound_) return;
-  auto [first, last] = udp_ports_.equal_range(e.local_.port);
+  auto [first, last] = table.equal_range(e.local_.port);
   for (auto it = first; it != last; ++it) {
     if (it->second == &e) {
-      udp_ports_.erase(it);
+      table.erase(it);
       break;
     }
   }
   e.bound_ = false;
 }
+
+Result<void> Stack::udp_bind_locked(UdpEndpoint& e, Endpoint local) {
+  return bind_port_locked(udp_ports_, e, local, EAGAIN);
+}
+void Stack::udp_forget_locked(UdpEndpoint& e) { unbind_port_locked(udp_ports_, e); }
+Result<void> Stack::tcp_bind_locked(TcpEndpoint& e, Endpoint local) {
+  return bind_port_locked(tcp_ports_, e, local, EADDRNOTAVAIL);
+}
+void Stack::tcp_forget_locked(TcpEndpoint& e) { unbind_port_locked(tcp_ports_, e); }
 
 bool Stack::owns(const IpAddress& addr) const {
   std::lock_guard lock(mu_);

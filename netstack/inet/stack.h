@@ -225,11 +225,22 @@ class Stack {
   void handle_icmp_locked(const InPacket& in, Replies& replies, Wakes& wake);
   void handle_icmpv6_locked(const InPacket& in, Replies& replies, Wakes& wake);
   void icmp_error_locked(const InPacket& offending, uint8_t type, uint8_t code, Replies& replies);
+  // An echo request answered (RFC 792, RFC 4443 4.2): its identifier,
+  // sequence and data back, from the address it was sent to.
+  void echo_reply_locked(const InPacket& request, uint8_t reply_type, const IcmpMessage& icmp, Replies& replies);
   // An ICMP(v6) error about a datagram or segment we sent (its quoted
   // protocol, our and the peer's endpoints, a TCP segment's sequence).
   void transport_error_locked(uint8_t protocol, const Endpoint& local, const Endpoint& remote, uint32_t tcp_seq,
                               int error, Wakes& wake);
 
+  // A UDP or TCP endpoint's local port in its table: the one asked for,
+  // or the next free ephemeral one (`exhausted` when none is: EAGAIN for
+  // UDP, EADDRNOTAVAIL for TCP, as Linux says); EADDRINUSE when another
+  // of the family holds it on an overlapping address.
+  template <class E>
+  Result<void> bind_port_locked(std::multimap<uint16_t, E*>& table, E& e, Endpoint local, int exhausted);
+  template <class E>
+  void unbind_port_locked(std::multimap<uint16_t, E*>& table, E& e);
   Result<void> udp_bind_locked(UdpEndpoint& e, Endpoint local);
   void udp_forget_locked(UdpEndpoint& e);
   UdpEndpoint* udp_lookup_locked(const Endpoint& local, const Endpoint& remote);

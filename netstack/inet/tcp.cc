@@ -469,51 +469,6 @@ void Stack::tick() {
   for (auto& out : replies) (void)send_out(std::move(out));
 }
 
-Result<void> Stack::tcp_bind_locked(TcpEndpoint& e, Endpoint local) {
-  if (e.bound_) return Err(EINVAL);
-  if (local.addr.v6 != e.v6_) return Err(EAFNOSUPPORT);
-  if (!local.addr.unspecified() && !is_local_locked(local.addr)) return Err(EADDRNOTAVAIL);
-  auto in_use = [&](uint16_t port) {
-    auto [first, last] = tcp_ports_.equal_range(port);
-    for (auto it = first; it != last; ++it) {
-      const TcpEndpoint& other = *it->second;
-      if (other.v6_ != e.v6_) continue;
-      if (other.local_.addr.unspecified() || local.addr.unspecified() || other.local_.addr == local.addr) return true;
-    }
-    return false;
-  };
-  if (local.port == 0) {
-    bool found = false;
-    for (int tries = 0; tries < 28232 && !found; ++tries) {
-      const uint16_t port = next_ephemeral_;
-      next_ephemeral_ = next_ephemeral_ == 60999 ? 32768 : static_cast<uint16_t>(next_ephemeral_ + 1);
-      if (!in_use(port)) {
-        local.port = port;
-        found = true;
-      }
-    }
-    if (!found) return Err(EADDRNOTAVAIL);  // connect(2)'s errno when no port is free
-  } else if (in_use(local.port)) {
-    return Err(EADDRINUSE);
-  }
-  e.local_ = local;
-  e.bound_ = true;
-  tcp_ports_.emplace(local.port, &e);
-  return {};
-}
-
-void Stack::tcp_forget_locked(TcpEndpoint& e) {
-  if (!e.bound_) return;
-  auto [first, last] = tcp_ports_.equal_range(e.local_.port);
-  for (auto it = first; it != last; ++it) {
-    if (it->second == &e) {
-      tcp_ports_.erase(it);
-      break;
-    }
-  }
-  e.bound_ = false;
-}
-
 std::shared_ptr<TcpEndpoint> Stack::open_tcp(bool v6) { return std::shared_ptr<TcpEndpoint>(new TcpEndpoint(this, v6)); }
 
 // --- The endpoint's side ----------------------------------------------
