@@ -1,6 +1,5 @@
 #include "common/privileges.h"
 
-#include <fcntl.h>
 #include <linux/capability.h>
 #include <linux/securebits.h>
 #include <sys/prctl.h>
@@ -11,27 +10,16 @@
 #include <cstdio>
 #include <cstdlib>
 
-#include "common/unique_fd.h"
+#include "common/proc_file.h"
 
 namespace runsc::privileges {
 namespace {
 
-Result<void> write_file(const std::string& path, const std::string& text) {
-  UniqueFd fd(::open(path.c_str(), O_WRONLY | O_CLOEXEC));
-  if (!fd) return ErrFromErrno();
-  // One write: the kernel parses the whole map at once and refuses a
-  // second write to it.
-  if (::write(fd.get(), text.data(), text.size()) != static_cast<ssize_t>(text.size())) return ErrFromErrno();
-  return {};
-}
-
 // The highest capability number this kernel knows; the bounding set has
 // one bit per number up to it.
 int last_capability() {
-  int last = CAP_LAST_CAP;
-  UniqueFd fd(::open("/proc/sys/kernel/cap_last_cap", O_RDONLY | O_CLOEXEC));
-  char buf[16] = {};
-  if (fd && ::read(fd.get(), buf, sizeof(buf) - 1) > 0) last = std::atoi(buf);
+  auto text = read_proc_file("/proc/sys/kernel/cap_last_cap");
+  const int last = text ? std::atoi(text->c_str()) : CAP_LAST_CAP;
   return last > 0 && last < 64 ? last : CAP_LAST_CAP;
 }
 
@@ -42,9 +30,9 @@ std::string IdMap::line() const {
 }
 
 bool in_initial_user_namespace() {
-  UniqueFd fd(::open("/proc/self/uid_map", O_RDONLY | O_CLOEXEC));
-  char buf[256] = {};
-  if (!fd || ::read(fd.get(), buf, sizeof(buf) - 1) <= 0) return false;
+  auto map = read_proc_file("/proc/self/uid_map");
+  if (!map) return false;
+  const char* buf = map->c_str();
   unsigned long inside = 1, outside = 1, count = 0;
   int used = 0;
   if (std::sscanf(buf, " %lu %lu %lu%n", &inside, &outside, &count, &used) != 3) return false;
@@ -55,11 +43,11 @@ bool in_initial_user_namespace() {
 
 Result<void> write_id_maps(pid_t pid, const IdMap& uid, const IdMap& gid, bool deny_setgroups) {
   const std::string dir = "/proc/" + std::to_string(pid) + "/";
-  if (auto r = write_file(dir + "uid_map", uid.line()); !r) return r;
+  if (auto r = write_proc_file(dir + "uid_map", uid.line()); !r) return r;
   if (deny_setgroups) {
-    if (auto r = write_file(dir + "setgroups", "deny"); !r) return r;
+    if (auto r = write_proc_file(dir + "setgroups", "deny"); !r) return r;
   }
-  return write_file(dir + "gid_map", gid.line());
+  return write_proc_file(dir + "gid_map", gid.line());
 }
 
 Result<void> drop_capabilities(uint64_t keep, bool lock_root) {

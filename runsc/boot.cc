@@ -131,8 +131,9 @@ int run_boot(int gofer_fd, int config_fd) {
   auto logged = config->debug_log_fd >= 0
                     ? log::init_fd(level, UniqueFd(config->debug_log_fd), config->log_format == "json")
                     : log::init(level, config->debug_log, config->log_format == "json");
-  if (auto& r = logged; !r) {
-    std::fprintf(stderr, "runsc: cannot open log file %s: %s\n", config->debug_log.c_str(), std::strerror(r.error()));
+  if (!logged) {
+    std::fprintf(stderr, "runsc: cannot open log file %s: %s\n", config->debug_log.c_str(),
+                 std::strerror(logged.error()));
     return 128;
   }
 

@@ -18,27 +18,12 @@
 #include <grp.h>
 
 #include "common/log.h"
+#include "common/proc_file.h"
 
 extern char** environ;
 
 namespace runsc::cli {
 namespace {
-
-Result<std::string> read_small_file(const std::string& path) {
-  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
-  if (!fd) return ErrFromErrno();
-  char buf[256];
-  ssize_t n = ::read(fd.get(), buf, sizeof(buf) - 1);
-  if (n < 0) return ErrFromErrno();
-  return std::string(buf, static_cast<size_t>(n));
-}
-
-Result<void> write_small_file(const std::string& path, const std::string& text) {
-  UniqueFd fd(::open(path.c_str(), O_WRONLY | O_CLOEXEC));
-  if (!fd) return ErrFromErrno();
-  if (::write(fd.get(), text.data(), text.size()) != static_cast<ssize_t>(text.size())) return ErrFromErrno();
-  return {};
-}
 
 // A network namespace of the sandbox's own starts with `lo` down; Linux
 // containers (and gVisor's netstack) give the application a loopback that
@@ -189,7 +174,7 @@ Result<void> prepare_network_namespace(BootConfig& config, gid_t sentry_gid, std
   for (const auto& [key, value] : config.net_sysctls) {
     std::string path = "/proc/sys/" + key;
     std::replace(path.begin(), path.end(), '.', '/');
-    if (auto r = write_small_file(path, value); !r) {
+    if (auto r = write_proc_file(path, value); !r) {
       error = "sysctl " + key + "=" + value + ": " + std::strerror(r.error());
       return r;
     }
@@ -203,7 +188,7 @@ Result<void> prepare_network_namespace(BootConfig& config, gid_t sentry_gid, std
                   [](const auto& kv) { return kv.first == "net.ipv4.ping_group_range"; });
   if (!bundle_sets_ping_range) {
     const std::string range = std::to_string(sentry_gid) + " " + std::to_string(sentry_gid);
-    if (auto r = write_small_file("/proc/sys/net/ipv4/ping_group_range", range); !r) {
+    if (auto r = write_proc_file("/proc/sys/net/ipv4/ping_group_range", range); !r) {
       error = std::string("cannot write net.ipv4.ping_group_range: ") + std::strerror(r.error());
       return r;
     }
@@ -214,7 +199,7 @@ Result<void> prepare_network_namespace(BootConfig& config, gid_t sentry_gid, std
     return Err(start.error());
   }
   config.unprivileged_port_start = *start;
-  if (auto r = write_small_file(kUnprivilegedPortStart, "0"); !r) {
+  if (auto r = write_proc_file(kUnprivilegedPortStart, "0"); !r) {
     error = std::string("cannot write ") + kUnprivilegedPortStart + ": " + std::strerror(r.error());
     return r;
   }
@@ -228,7 +213,7 @@ bool is_own_network_namespace(const std::string& path) {
 }
 
 Result<int> read_unprivileged_port_start() {
-  auto text = read_small_file(kUnprivilegedPortStart);
+  auto text = read_proc_file(kUnprivilegedPortStart);
   if (!text) return Err(text.error());
   return std::atoi(text->c_str());
 }
